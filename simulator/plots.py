@@ -1,0 +1,53 @@
+"""matplotlib figures of results (on top of the core; the core never imports this)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from simulator.output import write_atomic  # noqa: E402
+from simulator.results import Comparison  # noqa: E402
+
+
+def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
+    """Cycles (compute without fill/drain, fill/drain, memory stall) and energy,
+    dense vs sparse, per layer."""
+    fig, (ax_c, ax_e) = plt.subplots(1, 2, figsize=(11, 4.2))
+    labels, steady, fill, stall, energy_parts = [], [], [], [], []
+    for label, comp in comparisons.items():
+        for tag, result in (("dense", comp.dense), (comp.sparse.sparsity, comp.sparse)):
+            t = result.totals
+            labels.append(f"{label}\n{tag}")
+            steady.append(t.cycles.compute - t.cycles.fill_drain)
+            fill.append(t.cycles.fill_drain)
+            stall.append(t.cycles.memory_stall)
+            energy_parts.append({k: v for k, v in t.energy_pj.items() if k != "total"})
+    x = range(len(labels))
+    ax_c.bar(x, steady, label="compute (steady)")
+    ax_c.bar(x, fill, bottom=steady, label="fill / drain")
+    ax_c.bar(
+        x, stall, bottom=[a + b for a, b in zip(steady, fill, strict=True)], label="memory stall"
+    )
+    ax_c.set_xticks(list(x), labels, fontsize=8)
+    ax_c.set_ylabel("cycles")
+    ax_c.set_title("Cycles, dense vs sparse (same hardware)")
+    ax_c.legend(fontsize=8)
+    bottom = [0.0] * len(labels)
+    for key in energy_parts[0]:
+        vals = [p[key] / 1e6 for p in energy_parts]
+        ax_e.bar(x, vals, bottom=bottom, label=key)
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    ax_e.set_xticks(list(x), labels, fontsize=8)
+    ax_e.set_ylabel("energy (µJ)")
+    ax_e.set_title("Energy breakdown")
+    ax_e.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return write_atomic(path, buf.getvalue())
