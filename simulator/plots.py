@@ -8,10 +8,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from simulator.output import write_atomic  # noqa: E402
-from simulator.results import Comparison  # noqa: E402
+from simulator.output import write_atomic
+from simulator.results import Comparison
 
 
 def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:

@@ -30,7 +30,7 @@ def select_pattern(lw: LayerWorkload, array: PEArraySpec) -> NM | None:
     best: NM | None = None
     for pat in array.nm_patterns:
         if lw.mask is not None:
-            ok = satisfies_nm(lw.mask, pat, axis=0)
+            ok = satisfies_nm(lw.mask, pat, axis=-2)  # reduction axis of (groups,) K x N
         else:
             ok = lw.pattern is not None and pattern_implies(lw.pattern, pat)
         if ok and (best is None or array.window(pat) > array.window(best)):

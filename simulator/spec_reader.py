@@ -28,7 +28,9 @@ def load_yaml(path: Path) -> Any:
     try:
         text = Path(path).read_text()
     except OSError as err:
-        raise SpecError(str(path), "file", str(path), f"a readable YAML file ({err.strerror})")
+        raise SpecError(
+            str(path), "file", str(path), f"a readable YAML file ({err.strerror})"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -72,7 +74,7 @@ class Node:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             raise self.error(key, value, allowed or _kind_name(kind))
         if check is not None and not check(value):
             raise self.error(key, value, allowed or "a valid value")

@@ -1,0 +1,27 @@
+"""`sparsim presets`: list the architecture presets."""
+
+from __future__ import annotations
+
+import argparse
+
+from simulator.arch import load_arch, preset_names
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "presets", help="list the architecture presets", epilog="examples:\n  sparsim presets"
+    )
+    p.set_defaults(func=presets)
+
+
+def presets(args: argparse.Namespace) -> int:
+    for name in preset_names():
+        arch = load_arch(name)
+        pe = arch.pe_array
+        pats = ", ".join(str(p) for p in pe.nm_patterns) or "dense only"
+        print(
+            f"{name:<12} {pe.rows}x{pe.cols} {pe.dataflow.value.upper()} "
+            f"{pe.multipliers} mult/PE ({pats}), GLB {arch.glb.capacity_bytes // 1024} KiB, "
+            f"DRAM {arch.dram.bandwidth_bytes_per_cycle:g} B/cycle @ {arch.clock_mhz:g} MHz"
+        )
+    return 0

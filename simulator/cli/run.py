@@ -1,0 +1,79 @@
+"""`sparsim run`: simulate a workload on an architecture."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from mappings.dataflow import Dataflow
+from mappings.mapping import Mapping
+from simulator.arch import ArchSpec, load_arch
+from simulator.cli.common import format_table, table_rows
+from simulator.output import write_json
+from simulator.results import Comparison, WorkloadResult
+from simulator.simulate import compare_to_dense, simulate
+from workloads.resolve import WORKLOAD_FORMS, load_workload
+from workloads.specs import SPARSITY_FORMS, parse_sparsity
+from workloads.workload import Workload
+
+EXAMPLES = """examples:
+  sparsim run --arch edge --workload gemm:1024x1024x1024 --sparsity nm:2:4
+  sparsim run --arch edge --workload conv:56x56x64:3x3x64 --sparsity nm:1:4 --json
+  sparsim run --arch my_arch.yaml --workload gemm:128x768x768 --dataflow best -o out/run1"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="simulate a workload on an architecture", epilog=EXAMPLES)
+    p.add_argument("--arch", default="edge", help="preset name ('sparsim presets') or arch YAML")
+    p.add_argument("--workload", required=True, help=WORKLOAD_FORMS)
+    p.add_argument("--dataflow", choices=["ws", "os", "is", "best"], help="default: the arch's")
+    p.add_argument("--sparsity", default="dense", help=SPARSITY_FORMS)
+    p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of random weights and pruning")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("-o", "--output", help="directory for result.json and the resolved arch")
+    p.set_defaults(func=run)
+
+
+def run_mapping(
+    workload: Workload, arch: ArchSpec, dataflow: str | None
+) -> Comparison | WorkloadResult:
+    """Simulate with a dataflow (`best`: the one with fewest total cycles)."""
+    if dataflow == "best":
+        results = [run_mapping(workload, arch, df.value) for df in Dataflow]
+        return min(results, key=_total_cycles)
+    mapping = Mapping(Dataflow(dataflow) if dataflow else arch.pe_array.dataflow)
+    if workload.sparsity == "dense":
+        return simulate(workload, arch, mapping)
+    return compare_to_dense(workload, arch, mapping)
+
+
+def _total_cycles(res: Comparison | WorkloadResult) -> int:
+    return (res.sparse if isinstance(res, Comparison) else res).totals.cycles.total
+
+
+def _arch_doc(arch: ArchSpec) -> dict:
+    """The fully resolved spec, written beside results so they trace to it."""
+    return json.loads(json.dumps(dataclasses.asdict(arch), default=str))
+
+
+def run(args: argparse.Namespace) -> int:
+    arch = load_arch(args.arch)
+    spec = parse_sparsity(args.sparsity)
+    workload = load_workload(args.workload, spec, batch=args.batch, seed=args.seed)
+    res = run_mapping(workload, arch, args.dataflow)
+    doc = res.to_dict()
+    if args.output:
+        out = Path(args.output)
+        write_json(out / "result.json", doc)
+        write_json(out / "arch.resolved.json", _arch_doc(arch))
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(f"arch {arch.name}, workload {workload.name}, sparsity {workload.sparsity}")
+    print(format_table(table_rows(workload.name, res)))
+    if isinstance(res, Comparison):
+        print(f"compute speedup {res.compute_speedup:.3f}x, total speedup {res.speedup:.3f}x")
+    return 0

@@ -1,0 +1,83 @@
+"""Architecture specs: every shipped preset loads; bad specs name file, field, allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mappings.dataflow import Dataflow
+from simulator.arch import load_arch, parse_arch, preset_names, preset_path
+from simulator.spec_reader import SpecError
+from workloads.sparsity import NM
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_loads_and_cites_a_source(name):
+    arch = load_arch(name)
+    assert arch.name == name
+    assert arch.source.strip(), f"preset {name} must cite its source"
+
+
+def test_edge_preset():
+    arch = load_arch("edge")
+    pe = arch.pe_array
+    assert (pe.rows, pe.cols, pe.multipliers, pe.dataflow) == (16, 16, 2, Dataflow.WS)
+    assert pe.nm_patterns == (NM(2, 4),)
+    assert pe.window(None) == 2 and pe.window(NM(2, 4)) == 4
+    assert arch.glb.capacity_bytes == 256 * 1024
+
+
+def _edge_doc():
+    return yaml.safe_load(preset_path("edge").read_text())
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "allowed"),
+    [
+        (("pe_array", "rows"), 0, "pe_array.rows", "positive integer"),
+        (("pe_array", "dataflow"), "ws2", "pe_array.dataflow", "ws, os, is"),
+        (("pe_array", "nm_patterns"), ["2:x"], "pe_array.nm_patterns[0]", "N:M"),
+        (("pe_array", "nm_patterns"), ["4:8"], "pe_array.nm_patterns[0]", "divides multipliers"),
+        (("pe_array", "data_bits"), 7, "pe_array.data_bits", "4, 8 or 16"),
+        (("memory", "glb", "capacity_kib"), -1, "memory.glb.capacity_kib", "> 0"),
+        (
+            ("memory", "dram", "bandwidth_bytes_per_cycle"),
+            "fast",
+            "memory.dram.bandwidth",
+            "number",
+        ),
+        (("pe_array", "colums"), 16, "pe_array.colums", "known keys here"),
+    ],
+)
+def test_bad_fields_are_named(tmp_path, path, value, field, allowed):
+    doc = _edge_doc()
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    f = tmp_path / "bad.yaml"
+    f.write_text(yaml.safe_dump(doc))
+    with pytest.raises(SpecError) as info:
+        load_arch(f)
+    msg = str(info.value)
+    assert str(f) in msg and field in msg and allowed in msg
+
+
+def test_missing_section_and_non_mapping(tmp_path):
+    with pytest.raises(SpecError, match="pe_array"):
+        parse_arch({"name": "x", "memory": {}}, "x.yaml")
+    with pytest.raises(SpecError, match="a mapping"):
+        parse_arch([1, 2], "x.yaml")
+
+
+def test_unknown_preset_and_bad_yaml(tmp_path):
+    with pytest.raises(SpecError, match="a preset"):
+        load_arch("no-such-arch")
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("pe_array: [unclosed\n")
+    with pytest.raises(SpecError, match="valid YAML"):
+        load_arch(bad)
+    with pytest.raises(SpecError, match="existing"):
+        load_arch(Path(tmp_path / "missing.yaml"))
