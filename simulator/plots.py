@@ -17,12 +17,12 @@ from simulator.results import Comparison
 def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
     """Cycles (compute without fill/drain, fill/drain, memory stall) and energy,
     dense vs sparse, per layer."""
-    fig, (ax_c, ax_e) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax_c, ax_e) = plt.subplots(1, 2, figsize=(12, 4.8))
     labels, steady, fill, stall, energy_parts = [], [], [], [], []
     for label, comp in comparisons.items():
         for tag, result in (("dense", comp.dense), (comp.sparse.sparsity, comp.sparse)):
             t = result.totals
-            labels.append(f"{label}\n{tag}")
+            labels.append("\n".join([*label.split(":", 1), tag]))
             steady.append(t.cycles.compute - t.cycles.fill_drain)
             fill.append(t.cycles.fill_drain)
             stall.append(t.cycles.memory_stall)
@@ -45,7 +45,7 @@ def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
     ax_e.set_xticks(list(x), labels, fontsize=8)
     ax_e.set_ylabel("energy (µJ)")
     ax_e.set_title("Energy breakdown")
-    ax_e.legend(fontsize=7)
+    ax_e.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
