@@ -69,3 +69,20 @@ def density(mask: np.ndarray) -> float:
     """Nonzero fraction of a mask or tensor (1.0 for an empty tensor)."""
     arr = np.asarray(mask)
     return float(np.count_nonzero(arr) / arr.size) if arr.size else 1.0
+
+
+def finest_nm(mask: np.ndarray, ms: tuple[int, ...] = (2, 4, 8, 16), axis: int = -2) -> NM | None:
+    """The sparsest N:M (lowest N/M, then smallest M) among group sizes `ms` that
+    `mask` satisfies along `axis`, or None if it satisfies none below dense.
+
+    Labels masks that came with a model file (a 2:4-pruned checkpoint reads as 2:4).
+    """
+    best: NM | None = None
+    for m in ms:
+        if m > np.shape(mask)[axis]:  # a group wider than the axis is all padding
+            continue
+        counts = np.count_nonzero(grouped(mask, m, axis), axis=-1)
+        n = max(int(counts.max(initial=0)), 1)
+        if n < m and (best is None or n / m < best.density):
+            best = NM(n, m)
+    return best

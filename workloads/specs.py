@@ -4,19 +4,30 @@ a workload with real (seeded random int8) weights pruned to the spec."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 
+from workloads.apply import apply_sparsity
 from workloads.errors import WorkloadError
 from workloads.layers import Conv2d, Gemm, Layer
-from workloads.pruning import prune_nm
-from workloads.sparsity import NM
+from workloads.sparsity_spec import SPARSITY_FORMS, Method, SparsitySpec, parse_sparsity
 from workloads.workload import LayerWorkload, Workload
 
-SHAPE_FORMS = "gemm:MxNxK (e.g. gemm:1024x1024x1024) or conv:HxWxC:RxSxK[:stride]"
-SPARSITY_FORMS = "dense, nm:N:M (1 <= N <= M)"
+__all__ = [
+    "SHAPE_FORMS",
+    "SPARSITY_FORMS",
+    "Method",
+    "SparsitySpec",
+    "build_workload",
+    "parse_shape",
+    "parse_sparsity",
+    "random_int8_weights",
+    "sparsify",
+    "with_random_weights",
+]
 
+SHAPE_FORMS = "gemm:MxNxK (e.g. gemm:1024x1024x1024) or conv:HxWxC:RxSxK[:stride]"
 _GEMM = re.compile(r"^gemm:(\d+)x(\d+)x(\d+)$")
 _CONV = re.compile(r"^conv:(\d+)x(\d+)x(\d+):(\d+)x(\d+)x(\d+)(?::(\d+))?$")
 
@@ -39,49 +50,40 @@ def parse_shape(text: str, source: str = "--workload") -> Layer:
     raise WorkloadError(source, "workload", text, SHAPE_FORMS)
 
 
-@dataclass(frozen=True, slots=True)
-class SparsitySpec:
-    """What to prune to: `dense` or an N:M pattern along the reduction dimension."""
-
-    kind: str  # "dense" | "nm"
-    pattern: NM | None = None
-
-    def __str__(self) -> str:
-        return "dense" if self.kind == "dense" else f"nm:{self.pattern.n}:{self.pattern.m}"
-
-
-def parse_sparsity(text: str, source: str = "--sparsity") -> SparsitySpec:
-    parts = text.strip().lower().split(":")
-    if parts == ["dense"]:
-        return SparsitySpec("dense")
-    if parts[0] == "nm" and len(parts) == 3 and all(p.isdigit() for p in parts[1:]):
-        n, m = int(parts[1]), int(parts[2])
-        if not 1 <= n <= m:
-            raise WorkloadError(source, "N:M", text, "1 <= N <= M (e.g. nm:2:4)")
-        return SparsitySpec("nm", NM(n, m))
-    raise WorkloadError(source, "sparsity", text, SPARSITY_FORMS)
-
-
 def random_int8_weights(layer: Layer, rng: np.random.Generator) -> np.ndarray:
-    """Uniform random int8 weights in GEMM view (K x N), the full range -128..127."""
+    """Uniform random int8 weights in GEMM view ((groups,) K x N), the full range -128..127."""
     g = layer.gemm()
-    return rng.integers(-128, 128, size=(g.k, g.n), dtype=np.int8)
+    shape = (g.k, g.n) if layer.groups == 1 else (layer.groups, g.k, g.n)
+    return rng.integers(-128, 128, size=shape, dtype=np.int8)
 
 
-def sparsify(layer: Layer, weights: np.ndarray, spec: SparsitySpec) -> LayerWorkload:
-    """Prune real weights to `spec` (magnitude N:M along K) and keep the mask."""
-    if spec.kind == "dense":
-        return LayerWorkload(layer, weights=weights, mask=np.ones(weights.shape, bool))
-    pruned, mask = prune_nm(weights, spec.pattern, axis=0)
-    return LayerWorkload(
-        layer, weights=pruned, mask=mask, density=spec.pattern.density, pattern=spec.pattern
-    )
+def sparsify(layer: Layer, weights: np.ndarray, spec: SparsitySpec, seed: int = 0) -> LayerWorkload:
+    """Prune the real weights of one layer to `spec` and keep the mask."""
+    lw = LayerWorkload(layer, weights=weights, mask=np.ones(weights.shape, bool))
+    return apply_sparsity(Workload(layer.name, (lw,)), spec, seed=seed).layers[0]
+
+
+def with_random_weights(layers: Sequence[Layer], seed: int = 0) -> list[LayerWorkload]:
+    """Seeded random int8 weights (all kept) for every layer that has weights."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for layer in layers:
+        if layer.has_weights:
+            w = random_int8_weights(layer, rng)
+            out.append(LayerWorkload(layer, weights=w, mask=np.ones(w.shape, bool)))
+        else:
+            out.append(LayerWorkload(layer))
+    return out
 
 
 def build_workload(
-    layers: list[Layer], spec: SparsitySpec, seed: int = 0, name: str | None = None
+    layers: Sequence[Layer],
+    spec: SparsitySpec,
+    seed: int = 0,
+    name: str | None = None,
+    min_density: float = 0.01,
 ) -> Workload:
     """Random int8 weights (seeded) for each layer, pruned to `spec`."""
-    rng = np.random.default_rng(seed)
-    lws = tuple(sparsify(layer, random_int8_weights(layer, rng), spec) for layer in layers)
-    return Workload(name or "+".join(lw.name for lw in lws), lws, sparsity=str(spec))
+    lws = tuple(with_random_weights(layers, seed))
+    base = Workload(name or "+".join(lw.name for lw in lws), lws)
+    return apply_sparsity(base, spec, seed=seed, min_density=min_density)

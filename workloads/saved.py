@@ -1,0 +1,314 @@
+"""Saved workloads: a JSON document (+ an `.npz` beside it for weights and masks).
+
+```
+{"format_version": 1, "name": ..., "sparsity": ..., "arrays": "wl.npz" | null,
+ "layers": [{"type": "conv2d", "params": {...}, "density": 0.5, "pattern": "2:4",
+             "activation_density": 1.0, "bidirectional": false, "unpruned": null,
+             "arrays": true}, ...],
+ "edges": [["conv1", "layer1.0.conv1"], ...]}
+```
+
+`workload_to_doc` / `workload_from_doc` are pure (dict and arrays in and
+out); `save_workload` / `read_workload` do the file I/O (written to a temp
+file, then renamed, so a failed save leaves nothing half-written). Arrays are
+read with `np.load(allow_pickle=False)`. Every field is validated on load: an
+unknown version, key, layer type or value raises WorkloadError naming the
+file and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from workloads.errors import WorkloadError
+from workloads.layers import LAYER_TYPES, AttentionKind, Layer, Pass, PassLayer, layer_type_name
+from workloads.sparsity import NM
+from workloads.workload import LayerWorkload, Workload
+
+FORMAT_VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+_TOP_KEYS = {"format_version", "name", "sparsity", "arrays", "layers", "edges"}
+_LAYER_KEYS = {
+    "type",
+    "params",
+    "density",
+    "pattern",
+    "activation_density",
+    "bidirectional",
+    "unpruned",
+    "arrays",
+}
+_TUPLE_FIELDS = {"stride", "padding", "dilation"}
+
+
+def layer_to_doc(layer: Layer) -> dict[str, Any]:
+    if isinstance(layer, PassLayer):
+        return {
+            "type": "pass",
+            "params": {"forward": layer_to_doc(layer.forward), "pass": str(layer.pass_)},
+        }
+    params = {}
+    for field in dataclasses.fields(layer):
+        value = getattr(layer, field.name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, AttentionKind):
+            value = value.value
+        params[field.name] = value
+    return {"type": layer_type_name(layer), "params": params}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _expected_type(key: str) -> str:
+    if key in ("name", "kind"):
+        return "a string"
+    if key == "has_weights":
+        return "true or false"
+    if key in _TUPLE_FIELDS:
+        return "an integer or a list of integers"
+    return "an integer"
+
+
+def _has_type(value: Any, key: str) -> bool:
+    if key in ("name", "kind"):
+        return isinstance(value, str)
+    if key == "has_weights":
+        return isinstance(value, bool)
+    if key in _TUPLE_FIELDS and isinstance(value, tuple):
+        return all(_is_int(v) for v in value)
+    return _is_int(value)
+
+
+def layer_from_doc(doc: Any, source: str, where: str) -> Layer:
+    if not isinstance(doc, Mapping) or set(doc) != {"type", "params"}:
+        raise WorkloadError(source, where, doc, "an object with keys 'type' and 'params'")
+    kind, params = doc["type"], doc["params"]
+    if kind not in LAYER_TYPES:
+        raise WorkloadError(source, f"{where}.type", kind, ", ".join(LAYER_TYPES))
+    if not isinstance(params, Mapping):
+        raise WorkloadError(source, f"{where}.params", params, "an object")
+    cls = LAYER_TYPES[kind]
+    if cls is PassLayer:
+        if set(params) != {"forward", "pass"}:
+            raise WorkloadError(source, f"{where}.params", sorted(params), "forward, pass")
+        try:
+            pass_ = Pass(params["pass"])
+        except ValueError:
+            raise WorkloadError(
+                source, f"{where}.params.pass", params["pass"], ", ".join(p.value for p in Pass)
+            ) from None
+        return PassLayer(
+            layer_from_doc(params["forward"], source, f"{where}.params.forward"), pass_
+        )
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(params) - set(fields)
+    if unknown:
+        raise WorkloadError(
+            source,
+            f"{where}.params.{sorted(unknown)[0]}",
+            params[sorted(unknown)[0]],
+            ", ".join(fields),
+        )
+    kwargs = {}
+    for key, value in params.items():
+        if key in _TUPLE_FIELDS and isinstance(value, list):
+            value = tuple(value)
+        expected = _expected_type(key)
+        if not _has_type(value, key):
+            raise WorkloadError(source, f"{where}.params.{key}", value, expected)
+        kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise WorkloadError(source, f"{where}.params", dict(params), str(err)) from err
+
+
+def workload_to_doc(wl: Workload, arrays_name: str | None) -> tuple[dict, dict[str, np.ndarray]]:
+    """The JSON document and the arrays (`layer{i}.weights` / `.mask`) of a workload."""
+    arrays: dict[str, np.ndarray] = {}
+    layers = []
+    for i, lw in enumerate(wl.layers):
+        has_arrays = lw.weights is not None or lw.mask is not None
+        if has_arrays and lw.weights is not None:
+            arrays[f"layer{i}.weights"] = lw.weights
+        if has_arrays and lw.mask is not None:
+            arrays[f"layer{i}.mask"] = lw.mask
+        layers.append(
+            {
+                **layer_to_doc(lw.layer),
+                "density": lw.density,
+                "pattern": str(lw.pattern) if lw.pattern else None,
+                "activation_density": lw.activation_density,
+                "bidirectional": lw.bidirectional,
+                "unpruned": layer_to_doc(lw.unpruned) if lw.unpruned is not None else None,
+                "arrays": has_arrays,
+            }
+        )
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "name": wl.name,
+        "sparsity": wl.sparsity,
+        "arrays": arrays_name if arrays else None,
+        "layers": layers,
+        "edges": [list(e) for e in wl.graph.edges] if wl.graph is not None else None,
+    }
+    return doc, arrays
+
+
+def _pattern(text: Any, source: str, where: str) -> NM | None:
+    if text is None:
+        return None
+    parts = str(text).split(":")
+    if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[0]) <= int(parts[1]):
+        return NM(int(parts[0]), int(parts[1]))
+    raise WorkloadError(source, where, text, "null or N:M with 1 <= N <= M")
+
+
+def _fraction(value: Any, source: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise WorkloadError(source, where, value, "a number in [0, 1]")
+    return float(value)
+
+
+def workload_from_doc(
+    doc: Any, arrays: Mapping[str, np.ndarray] | None, source: str = "<workload>"
+) -> Workload:
+    """Validate a saved-workload document and build the workload."""
+    if not isinstance(doc, Mapping):
+        raise WorkloadError(source, "document", type(doc).__name__, "a JSON object")
+    version = doc.get("format_version")
+    if version not in SUPPORTED_VERSIONS:
+        raise WorkloadError(
+            source, "format_version", version, ", ".join(map(str, SUPPORTED_VERSIONS))
+        )
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise WorkloadError(
+            source, sorted(unknown)[0], doc[sorted(unknown)[0]], ", ".join(sorted(_TOP_KEYS))
+        )
+    if not isinstance(doc.get("layers"), list) or not doc["layers"]:
+        raise WorkloadError(source, "layers", doc.get("layers"), "a non-empty list of layers")
+    layers = []
+    for i, entry in enumerate(doc["layers"]):
+        where = f"layers[{i}]"
+        if not isinstance(entry, Mapping):
+            raise WorkloadError(source, where, entry, "an object")
+        extra = set(entry) - _LAYER_KEYS
+        if extra:
+            key = sorted(extra)[0]
+            raise WorkloadError(
+                source, f"{where}.{key}", entry[key], ", ".join(sorted(_LAYER_KEYS))
+            )
+        layer = layer_from_doc(
+            {"type": entry.get("type"), "params": entry.get("params")}, source, where
+        )
+        unpruned = entry.get("unpruned")
+        weights = mask = None
+        if entry.get("arrays"):
+            if arrays is None:
+                raise WorkloadError(
+                    source, "arrays", doc.get("arrays"), "an .npz file beside the JSON"
+                )
+            weights = arrays.get(f"layer{i}.weights")
+            mask = arrays.get(f"layer{i}.mask")
+            if mask is not None and mask.dtype != np.bool_:
+                raise WorkloadError(source, f"{where} mask dtype", str(mask.dtype), "bool")
+        try:
+            layers.append(
+                LayerWorkload(
+                    layer,
+                    weights=weights,
+                    mask=mask,
+                    density=_fraction(entry.get("density", 1.0), source, f"{where}.density"),
+                    pattern=_pattern(entry.get("pattern"), source, f"{where}.pattern"),
+                    activation_density=_fraction(
+                        entry.get("activation_density", 1.0), source, f"{where}.activation_density"
+                    ),
+                    bidirectional=bool(entry.get("bidirectional", False)),
+                    unpruned=None
+                    if unpruned is None
+                    else layer_from_doc(unpruned, source, f"{where}.unpruned"),
+                )
+            )
+        except ValueError as err:
+            if isinstance(err, WorkloadError):
+                raise
+            raise WorkloadError(source, f"{where} arrays", layer.name, str(err)) from err
+    graph = None
+    if doc.get("edges") is not None:
+        names = [lw.name for lw in layers]
+        graph = nx.DiGraph()
+        graph.add_nodes_from(names)
+        for e in doc["edges"]:
+            if not (isinstance(e, list) and len(e) == 2 and all(x in graph for x in e)):
+                raise WorkloadError(source, "edges", e, "pairs of layer names")
+            graph.add_edge(*e)
+    try:
+        return Workload(
+            str(doc.get("name", Path(source).stem)),
+            tuple(layers),
+            str(doc.get("sparsity", "dense")),
+            graph,
+        )
+    except ValueError as err:
+        raise WorkloadError(source, "layers", len(layers), str(err)) from err
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_workload(wl: Workload, path: str | Path) -> list[Path]:
+    """Write `wl` to `path` (.json) and, when it has weights or masks, `path` with .npz."""
+    p = Path(path)
+    npz = p.with_suffix(".npz")
+    doc, arrays = workload_to_doc(wl, npz.name)
+    written = []
+    if arrays:
+        _atomic_write(npz, lambda f: np.savez_compressed(f, **arrays))
+        written.append(npz)
+    text = json.dumps(doc, indent=1).encode()
+    _atomic_write(p, lambda f: f.write(text))
+    written.insert(0, p)
+    return written
+
+
+def read_workload(path: str | Path) -> Workload:
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WorkloadError(
+            str(p), "file", p.name, f"a saved-workload JSON document: {err}"
+        ) from err
+    arrays = None
+    if isinstance(doc, dict) and isinstance(doc.get("arrays"), str):
+        npz = p.parent / doc["arrays"]
+        try:
+            with np.load(npz, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except (OSError, ValueError) as err:
+            raise WorkloadError(
+                str(p), "arrays", doc["arrays"], f"a readable .npz beside it: {err}"
+            ) from err
+    return workload_from_doc(doc, arrays, source=str(p))
