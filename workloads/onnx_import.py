@@ -30,7 +30,6 @@ import numpy as np
 from workloads.errors import WorkloadError
 from workloads.graph import GraphBuilder, Tensor
 from workloads.layers import Conv2d, Gemm, Layer, conv_weight_gemm_view, renamed
-from workloads.sparsity import finest_nm
 from workloads.workload import LayerWorkload, Workload
 
 if TYPE_CHECKING:
@@ -327,17 +326,9 @@ def import_onnx(
         act = densities.get(layer.name, 1.0)
         if layer.name in arrays:
             w, mask = arrays[layer.name]
+            lw = LayerWorkload.from_weights(layer, w, mask, activation_density=act)
             stored |= not mask.all()
-            layers.append(
-                LayerWorkload(
-                    layer,
-                    weights=w,
-                    mask=mask,
-                    density=float(mask.mean()) if mask.size else 1.0,
-                    pattern=finest_nm(mask) if not mask.all() else None,
-                    activation_density=act,
-                )
-            )
+            layers.append(lw)
         else:
             layers.append(LayerWorkload(layer, activation_density=act))
     graph_name = name or inferred.graph.name or Path(source).stem

@@ -34,7 +34,6 @@ import numpy as np
 
 from workloads.errors import WorkloadError
 from workloads.layers import Conv2d, Gemm, Layer, conv_weight_gemm_view
-from workloads.sparsity import finest_nm
 from workloads.workload import LayerWorkload, Workload, chain_graph
 
 LINEAR_LAYOUTS = ("out_in", "in_out")
@@ -88,17 +87,9 @@ def import_state_dict(
         if not np.issubdtype(arr.dtype, np.number):
             raise WorkloadError(source, key, str(arr.dtype), "a numeric tensor")
         layer, view = _layer(key.removesuffix(".weight"), arr, tokens, linear_layout)
-        mask = view != 0
-        stored |= not mask.all()
-        layers.append(
-            LayerWorkload(
-                layer,
-                weights=view,
-                mask=mask,
-                density=float(mask.mean()) if mask.size else 1.0,
-                pattern=None if mask.all() else finest_nm(mask),
-            )
-        )
+        lw = LayerWorkload.from_weights(layer, view)
+        stored |= not lw.mask.all()
+        layers.append(lw)
     return Workload(
         name or Path(source).stem,
         tuple(layers),

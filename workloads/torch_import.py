@@ -31,7 +31,6 @@ from workloads.activations import relu_density
 from workloads.errors import WorkloadError
 from workloads.graph import GraphBuilder
 from workloads.layers import Conv2d, Gemm, Layer, conv_weight_gemm_view
-from workloads.sparsity import finest_nm
 from workloads.workload import LayerWorkload, Workload
 
 
@@ -147,18 +146,9 @@ def import_torch(module: Any, example_input: Any, *, name: str | None = None) ->
             w4 = w if w.ndim == 4 else w[:, :, None, :]
             view = conv_weight_gemm_view(w4, mod.groups)
         builder.add(layer, src)
-        mask = view != 0
-        stored |= not mask.all()
-        layers.append(
-            LayerWorkload(
-                layer,
-                weights=view,
-                mask=mask,
-                density=float(mask.mean()) if mask.size else 1.0,
-                pattern=None if mask.all() else finest_nm(mask),
-                activation_density=act,
-            )
-        )
+        lw = LayerWorkload.from_weights(layer, view, activation_density=act)
+        stored |= not lw.mask.all()
+        layers.append(lw)
     if not layers:
         raise WorkloadError(
             name or type(module).__name__,

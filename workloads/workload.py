@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 
 from workloads.layers import GemmShape, Layer, Pass
-from workloads.sparsity import NM
+from workloads.sparsity import NM, finest_nm
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -50,6 +50,28 @@ class LayerWorkload:
         for name, value in densities:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{self.name}: {name} = {value!r}; allowed: 0 <= value <= 1")
+
+    @classmethod
+    def from_weights(
+        cls,
+        layer: Layer,
+        weights: np.ndarray,
+        mask: np.ndarray | None = None,
+        activation_density: float = 1.0,
+    ) -> LayerWorkload:
+        """A layer with real weights. The mask defaults to their nonzeros (a
+        quantized import passes its own: zero is the zero point there); the
+        declared pattern is the finest N:M the mask satisfies (None when dense)."""
+        mask = weights != 0 if mask is None else mask
+        dense = bool(mask.all())
+        return cls(
+            layer,
+            weights=weights,
+            mask=mask,
+            density=float(mask.mean()) if mask.size else 1.0,
+            pattern=None if dense else finest_nm(mask),
+            activation_density=activation_density,
+        )
 
     @property
     def name(self) -> str:
