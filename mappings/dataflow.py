@@ -1,4 +1,4 @@
-"""Dataflows and fold timing: which operand stays in the PEs, how folds chain."""
+"""Dataflows, fold timing and operands: which operand stays in the PEs, how folds chain."""
 
 from __future__ import annotations
 
@@ -31,6 +31,22 @@ class FoldTiming(str, Enum):
 
     SERIALIZED = "serialized"
     OVERLAPPED = "overlapped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Operand(str, Enum):
+    """A GEMM operand as the memory system sees it (ZigZag's habit: its own type).
+
+    WEIGHTS: W (K x N), the operand a mask prunes; INPUTS: A (M x K, stored
+    as the layer's input tensor); OUTPUTS: O (M x N), partial sums until the
+    reduction completes.
+    """
+
+    WEIGHTS = "weights"
+    INPUTS = "inputs"
+    OUTPUTS = "outputs"
 
     def __str__(self) -> str:
         return self.value

@@ -1,8 +1,17 @@
 """sparsim's accelerator model: arch specs, the reference model, the tile model,
-memory and energy. The core does no I/O (the CLI sits on top in simulator.cli)."""
+the memory hierarchy, energy. The core does no I/O (the CLI sits on top in
+simulator.cli)."""
 
-from simulator.arch import ArchSpec, PEArraySpec, load_arch, preset_names
+from simulator.arch import (
+    ArchSpec,
+    MemLevelSpec,
+    MemorySpec,
+    PEArraySpec,
+    load_arch,
+    preset_names,
+)
 from simulator.results import Comparison, LayerResult, WorkloadResult
+from simulator.roofline import Roofline, roofline
 from simulator.simulate import compare_to_dense, simulate, simulate_layer
 from simulator.spec_reader import SpecError
 
@@ -10,12 +19,16 @@ __all__ = [
     "ArchSpec",
     "Comparison",
     "LayerResult",
+    "MemLevelSpec",
+    "MemorySpec",
     "PEArraySpec",
+    "Roofline",
     "SpecError",
     "WorkloadResult",
     "compare_to_dense",
     "load_arch",
     "preset_names",
+    "roofline",
     "simulate",
     "simulate_layer",
 ]

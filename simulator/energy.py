@@ -8,6 +8,7 @@ loading a table.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -44,8 +45,10 @@ class EnergyTable:
         return self.entries[action].value_pj
 
 
+@functools.lru_cache(maxsize=32)
 def load_energy_table(name_or_path: str) -> EnergyTable:
-    """A packaged table by name (`default`) or a YAML file with the same layout."""
+    """A packaged table by name (`default`) or a YAML file with the same layout
+    (cached: tables are read-only, and every layer of every run asks for one)."""
     packaged = resources.files(TABLE_PACKAGE).joinpath(f"{name_or_path}.yaml")
     path = Path(str(packaged)) if packaged.is_file() else Path(name_or_path)
     if not path.is_file():

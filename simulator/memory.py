@@ -1,174 +1,255 @@
-"""Data movement between DRAM, the global buffer (GLB) and the PE array.
+"""Data movement between DRAM, the on-chip levels and the array: a simpy simulation.
 
-Loop nest per layer: column folds outer, row folds inner. The stationary
-tile of each fold is loaded once; the streamed operand stays in the GLB
-across column folds when it fits (else it is re-read from DRAM per column
-fold); partial sums accumulate in the GLB and leave once per column fold
-(WS/IS) or per fold (OS, where the output tile is the stationary operand).
+The hierarchy comes from the arch spec as a networkx graph
+(`MemorySpec.graph`): DRAM, any SRAM levels, the GLB that feeds the array.
+One simpy process each runs the loader, the array and the write-back:
 
-Transfers are double-buffered: fold f's DRAM loads may run while fold f-1
-computes. The DRAM channel is shared by loads and output write-backs. The
-stall is what this schedule adds to the array's own compute cycles.
+- loader: for every step (GLB tile, `simulator.tiling`) in order, take a
+  buffer of each operand tile that changes (two per operand when double
+  buffered, else one; the tile keeps it until its last step computed, an
+  output tile until written back), then move the bytes hop by hop down the
+  graph: each hop holds the source's and the destination's port for
+  latency + bytes / bandwidth cycles (DRAM: one channel for reads and
+  writes, transfers rounded up to bursts).
+- array: a step starts when its data is in and the previous step is done;
+  it takes its compute cycles, and at least the time its GLB traffic needs
+  on a GLB port.
+- write-back: after a step that finishes an output tile (or spills partial
+  sums), its bytes go back up to DRAM; then the output buffer is free.
+
+Times are whole cycles. The stall is what this adds to the array's compute.
+
+Steady state: the loop nest is run truncated (`tiling.enumerate_steps` with
+a window); per loop, the durations of the last two simulated middle
+iterations must be equal (a periodic regime), and the iterations left out
+add that period each. If a loop is not periodic within the window, the
+window grows, and finally the full nest runs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
+import simpy
 
-from mappings.dataflow import Dataflow
-from simulator.arch import ArchSpec
-from simulator.tile_model import ComputeTiming, ceil_div
-from workloads.layers import GemmShape
-from workloads.sparsity import NM
+from mappings.dataflow import Operand
+from simulator.arch import LevelKind, MemLevelSpec, MemorySpec
+from simulator.tiling import Step
 
-
-@dataclass(frozen=True, slots=True)
-class OperandBits:
-    """Storage bits of each operand of a GEMM in its format at every level."""
-
-    weight_bits: int  # compressed when the layer runs an N:M pattern (metadata included)
-    weight_metadata_bits: int
-    input_bits: int
-    output_bits: int
-    psum_bits_per_output: int
-
-
-def operand_bits(
-    gemm: GemmShape, input_elements: int, arch: ArchSpec, pattern: NM | None
-) -> OperandBits:
-    """Bits of W (K x N), the input tensor and O (M x N); N:M weights as values + indices.
-
-    `input_elements` is the stored input tensor (a conv's ifmap, not its im2col).
-    """
-    pe = arch.pe_array
-    data = pe.data_bits
-    if pattern is None:
-        weight_bits, meta = gemm.k * gemm.n * data, 0
-    else:
-        win = pe.window(pattern)
-        slots = ceil_div(gemm.k, win) * pe.multipliers * gemm.n
-        meta = slots * max(1, math.ceil(math.log2(win)))
-        weight_bits = slots * data + meta
-    return OperandBits(
-        weight_bits, meta, input_elements * data, gemm.m * gemm.n * data, pe.acc_bits
-    )
+WINDOWS = (3, 4, 8)  # steady-state windows tried before simulating every step
 
 
 @dataclass(frozen=True, slots=True)
-class MemoryResult:
-    stall_cycles: int
-    dram_read_bytes: int
-    dram_write_bytes: int
-    glb_read_bytes: int
-    glb_write_bytes: int
-    streamed_operand_resident: bool
+class StepCost:
+    """What one step asks of the array and the GLB."""
+
+    compute_cycles: int
+    glb_bytes: float  # array-side GLB reads and writes of this step
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryRun:
+    end_cycles: int  # when the last step computed and the last byte was written back
+    compute_cycles: int  # the array's busy cycles in this run (sum of step costs + tail)
+    simulated_steps: int
+    extrapolated: bool
 
     @property
-    def dram_bytes(self) -> int:
-        return self.dram_read_bytes + self.dram_write_bytes
+    def stall_cycles(self) -> int:
+        return max(0, self.end_cycles - self.compute_cycles)
 
 
-def simulate_memory(
-    gemm: GemmShape,
-    input_elements: int,
-    arch: ArchSpec,
-    dataflow: Dataflow,
-    pattern: NM | None,
-    timing: ComputeTiming,
-) -> MemoryResult:
-    """DRAM/GLB traffic of a layer and the stall cycles it adds (double buffering)."""
-    bits = operand_bits(gemm, input_elements, arch, pattern)
-    grid = timing.grid
-    rf, cf = grid.row_folds, grid.col_folds
-    w_bytes, a_bytes = bits.weight_bits / 8, bits.input_bits / 8
-    o_bytes = bits.output_bits / 8
-    psum_bytes_per_output = bits.psum_bits_per_output / 8
-
-    if dataflow is Dataflow.WS:
-        stationary, streamed = w_bytes, a_bytes
-        psum_tile = gemm.m * min(gemm.n, arch.pe_array.cols) * psum_bytes_per_output
-    elif dataflow is Dataflow.IS:
-        stationary, streamed = a_bytes, w_bytes
-        psum_tile = gemm.n * min(gemm.m, arch.pe_array.cols) * psum_bytes_per_output
-    else:  # OS: operand rows stream by M tile (A) and N tile (W)
-        stationary, streamed = 0.0, a_bytes
-        psum_tile = arch.pe_array.rows * arch.pe_array.cols * psum_bytes_per_output
-    stationary_tile = stationary / grid.folds
-    # the streamed operand stays resident if it fits beside two stationary tiles and the psums
-    resident = streamed + 2 * stationary_tile + psum_tile <= arch.glb.capacity_bytes
-    streamed_slice = streamed / rf
-
-    # per-fold DRAM loads, in fold order (column folds outer)
-    loads = np.full((cf, rf), stationary_tile)
-    if resident:
-        loads[0, :] += streamed_slice
-    else:
-        loads += streamed_slice
-    if dataflow is Dataflow.OS:
-        loads[:, 0] += w_bytes / cf  # the weight column tile, reused across row folds
-        writes_per_fold = np.full((cf, rf), o_bytes / grid.folds)
-    else:
-        writes_per_fold = np.zeros((cf, rf))
-        writes_per_fold[:, -1] = o_bytes / cf
-    stall = _double_buffered_stall(
-        loads.ravel(),
-        writes_per_fold.ravel(),
-        timing.cycles_per_fold,
-        arch.dram.bandwidth_bytes_per_cycle,
-        arch.dram.latency_cycles,
-    )
-
-    dram_read = float(loads.sum())
-    dram_write = o_bytes
-    # GLB: every DRAM byte is written into it (outputs are written into it by the array);
-    # the array reads the stationary tiles and the streamed operand once per fold, and
-    # reads back partial sums for every row fold after the first.
-    # the array reads the lowered (im2col) operand: M x K activations per column fold
-    lowered = (
-        gemm.m * gemm.k * arch.pe_array.data_bits / 8 if dataflow is not Dataflow.IS else streamed
-    )
-    streamed_reads = lowered * cf
-    psum_traffic = psum_tile * cf * max(rf - 1, 0)
-    glb_read = stationary + streamed_reads + psum_traffic + o_bytes
-    glb_write = dram_read + psum_traffic + o_bytes
-    return MemoryResult(
-        stall_cycles=stall,
-        dram_read_bytes=round(dram_read),
-        dram_write_bytes=round(dram_write),
-        glb_read_bytes=round(glb_read),
-        glb_write_bytes=round(glb_write),
-        streamed_operand_resident=resident,
-    )
+def _transfer_cycles(nbytes: float, src: MemLevelSpec, dst: MemLevelSpec | None) -> int:
+    """Cycles a hop takes: the source's latency plus bytes at the slower port."""
+    if nbytes <= 0:
+        return 0
+    bandwidth = src.port_bandwidth if dst is None else min(src.port_bandwidth, dst.port_bandwidth)
+    if src.kind is LevelKind.DRAM:
+        nbytes = math.ceil(nbytes / src.burst_bytes) * src.burst_bytes
+    data = 0 if math.isinf(bandwidth) else math.ceil(nbytes / bandwidth)
+    return src.latency_cycles + data
 
 
-def _double_buffered_stall(
-    load_bytes: np.ndarray,
-    write_bytes: np.ndarray,
-    compute_per_fold: int,
-    bandwidth: float,
-    latency: int,
-) -> int:
-    """Cycles the DRAM schedule adds to back-to-back compute of the folds.
+def burst_bytes(nbytes: float, dram: MemLevelSpec) -> int:
+    """Bytes a DRAM transfer really moves (rounded up to bursts)."""
+    return math.ceil(nbytes / dram.burst_bytes) * dram.burst_bytes if nbytes > 0 else 0
 
-    Two buffers per operand: fold f's load may start once fold f-1 has started
-    computing (its buffer, used by fold f-2, is then free) and the DRAM
-    channel is free. Fold f computes when fold f-1 is done and its data is in.
-    A fold's output write-back queues on the channel after it computes.
+
+class _Model:
+    def __init__(
+        self,
+        memory: MemorySpec,
+        steps: Sequence[Step],
+        costs: Sequence[StepCost],
+        tail_cycles: int,
+    ) -> None:
+        self.env = simpy.Environment()
+        self.path = memory.path_to_array()
+        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in self.path}
+        copies = 2 if memory.double_buffering else 1
+        self.buffers = {op: simpy.Resource(self.env, copies) for op in Operand}
+        self.steps, self.costs, self.tail = steps, costs, tail_cycles
+        self.ready = [self.env.event() for _ in steps]
+        self.done_at = [0] * len(steps)
+        self.held: dict[Operand, list] = {op: [] for op in Operand}
+        self.writes: simpy.Store = simpy.Store(self.env)
+        self.end = 0
+
+    def _hop(self, nbytes: float, src: MemLevelSpec, dst: MemLevelSpec | None):
+        cycles = _transfer_cycles(nbytes, src, dst)
+        if not cycles:
+            return
+        reqs = [self.ports[src.name].request()]
+        if dst is not None:
+            reqs.append(self.ports[dst.name].request())
+        for r in reqs:
+            yield r
+        yield self.env.timeout(cycles)
+        for lv, r in zip((src, dst), reqs, strict=False):
+            self.ports[lv.name].release(r)
+
+    def _move_down(self, nbytes: float):
+        for src, dst in zip(self.path, self.path[1:], strict=False):
+            yield from self._hop(nbytes, src, dst)
+
+    def _move_up(self, nbytes: float):
+        for dst, src in reversed(list(zip(self.path, self.path[1:], strict=False))):
+            yield from self._hop(nbytes, src, dst)
+
+    def loader(self):
+        for i, step in enumerate(self.steps):
+            if step.enters_output:
+                req = self.buffers[Operand.OUTPUTS].request()
+                yield req
+                self.held[Operand.OUTPUTS].append(req)
+            for op, nbytes in step.loads:
+                if op is not Operand.OUTPUTS:  # a psum read-back lands in the output buffer
+                    req = self.buffers[op].request()
+                    yield req
+                    self.held[op].append(req)
+                yield from self._move_down(nbytes)
+            self.ready[i].succeed()
+
+    def array(self):
+        glb = self.path[-1]
+        for i, (step, cost) in enumerate(zip(self.steps, self.costs, strict=True)):
+            yield self.ready[i]
+            start = self.env.now
+            glb_cycles = _transfer_cycles(cost.glb_bytes, glb, None)
+            if glb_cycles:
+                # the step ends when both its compute and its GLB reads are done;
+                # the reads wait for a free port, the compute does not
+                port = self.ports[glb.name]
+                req = port.request()
+                yield req
+                yield self.env.timeout(glb_cycles)
+                port.release(req)
+            left = start + cost.compute_cycles - self.env.now
+            if left > 0:
+                yield self.env.timeout(left)
+            self.done_at[i] = int(self.env.now)
+            for op in step.releases:  # tiles are used in order: the oldest goes
+                self.buffers[op].release(self.held[op].pop(0))
+            if step.write_bytes > 0:
+                self.writes.put(step.write_bytes)
+        if self.tail:
+            yield self.env.timeout(self.tail)
+        self.end = max(self.end, int(self.env.now))
+        self.writes.put(None)
+
+    def writer(self):
+        while (nbytes := (yield self.writes.get())) is not None:
+            yield from self._move_up(nbytes)
+            self.buffers[Operand.OUTPUTS].release(self.held[Operand.OUTPUTS].pop(0))
+            self.end = max(self.end, int(self.env.now))
+
+    def run(self) -> int:
+        self.env.process(self.loader())
+        self.env.process(self.array())
+        self.env.process(self.writer())
+        self.env.run()
+        return max(self.end, int(self.env.now))
+
+
+def simulate_steps(
+    memory: MemorySpec, steps: Sequence[Step], costs: Sequence[StepCost], tail_cycles: int
+) -> tuple[int, list[int]]:
+    """Run the steps once; (end cycle, each step's compute-done cycle)."""
+    model = _Model(memory, steps, costs, tail_cycles)
+    end = model.run()
+    return end, model.done_at
+
+
+def run_memory(
+    memory: MemorySpec,
+    build: Callable[[int | None], tuple[Sequence[Step], Sequence[StepCost]]],
+    tail_cycles: int,
+) -> MemoryRun:
+    """Simulate a layer's loop nest, truncated where it is periodic.
+
+    `build(window)` returns (steps, costs) for a truncation window (None:
+    every step).
     """
-    channel_free = 0.0
-    compute_end = 0.0
-    prev_start = 0.0
-    for load, write in zip(load_bytes.tolist(), write_bytes.tolist(), strict=True):
-        load_start = max(channel_free, prev_start)
-        load_end = load_start + (latency + load / bandwidth if load else 0.0)
-        channel_free = load_end
-        start = max(compute_end, load_end)
-        compute_end = start + compute_per_fold
-        prev_start = start
-        if write:
-            channel_free = max(channel_free, compute_end) + write / bandwidth
-    end = max(compute_end, channel_free)
-    return math.ceil(end - compute_per_fold * len(load_bytes))
+    for window in (*WINDOWS, None):
+        steps, costs = build(window)
+        end, done_at = simulate_steps(memory, steps, costs, tail_cycles)
+        compute = sum(c.compute_cycles * s.weight for c, s in zip(costs, steps, strict=True))
+        compute += tail_cycles
+        if all(s.weight == 1 for s in steps):
+            return MemoryRun(end, compute, len(steps), False)
+        extra = _extrapolate(steps, done_at)
+        if extra is not None:
+            return MemoryRun(end + round(extra), compute, len(steps), True)
+    raise AssertionError("the full loop nest always runs")
+
+
+def _extrapolate(steps: Sequence[Step], done_at: Sequence[int]) -> float | None:
+    """Cycles the left-out iterations add, or None if some loop is not periodic.
+
+    A truncated loop's iteration `window - 1` stands for several; they each
+    take its period once the regime is periodic: D(window - 1) ==
+    D(window - 2), with D the cycles between the ends of consecutive
+    iterations' last steps, plus what its own inner loops left out (equal
+    for equal middle iterations).
+    """
+    levels = len(steps[0].index)
+    last: dict[tuple[int, ...], dict[int, int]] = {}
+    mult: dict[tuple[int, ...], int] = {}
+    for pos, step in enumerate(steps):
+        for depth in range(levels):
+            last.setdefault(step.index[:depth], {})[step.index[depth]] = pos
+            mult[step.index[: depth + 1]] = step.mults[depth]
+
+    def corr(prefix: tuple[int, ...]) -> float | None:
+        depth = len(prefix)
+        if depth == levels:
+            return 0.0
+        iters = last[prefix]
+        order = sorted(iters)
+        inner: dict[int, float] = {}
+        for j in order:
+            c = corr((*prefix, j))
+            if c is None:
+                return None
+            inner[j] = c
+        total = sum(inner.values())
+        for k, j in enumerate(order):
+            extra = mult[(*prefix, j)] - 1
+            if extra <= 0:
+                continue
+            if k < 2:
+                return None  # no two middle iterations to compare
+            a, b = order[k - 2], order[k - 1]
+            d_prev = done_at[iters[b]] - done_at[iters[a]]
+            d_this = done_at[iters[j]] - done_at[iters[b]]
+            if d_prev != d_this or inner[b] != inner[j]:
+                return None
+            total += extra * (d_this + inner[j])
+        return total
+
+    return corr(())
+
+
+__all__ = ["MemoryRun", "StepCost", "burst_bytes", "run_memory", "simulate_steps"]

@@ -40,6 +40,12 @@ class LayerResult:
     multiplier_slots: int  # PEs x multipliers x total cycles (utilization denominator)
     energy_pj: dict[str, float]
     dram_bytes: int
+    glb_bytes: int = 0
+    mapping: dict = field(default_factory=dict)  # the mapping that ran (tiles, loop order)
+    weight_format: str = "dense"
+    zero_activations: str = "dense"  # dense | gated | skipped
+    skipped_folds: int = 0  # all-zero weight tiles (or whole streams) the array skipped
+    simulated_steps: int = 0  # GLB tiles the memory model stepped (steady state: fewer)
 
     @property
     def utilization(self) -> float:
@@ -58,6 +64,11 @@ class LayerResult:
             "utilization": self.utilization,
             "energy_pj": dict(self.energy_pj),
             "dram_bytes": self.dram_bytes,
+            "glb_bytes": self.glb_bytes,
+            "mapping": dict(self.mapping),
+            "weight_format": self.weight_format,
+            "zero_activations": self.zero_activations,
+            "skipped_folds": self.skipped_folds,
         }
 
 

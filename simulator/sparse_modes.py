@@ -1,15 +1,22 @@
-"""Which execution mode a layer runs in on a given PE array (DESIGN.md).
+"""How a layer's sparsity meets the array (DESIGN.md, "Sparsity semantics").
 
-A layer runs at the speed of the best supported N:M pattern its mask
-satisfies; if it satisfies none it runs in dense mode. With no real mask the
-declared pattern decides (it satisfies n:m when every group of m provably
-holds at most n nonzeros).
+- Mode: a layer runs at the speed of the best supported N:M pattern its mask
+  satisfies; if it satisfies none it runs dense. With no real mask the
+  declared pattern decides (it satisfies n:m when every group of m provably
+  holds at most n nonzeros). An `nm_any` array (SCALE-Sim's layer-wise N:M)
+  runs the pattern the layer declares.
+- Zero activations: gated (energy only) or skipped (cycles too), as the
+  array's options say; `activation_density` of the layer gives the fraction.
+- All-zero weight tiles: skipped where the array supports it, counted from
+  the real mask (`reduction_nonzero` feeds the tile model's fold counts).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from simulator.arch import PEArraySpec
-from workloads.sparsity import NM, satisfies_nm
+from workloads.sparsity import NM, grouped, satisfies_nm
 from workloads.workload import LayerWorkload
 
 
@@ -25,8 +32,21 @@ def pattern_implies(declared: NM, target: NM) -> bool:
     return False
 
 
+def has_weights(lw: LayerWorkload) -> bool:
+    return bool(getattr(lw.layer, "has_weights", True))
+
+
 def select_pattern(lw: LayerWorkload, array: PEArraySpec) -> NM | None:
     """The supported pattern this layer runs in (largest window), or None for dense."""
+    if not has_weights(lw):
+        return None  # both operands are activations: nothing was pruned
+    if array.nm_any:
+        declared = lw.pattern
+        if declared is None or declared.is_dense:
+            return None
+        if lw.mask is not None and not satisfies_nm(lw.mask, declared, axis=-2):
+            return None
+        return declared
     best: NM | None = None
     for pat in array.nm_patterns:
         if lw.mask is not None:
@@ -36,3 +56,22 @@ def select_pattern(lw: LayerWorkload, array: PEArraySpec) -> NM | None:
         if ok and (best is None or array.window(pat) > array.window(best)):
             best = pat
     return best
+
+
+def activation_density(lw: LayerWorkload) -> float:
+    return float(getattr(lw, "activation_density", 1.0))
+
+
+def weight_mask(lw: LayerWorkload) -> np.ndarray | None:
+    """The real mask as (groups, K, N), or None."""
+    if lw.mask is None:
+        return None
+    mask = np.asarray(lw.mask, dtype=bool)
+    return mask if mask.ndim == 3 else mask[None]
+
+
+def reduction_nonzero(mask: np.ndarray, window: int) -> np.ndarray:
+    """(groups, steps, N): whether reduction step s (K elements s*window ..) of
+    output column n holds any nonzero weight. A step is what one PE reduces
+    in one cycle, so an all-zero run of steps is work a skipping array drops."""
+    return np.any(grouped(mask, window, axis=-2), axis=-1).swapaxes(-1, -2)

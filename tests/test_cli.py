@@ -147,3 +147,35 @@ def test_demo_writes_json_and_png(tmp_path, capsys):
     doc = json.loads((tmp_path / "demo.json").read_text())
     assert len(doc["runs"]) == 2
     assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_scalesim_files_read_as_they_are(capsys):
+    """`--arch FILE.cfg --workload FILE.csv`: SCALE-Sim's Total Cycles, exactly."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parent / "data" / "scalesim"
+    args = ["run", "--arch", str(data / "sa128_ws.cfg"), "--workload"]
+    assert main([*args, str(data / "resnet50_scalesim.csv"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["totals"]["cycles"]["compute"] == 916_490  # SCALE-Sim 3.0.0, peers README
+    assert len(doc["layers"]) == 54
+
+
+def test_dataflow_best_uses_the_mapper(capsys):
+    assert main(["run", "--workload", "gemm:1x512x512", "--dataflow", "best", "--json"]) == 0
+    best = json.loads(capsys.readouterr().out)
+    for df in ("ws", "os", "is"):
+        assert main(["run", "--workload", "gemm:1x512x512", "--dataflow", df, "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert best["totals"]["cycles"]["total"] <= doc["totals"]["cycles"]["total"]
+    assert best["layers"][0]["mapping"]["tiles"]
+    args = ["run", "--workload", "gemm:64x64x64", "--sparsity", "nm:2:4", "--dataflow", "best"]
+    assert main([*args, "--objective", "energy", "--json"]) == 0
+    assert "dense_totals" in json.loads(capsys.readouterr().out)
+
+
+def test_presets_lists_every_preset(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for name in ("edge", "tpu-v1", "a100-sparse", "sat", "vegeta", "eyeriss"):
+        assert name in out

@@ -19,9 +19,12 @@ def presets(args: argparse.Namespace) -> int:
         arch = load_arch(name)
         pe = arch.pe_array
         pats = ", ".join(str(p) for p in pe.nm_patterns) or "dense only"
+        levels = " > ".join(lv.name for lv in arch.memory.levels)
         print(
             f"{name:<12} {pe.rows}x{pe.cols} {pe.dataflow.value.upper()} "
-            f"{pe.multipliers} mult/PE ({pats}), GLB {arch.glb.capacity_bytes // 1024} KiB, "
-            f"DRAM {arch.dram.bandwidth_bytes_per_cycle:g} B/cycle @ {arch.clock_mhz:g} MHz"
+            f"{pe.multipliers} mult/PE ({pats}), {pe.fold_timing} folds, "
+            f"GLB {(arch.glb.capacity_bytes or 0) // 1024} KiB, "
+            f"DRAM {arch.dram.bandwidth_bytes_per_cycle:g} B/cycle @ {arch.clock_mhz:g} MHz "
+            f"[{levels}]"
         )
     return 0

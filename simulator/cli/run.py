@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from mappings.dataflow import Dataflow
+from mappings.mapper import OBJECTIVES, compare_best, simulate_best
 from mappings.mapping import Mapping
 from simulator.arch import ArchSpec, load_arch
 from simulator.cli.common import format_table, table_rows
@@ -21,14 +22,30 @@ from workloads.workload import Workload
 EXAMPLES = """examples:
   sparsim run --arch edge --workload gemm:1024x1024x1024 --sparsity nm:2:4
   sparsim run --arch edge --workload conv:56x56x64:3x3x64 --sparsity nm:1:4 --json
-  sparsim run --arch my_arch.yaml --workload gemm:128x768x768 --dataflow best -o out/run1"""
+  sparsim run --arch my_arch.yaml --workload gemm:128x768x768 --dataflow best -o out/run1
+  sparsim run --arch tpu-v1 --workload resnet50 --dataflow best --objective edp
+  sparsim run --arch scalesim.cfg --workload topology.csv --json   # SCALE-Sim files as they are"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="simulate a workload on an architecture", epilog=EXAMPLES)
-    p.add_argument("--arch", default="edge", help="preset name ('sparsim presets') or arch YAML")
+    p.add_argument(
+        "--arch",
+        default="edge",
+        help="preset name ('sparsim presets'), arch YAML or SCALE-Sim .cfg",
+    )
     p.add_argument("--workload", required=True, help=WORKLOAD_FORMS)
-    p.add_argument("--dataflow", choices=["ws", "os", "is", "best"], help="default: the arch's")
+    p.add_argument(
+        "--dataflow",
+        choices=["ws", "os", "is", "best"],
+        help="default: the arch's; best: the mapper searches dataflow, tiles, loop order",
+    )
+    p.add_argument(
+        "--objective",
+        choices=list(OBJECTIVES),
+        default="cycles",
+        help="what --dataflow best minimizes (default cycles)",
+    )
     p.add_argument("--sparsity", default="dense", help=SPARSITY_FORMS)
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of random weights and pruning")
@@ -38,32 +55,41 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_mapping(
-    workload: Workload, arch: ArchSpec, dataflow: str | None
+    workload: Workload, arch: ArchSpec, dataflow: str | None, objective: str = "cycles"
 ) -> Comparison | WorkloadResult:
-    """Simulate with a dataflow (`best`: the one with fewest total cycles)."""
+    """Simulate with a dataflow (`best`: per layer, the mapper's choice for `objective`)."""
+    dense = workload.sparsity == "dense"
     if dataflow == "best":
-        results = [run_mapping(workload, arch, df.value) for df in Dataflow]
-        return min(results, key=_total_cycles)
+        if dense:
+            return simulate_best(workload, arch, objective)[0]
+        return compare_best(workload, arch, objective)
     mapping = Mapping(Dataflow(dataflow) if dataflow else arch.pe_array.dataflow)
-    if workload.sparsity == "dense":
+    if dense:
         return simulate(workload, arch, mapping)
     return compare_to_dense(workload, arch, mapping)
 
 
-def _total_cycles(res: Comparison | WorkloadResult) -> int:
-    return (res.sparse if isinstance(res, Comparison) else res).totals.cycles.total
-
-
 def _arch_doc(arch: ArchSpec) -> dict:
-    """The fully resolved spec, written beside results so they trace to it."""
-    return json.loads(json.dumps(dataclasses.asdict(arch), default=str))
+    """The fully resolved spec, written beside results so they trace to it
+    (an unbounded bandwidth as the string "inf": strict JSON has no Infinity)."""
+
+    def finite(value):
+        if isinstance(value, float) and value == float("inf"):
+            return "inf"
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [finite(v) for v in value]
+        return value
+
+    return json.loads(json.dumps(finite(dataclasses.asdict(arch)), default=str))
 
 
 def run(args: argparse.Namespace) -> int:
     arch = load_arch(args.arch)
     spec = parse_sparsity(args.sparsity)
     workload = load_workload(args.workload, spec, batch=args.batch, seed=args.seed)
-    res = run_mapping(workload, arch, args.dataflow)
+    res = run_mapping(workload, arch, args.dataflow, args.objective)
     doc = res.to_dict()
     if args.output:
         out = Path(args.output)

@@ -1,0 +1,312 @@
+"""The loop nest over GLB tiles: steps, reuse, traffic, capacity, default tiling.
+
+A layer's per-group GEMM (M x N x K) is cut into GLB tiles (tm, tn, tk); the
+loops over them run groups outermost, then `loop_order` (outer to inner).
+Each iteration of the innermost loop is a *step*: the array runs that tile's
+folds. An operand tile is loaded from DRAM when its indices change from the
+previous step (inputs: m, k; weights: k, n); the output tile accumulates in
+the GLB while its (m, n) stays, and when it leaves before the reduction is
+done (k outside the innermost output loop) its partial sums spill to DRAM
+and are read back on the next visit.
+
+Steady state: a loop of t iterations is simulated as its first `window`
+iterations plus its last (edge) one; the iterations in between are copies
+of iteration `window - 1` (same step classes), stood for by a multiplicity.
+So the number of simulated steps grows with the number of distinct tiles,
+not with the MAC count (the memory model checks the copies really are in
+a periodic regime before extrapolating).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+from mappings.dataflow import Dataflow, Operand
+from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping
+from simulator.arch import ArchSpec, LevelKind
+from simulator.formats import OperandBytes
+from workloads.layers import GemmShape
+from workloads.sparsity import NM
+
+DEPENDS = {Operand.INPUTS: "mk", Operand.WEIGHTS: "kn", Operand.OUTPUTS: "mn"}
+GLB = "glb"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One GLB tile as the memory model runs it."""
+
+    index: tuple[int, ...]  # loop indices, outer to inner: (group, loop_order[0], [1], [2])
+    mults: tuple[int, ...]  # per loop: iterations its index there stands for
+    sizes: tuple[int, int, int]  # (sm, sn, sk) elements
+    loads: tuple[tuple[Operand, float], ...]  # DRAM -> GLB bytes (OUTPUTS: psum read-back)
+    write_bytes: float  # GLB -> DRAM after the step (final outputs or a psum spill)
+    enters_output: bool  # a new output tile starts here (takes an output buffer)
+    releases: tuple[Operand, ...]  # input / weight tiles last used by this step
+
+    @property
+    def weight(self) -> int:
+        """Steps of the full loop nest this one stands for."""
+        return math.prod(self.mults)
+
+
+@dataclass(frozen=True, slots=True)
+class LoopNest:
+    gemm: GemmShape
+    groups: int
+    tile: tuple[int, int, int]
+    loop_order: str
+    bypass: tuple[Operand, ...] = ()  # operands streamed past the GLB (fetched every step)
+
+    @property
+    def trips(self) -> dict[str, int]:
+        return {d: -(-getattr(self.gemm, d) // t) for d, t in zip("mnk", self.tile, strict=True)}
+
+    @property
+    def steps(self) -> int:
+        t = self.trips
+        return self.groups * t["m"] * t["n"] * t["k"]
+
+
+def resolve_tile(mapping: Mapping, gemm: GemmShape) -> tuple[int, int, int]:
+    tile = mapping.tile(GLB)
+    if tile is None:
+        return gemm.m, gemm.n, gemm.k
+    t = tile.clamp(gemm)
+    return t.m, t.n, t.k
+
+
+def simulated_indices(trips: int, window: int) -> list[tuple[int, int]]:
+    """(index, multiplicity) of a loop's simulated iterations."""
+    if trips <= window + 1:
+        return [(i, 1) for i in range(trips)]
+    head = [(i, 1) for i in range(window - 1)]
+    return [*head, (window - 1, trips - window), (trips - 1, 1)]
+
+
+def enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) -> list[Step]:
+    """The steps of the loop nest (truncated to `window` per loop; None: all)."""
+    trips = nest.trips
+    dims = "g" + nest.loop_order
+    counts = {"g": nest.groups, **trips}
+    levels = [
+        [(i, 1) for i in range(counts[d])]
+        if window is None
+        else simulated_indices(counts[d], window)
+        for d in dims
+    ]
+    flat = []
+    for combo in itertools.product(*levels):
+        idx = {d: i for d, (i, _) in zip(dims, combo, strict=True)}
+        flat.append((idx, tuple(w for _, w in combo)))
+    g = nest.gemm
+    per = {
+        Operand.INPUTS: sizes.inputs / (g.m * g.k),
+        Operand.WEIGHTS: sizes.weights / (g.k * g.n),
+    }
+    tile = dict(zip("mnk", nest.tile, strict=True))
+
+    def key(idx: dict[str, int], op: Operand) -> tuple[int, ...]:
+        return (idx["g"], *(idx[d] for d in DEPENDS[op]))
+
+    def extent(idx: dict[str, int], d: str) -> int:
+        return min(tile[d], getattr(g, d) - idx[d] * tile[d])
+
+    steps = []
+    for pos, (idx, mults) in enumerate(flat):
+        prev = flat[pos - 1][0] if pos else None
+        nxt = flat[pos + 1][0] if pos + 1 < len(flat) else None
+        sm, sn, sk = (extent(idx, d) for d in "mnk")
+        loads = []
+        for op in (Operand.INPUTS, Operand.WEIGHTS):
+            if prev is None or op in nest.bypass or key(prev, op) != key(idx, op):
+                area = sm * sk if op is Operand.INPUTS else sk * sn
+                loads.append((op, per[op] * area))
+        out_key = key(idx, Operand.OUTPUTS)
+        enters = prev is None or key(prev, Operand.OUTPUTS) != out_key
+        if enters and idx["k"] > 0:
+            loads.append((Operand.OUTPUTS, sizes.psums * sm * sn / (g.m * g.n)))
+        write = 0.0
+        if nxt is None or key(nxt, Operand.OUTPUTS) != out_key:
+            done = idx["k"] == trips["k"] - 1
+            write = (sizes.outputs if done else sizes.psums) * sm * sn / (g.m * g.n)
+        releases = tuple(
+            op
+            for op in (Operand.INPUTS, Operand.WEIGHTS)
+            if nxt is None or op in nest.bypass or key(nxt, op) != key(idx, op)
+        )
+        steps.append(
+            Step(
+                index=tuple(idx[d] for d in dims),
+                mults=mults,
+                sizes=(sm, sn, sk),
+                loads=tuple(loads),
+                write_bytes=write,
+                enters_output=enters,
+                releases=releases,
+            )
+        )
+    return steps
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """DRAM bytes of a loop nest (per operand), before burst rounding."""
+
+    inputs: float
+    weights: float
+    psum_reads: float
+    output_writes: float
+
+    @property
+    def reads(self) -> float:
+        return self.inputs + self.weights + self.psum_reads
+
+    @property
+    def total(self) -> float:
+        return self.reads + self.output_writes
+
+
+def analytic_traffic(nest: LoopNest, sizes: OperandBytes) -> Traffic:
+    """DRAM traffic in closed form (equals summing `enumerate_steps`; tested)."""
+    t = nest.trips
+    order = nest.loop_order
+    pos = {d: i for i, d in enumerate(order)}
+
+    def inner(dims: str) -> int:
+        """Position of the innermost loop over `dims` that has more than one trip."""
+        moving = [pos[d] for d in dims if t[d] > 1]
+        return max(moving) if moving else -1
+
+    def reread(op: Operand) -> int:
+        if op in nest.bypass:  # fetched for every step that uses it
+            return math.prod(t[d] for d in order if d not in DEPENDS[op])
+        # a tile reloads whenever an outer loop it does not depend on moves on
+        q = inner(DEPENDS[op])
+        return math.prod(t[d] for d in order[:q] if d not in DEPENDS[op]) if q > 0 else 1
+
+    g = nest.groups
+    spills = t["k"] - 1 if t["k"] > 1 and pos["k"] < inner("mn") else 0
+    return Traffic(
+        inputs=g * sizes.inputs * reread(Operand.INPUTS),
+        weights=g * sizes.weights * reread(Operand.WEIGHTS),
+        psum_reads=g * sizes.psums * spills,
+        output_writes=g * (sizes.outputs + sizes.psums * spills),
+    )
+
+
+def tile_bytes(nest: LoopNest, sizes: OperandBytes) -> dict[Operand, float]:
+    """GLB bytes one tile of each operand takes (outputs at the accumulator width)."""
+    g = nest.gemm
+    tm, tn, tk = nest.tile
+    return {
+        Operand.INPUTS: sizes.inputs * tm * tk / (g.m * g.k),
+        Operand.WEIGHTS: sizes.weights * tk * tn / (g.k * g.n),
+        Operand.OUTPUTS: sizes.psums * tm * tn / (g.m * g.n),
+    }
+
+
+def fits(
+    nest: LoopNest,
+    sizes: OperandBytes,
+    arch: ArchSpec,
+    staging: dict[Operand, float] | None = None,
+) -> bool:
+    """Do the tiles (double-buffered when the arch says so) fit every on-chip level?
+
+    A bypassed operand needs only its `staging` bytes (one fold's worth) there.
+    """
+    copies = 2 if arch.memory.double_buffering else 1
+    tiles = tile_bytes(nest, sizes)
+    for op in nest.bypass:
+        tiles[op] = min(tiles[op], (staging or {}).get(op, tiles[op]))
+    need = {op: copies * b for op, b in tiles.items()}
+    for level in arch.memory.levels:
+        if level.kind is not LevelKind.SRAM or level.capacity_bytes is None:
+            continue
+        if level.partition:
+            if any(need[op] > level.capacity_for(op) for op in need):
+                return False
+        elif sum(need.values()) > level.capacity_bytes:
+            return False
+    return True
+
+
+def fold_units(arch: ArchSpec, dataflow: Dataflow, pattern: NM | None) -> dict[str, int]:
+    """Tile sizes that cut no fold: K by rows x window, the other mapped dim by the array."""
+    pe = arch.pe_array
+    win = pe.window(pattern) if (pattern is None or not pe.nm_any) else 1
+    r, c = pe.rows, pe.cols
+    if dataflow is Dataflow.WS:
+        return {"m": 1, "n": c, "k": r * max(win, 1)}
+    if dataflow is Dataflow.IS:
+        return {"m": c, "n": 1, "k": r * max(win, 1)}
+    return {"m": r, "n": c, "k": max(win, 1)}
+
+
+def tile_options(full: int, unit: int, minimum: int, count: int = 5) -> list[int]:
+    """The whole dimension and up to `count - 1` power-of-two multiples of `unit` below it."""
+    opts = {full}
+    size = unit
+    below = []
+    while size < full:
+        if size >= minimum:
+            below.append(size)
+        size *= 2
+    opts.update(below[-(count - 1) :])
+    return sorted(opts)
+
+
+def candidate_tiles(
+    gemm: GemmShape, arch: ArchSpec, dataflow: Dataflow, pattern: NM | None, aligned: bool = True
+) -> list[tuple[int, int, int]]:
+    """GLB tiles to try. Aligned: multiples of the fold (no partial folds); else,
+    for when nothing aligned fits, powers of two from 1 (folds cut short)."""
+    units = fold_units(arch, dataflow, pattern) if aligned else dict.fromkeys("mnk", 1)
+    streamed = {Dataflow.WS: "m", Dataflow.IS: "n", Dataflow.OS: "k"}[dataflow]
+    # a stream shorter than the array's fill is mostly fill: keep streamed tiles long
+    pe = arch.pe_array
+    minimum = {d: units[d] for d in "mnk"}
+    if aligned:
+        minimum[streamed] = min(getattr(gemm, streamed), 2 * (pe.rows + pe.cols))
+    count = 5 if aligned else 8
+    per_dim = [tile_options(getattr(gemm, d), units[d], minimum[d], count) for d in "mnk"]
+    return list(itertools.product(*per_dim))
+
+
+def glb_mapping(
+    dataflow: Dataflow,
+    tile: tuple[int, int, int],
+    loop_order: str,
+    bypass: tuple[Operand, ...] = (),
+) -> Mapping:
+    return Mapping(dataflow, (LevelTile(GLB, *tile),), loop_order, bypass)
+
+
+def bypass_options(dataflow: Dataflow) -> tuple[tuple[Operand, ...], ...]:
+    """The stationary operand may stream past the GLB (WS weights, IS inputs)."""
+    if dataflow is Dataflow.WS:
+        return ((), (Operand.WEIGHTS,))
+    if dataflow is Dataflow.IS:
+        return ((), (Operand.INPUTS,))
+    return ((),)
+
+
+__all__ = [
+    "LOOP_ORDERS",
+    "LoopNest",
+    "Step",
+    "Traffic",
+    "analytic_traffic",
+    "bypass_options",
+    "candidate_tiles",
+    "enumerate_steps",
+    "fits",
+    "fold_units",
+    "glb_mapping",
+    "resolve_tile",
+    "simulated_indices",
+    "tile_bytes",
+]

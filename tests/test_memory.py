@@ -1,0 +1,240 @@
+"""The memory hierarchy: graph from the spec, loop-nest traffic, the simpy model,
+its steady-state fast path, formats, capacity, and memory-bound behaviour."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mappings.dataflow import Dataflow, Operand
+from mappings.mapping import LOOP_ORDERS
+from simulator.arch import ARRAY_NODE, WeightFormat, load_arch, parse_arch, preset_path
+from simulator.formats import operand_bytes, weight_bits
+from simulator.memory import StepCost, run_memory
+from simulator.simulate import (
+    _step_nominal,
+    compare_to_dense,
+    plan_layer,
+    simulate_layer,
+)
+from simulator.tiling import LoopNest, analytic_traffic, enumerate_steps, fits, glb_mapping
+from workloads.layers import Gemm, GemmShape
+from workloads.resolve import load_workload
+from workloads.sparsity import NM
+from workloads.sparsity_spec import parse_sparsity
+from workloads.workload import LayerWorkload
+
+
+def _edge_doc():
+    return yaml.safe_load(preset_path("edge").read_text())
+
+
+def test_hierarchy_is_a_graph_and_a_new_level_is_data():
+    arch = load_arch("edge")
+    g = arch.memory.graph()
+    assert list(g.edges) == [("dram", "glb"), ("glb", ARRAY_NODE)]
+    doc = _edge_doc()
+    doc["memory"]["l2"] = {
+        "kind": "sram",
+        "parent": "dram",
+        "capacity_kib": 1024,
+        "bandwidth_bytes_per_cycle": 32,
+        "latency_cycles": 20,
+    }
+    doc["memory"]["glb"]["parent"] = "l2"
+    three = parse_arch(doc, "three-level.yaml")
+    assert [lv.name for lv in three.memory.path_to_array()] == ["dram", "l2", "glb"]
+    lw = load_workload("gemm:256x256x256", parse_sparsity("dense")).layers[0]
+    two, more = simulate_layer(lw, arch), simulate_layer(lw, three)
+    # the extra hop costs time (latency, store and forward), never saves it
+    assert more.cycles.total >= two.cycles.total
+    assert more.cycles.compute == two.cycles.compute
+
+
+@st.composite
+def nests(draw):
+    g = GemmShape(draw(st.integers(1, 60)), draw(st.integers(1, 60)), draw(st.integers(1, 60)))
+    tile = tuple(draw(st.integers(1, d)) for d in (g.m, g.n, g.k))
+    return LoopNest(g, draw(st.integers(1, 3)), tile, draw(st.sampled_from(LOOP_ORDERS)))
+
+
+def _sizes(nest):
+    g = nest.gemm
+    arch = load_arch("edge")
+    return operand_bytes(g.k, g.n, g.m, g.k * g.n * 0.5, g.m * g.k, 1.0, arch, NM(2, 4))
+
+
+@given(nests(), st.sampled_from([None, 4]))
+def test_analytic_traffic_equals_the_enumerated_loop_nest(nest, window):
+    """Closed-form reuse == summing every step's loads and write-backs (truncated
+    enumeration with multiplicities stands for the full one)."""
+    sizes = _sizes(nest)
+    steps = enumerate_steps(nest, sizes, window)
+    assert sum(s.weight for s in steps) == nest.steps
+    traffic = analytic_traffic(nest, sizes)
+    loads = {op: 0.0 for op in Operand}
+    for s in steps:
+        for op, b in s.loads:
+            loads[op] += s.weight * b
+    assert loads[Operand.INPUTS] == pytest.approx(traffic.inputs)
+    assert loads[Operand.WEIGHTS] == pytest.approx(traffic.weights)
+    assert loads[Operand.OUTPUTS] == pytest.approx(traffic.psum_reads)
+    writes = sum(s.weight * s.write_bytes for s in steps)
+    assert writes == pytest.approx(traffic.output_writes)
+
+
+@given(nests(), st.sampled_from(["edge", "a100-sparse"]), st.booleans())
+def test_steady_state_extrapolation_equals_the_full_simulation(nest, preset, double):
+    """The fast path (a few iterations per loop, the rest by the measured period)
+    ends at the same cycle as simulating every step."""
+    arch = load_arch(preset)
+    memory = dataclasses.replace(arch.memory, double_buffering=double)
+    lw = LayerWorkload(Gemm("g", nest.gemm.m, nest.gemm.n, nest.gemm.k))
+    plan = plan_layer(lw, arch)
+    sizes = plan.sizes
+
+    def build(window):
+        steps = enumerate_steps(nest, sizes, window)
+        costs = []
+        for s in steps:
+            cycles, reads, _ = _step_nominal(plan, Dataflow.WS, s.sizes)
+            costs.append(StepCost(cycles, reads))
+        return steps, costs
+
+    fast = run_memory(memory, build, tail_cycles=7)
+    full = run_memory(memory, lambda _w: build(None), tail_cycles=7)
+    assert fast.end_cycles == full.end_cycles
+    assert full.simulated_steps == nest.steps
+    assert fast.simulated_steps <= full.simulated_steps
+
+
+def test_double_buffering_hides_loads():
+    arch = load_arch("edge")
+    single = dataclasses.replace(
+        arch, memory=dataclasses.replace(arch.memory, double_buffering=False)
+    )
+    lw = load_workload("gemm:512x512x512", parse_sparsity("dense")).layers[0]
+    mapping = glb_mapping(Dataflow.WS, (128, 64, 64), "nmk")
+    db, sb = simulate_layer(lw, arch, mapping), simulate_layer(lw, single, mapping)
+    assert db.cycles.compute == sb.cycles.compute
+    assert db.cycles.memory_stall < sb.cycles.memory_stall
+
+
+def test_default_tiling_does_not_reread_the_streamed_operand_per_column_fold():
+    """1024^3 on edge: the old loop nest re-read A from DRAM once per column fold
+    (64 x 1 MiB); the default tiling keeps total DRAM traffic near compulsory."""
+    arch = load_arch("edge")
+    lw = load_workload("gemm:1024x1024x1024", parse_sparsity("dense")).layers[0]
+    res = simulate_layer(lw, arch)
+    compulsory = 3 * 1024 * 1024
+    assert res.dram_bytes < 10 * compulsory
+    assert res.cycles.memory_stall < 0.05 * res.cycles.compute  # compute-bound when tiled well
+    tile = res.mapping["tiles"][0]
+    nest = LoopNest(lw.gemm, 1, (tile["m"], tile["n"], tile["k"]), res.mapping["loop_order"])
+    assert fits(nest, plan_layer(lw, arch).sizes, arch)
+
+
+def sparse_tpu():
+    """tpu-v1 with sparse-tensor-core PEs: 2 multipliers, 2:4, the activation
+    feed and weight FIFO scaled to match (a what-if, as in bench/memory_bound.py)."""
+    tpu = load_arch("tpu-v1")
+    glb = dataclasses.replace(
+        tpu.glb,
+        bandwidth_bytes_per_cycle=4 * tpu.glb.bandwidth_bytes_per_cycle,
+        capacity_bytes=tpu.glb.capacity_bytes + 256 * 1024,
+        partition=tuple(
+            (op, 2 * size if op is Operand.WEIGHTS else size) for op, size in tpu.glb.partition
+        ),
+    )
+    return dataclasses.replace(
+        tpu,
+        name="tpu-v1-2:4",
+        pe_array=dataclasses.replace(tpu.pe_array, multipliers=2, nm_patterns=(NM(2, 4),)),
+        memory=dataclasses.replace(
+            tpu.memory, levels=(tpu.dram, glb), weight_format=WeightFormat.AUTO
+        ),
+    )
+
+
+def test_memory_bound_gemv_on_tpu_v1_and_compute_bound_gemm():
+    """Batch-1 GEMV on tpu-v1: every weight crosses DRAM for one MAC, so the layer
+    is mostly memory stall; 2:4 (on PEs that run it) buys only the weight bytes'
+    ratio, far below 2x. A large GEMM on a 2:4 array that is compute-bound: ~2x."""
+    tpu = load_arch("tpu-v1")
+    wl = load_workload("gemm:1x4096x4096", parse_sparsity("nm:2:4"))
+    res = simulate_layer(load_workload("gemm:1x4096x4096", parse_sparsity("dense")).layers[0], tpu)
+    assert res.cycles.memory_stall > 0.5 * res.cycles.total
+    # tpu-v1 itself has no 2:4 mode: the pruned layer runs dense, stored dense
+    as_is = compare_to_dense(wl, tpu)
+    assert as_is.sparse.layers[0].mode == "dense" and as_is.speedup == pytest.approx(1.0)
+    comp = compare_to_dense(wl, sparse_tpu())
+    assert comp.compute_speedup == pytest.approx(2.0, rel=0.05)
+    # memory-bound: 8 bits per dense weight against 4 bits of values + 1 of indices
+    assert comp.speedup == pytest.approx(8 / 5, rel=0.03)
+    big = compare_to_dense(
+        load_workload("gemm:2048x2048x2048", parse_sparsity("nm:2:4")), load_arch("edge")
+    )
+    assert big.dense.layers[0].cycles.memory_stall < 0.01 * big.dense.layers[0].cycles.total
+    assert big.speedup == pytest.approx(2.0, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected_bits", "meta_bits"),
+    [
+        (WeightFormat.DENSE, 64 * 8 * 8, 0),
+        (WeightFormat.NM, 16 * 8 * 2 * (8 + 2), 16 * 8 * 2 * 2),  # 16 groups/col, 2 values+idx
+        (WeightFormat.BITMASK, 256 * 8 + 64 * 8, 64 * 8),
+        (WeightFormat.CSR, 256 * (8 + 6) + 9 * 9, 256 * 6 + 9 * 9),
+    ],
+)
+def test_compressed_formats_count_their_metadata(fmt, expected_bits, meta_bits):
+    """K = 64, N = 8, 256 nonzeros (2:4), 8-bit values."""
+    bits, meta = weight_bits(64, 8, 256, 8, fmt, NM(2, 4))
+    assert bits == expected_bits and meta == meta_bits
+
+
+def test_format_changes_bytes_moved():
+    lw = load_workload("gemm:256x256x256", parse_sparsity("nm:1:4")).layers[0]
+    base = load_arch("vegeta")
+    moved = {}
+    for fmt in (WeightFormat.DENSE, WeightFormat.NM, WeightFormat.BITMASK, WeightFormat.CSR):
+        arch = dataclasses.replace(base, memory=dataclasses.replace(base.memory, weight_format=fmt))
+        res = simulate_layer(lw, arch, glb_mapping(Dataflow.WS, (256, 256, 256), "nmk"))
+        assert res.weight_format == fmt.value
+        moved[fmt] = res.dram_bytes
+    assert moved[WeightFormat.NM] < moved[WeightFormat.DENSE]
+    # 1:4 values + 2-bit indices (2.5 bits/weight) beat a 1-bit mask + values (3 bits)
+    assert moved[WeightFormat.NM] < moved[WeightFormat.BITMASK] < moved[WeightFormat.DENSE]
+
+
+def test_partitioned_glb_capacity_is_per_operand():
+    tpu = load_arch("tpu-v1")
+    lw = LayerWorkload(Gemm("g", 1024, 1024, 1024))
+    sizes = plan_layer(lw, tpu).sizes
+    # 1 MiB of weights cannot sit in the 256 KiB weight FIFO, activations fit easily
+    assert not fits(LoopNest(lw.gemm, 1, (1024, 1024, 1024), "nmk"), sizes, tpu)
+    assert fits(LoopNest(lw.gemm, 1, (1024, 256, 256), "nmk"), sizes, tpu)
+
+
+def test_dram_bytes_round_to_bursts():
+    arch = load_arch("edge")
+    lw = LayerWorkload(Gemm("g", 3, 5, 7))
+    res = simulate_layer(lw, arch)
+    assert res.dram_bytes % arch.dram.burst_bytes == 0
+    assert res.dram_bytes >= 3 * 7 + 7 * 5 + 3 * 5
+    assert math.isfinite(res.energy_pj["total"])
+
+
+def test_weights_bytes_follow_the_mask_density_for_value_formats():
+    g = GemmShape(4, 16, 64)
+    arch = load_arch("edge")
+    dense = operand_bytes(g.k, g.n, g.m, g.k * g.n, g.m * g.k, 1.0, arch, None)
+    sparse = operand_bytes(g.k, g.n, g.m, g.k * g.n / 4, g.m * g.k, 1.0, arch, NM(2, 4))
+    assert sparse.weights < dense.weights and sparse.weight_metadata > 0
+    assert np.isclose(dense.weight_compression, 1.0)
