@@ -29,6 +29,18 @@ def wrap(value: int, bits: int) -> int:
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
+def _check_nm(n: int, m: int) -> None:
+    if not 1 <= n <= m:
+        raise ValueError(f"PE needs 1 <= N <= M, got {n}:{m}")
+
+
+def _nm_dot(w: Sequence[int], w_idx: Sequence[int], x: Sequence[int], dense: bool) -> int:
+    """Sum of the N products: w[j] * x[j] (dense) or w[j] * x[w_idx[j]] (sparse)."""
+    if dense:
+        return sum(wj * x[j] for j, wj in enumerate(w))
+    return sum(wj * x[i] for wj, i in zip(w, w_idx, strict=True))
+
+
 @dataclass(slots=True)
 class NMPE:
     """One N:M sparse PE with stationary weights and a registered psum output.
@@ -48,8 +60,7 @@ class NMPE:
     valid_q: bool = False
 
     def __post_init__(self) -> None:
-        if not 1 <= self.n <= self.m:
-            raise ValueError(f"PE needs 1 <= N <= M, got {self.n}:{self.m}")
+        _check_nm(self.n, self.m)
         self.reset()
 
     def reset(self) -> None:
@@ -61,9 +72,7 @@ class NMPE:
 
     def dot(self, act: Sequence[int], dense: bool) -> int:
         """The combinational sum of this PE's N products for activations `act`."""
-        if dense:
-            return sum(w * act[j] for j, w in enumerate(self.w_q))
-        return sum(w * act[i] for w, i in zip(self.w_q, self.w_idx_q, strict=True))
+        return _nm_dot(self.w_q, self.w_idx_q, act, dense)
 
     def step(
         self,
@@ -91,13 +100,6 @@ def nm_compress(group: Sequence[int], n: int) -> tuple[list[int], list[int]]:
     indices (ascending), ties to the lower index (workloads.pruning rule)."""
     keep = nm_keep_indices(np.asarray(group), n)
     return [int(group[i]) for i in keep], [int(i) for i in keep]
-
-
-def _nm_dot(w: Sequence[int], w_idx: Sequence[int], x: Sequence[int], dense: bool) -> int:
-    """Sum of the N products: w[j] * x[j] (dense) or w[j] * x[w_idx[j]] (sparse)."""
-    if dense:
-        return sum(wj * x[j] for j, wj in enumerate(w))
-    return sum(wj * x[i] for wj, i in zip(w, w_idx, strict=True))
 
 
 @dataclass(slots=True)
@@ -128,8 +130,7 @@ class NMPEOS:
     out_valid_q: bool = False
 
     def __post_init__(self) -> None:
-        if not 1 <= self.n <= self.m:
-            raise ValueError(f"PE needs 1 <= N <= M, got {self.n}:{self.m}")
+        _check_nm(self.n, self.m)
         self.reset()
 
     def reset(self) -> None:
@@ -186,8 +187,7 @@ class NMPEIS:
     valid_q: bool = False
 
     def __post_init__(self) -> None:
-        if not 1 <= self.n <= self.m:
-            raise ValueError(f"PE needs 1 <= N <= M, got {self.n}:{self.m}")
+        _check_nm(self.n, self.m)
         self.reset()
 
     def reset(self) -> None:
