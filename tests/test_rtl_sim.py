@@ -1,13 +1,16 @@
-"""The RTL test infrastructure (hw.sim): finding Verilator, build dirs, failing loudly."""
+"""The RTL test infrastructure (hw.sim): finding Verilator, build dirs, failing loudly,
+FST waves."""
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
 from hw.sim import (
+    RTL_DIR,
     SIM_BUILD_DIR,
     SimulatorNotFoundError,
     build_dir_for,
@@ -15,6 +18,8 @@ from hw.sim import (
     lint_rtl,
     locate_verilator,
     run_cocotb,
+    wave_format,
+    wave_support,
 )
 
 
@@ -70,3 +75,51 @@ def test_lint_reports_warnings(tmp_path: Path) -> None:
         "endmodule\n"
     )
     assert "UNUSED" in lint_rtl(bad)
+
+
+# --------------------------------------------------------------------------- #
+# A deliberately broken RTL line: the failure names the cycle and values, keeps waves
+# --------------------------------------------------------------------------- #
+
+MUTANT_DIR = SIM_BUILD_DIR / "_mutants"
+
+
+def mutant_compressor() -> Path:
+    """nm_compressor.sv with its tie rule flipped (ties to the *higher* index).
+
+    Written under sim_build/ only when it changes, so its build is reused.
+    """
+    text = (RTL_DIR / "nm_compressor.sv").read_text(encoding="utf-8")
+    good = "(mag[j] == mag[i] && j < i)"
+    assert good in text, "the tie-rule line moved; update this test"
+    broken = text.replace(good, "(mag[j] == mag[i] && j > i)")
+    MUTANT_DIR.mkdir(parents=True, exist_ok=True)
+    path = MUTANT_DIR / "nm_compressor.sv"
+    if not path.is_file() or path.read_text(encoding="utf-8") != broken:
+        path.write_text(broken, encoding="utf-8")
+    return path
+
+
+@pytest.mark.rtl
+def test_broken_rtl_fails_with_first_mismatch_and_waves() -> None:
+    # DataWidth 7 gives the mutant its own build folder (and tries an odd width).
+    build = build_rtl(
+        "nm_compressor", sources=[mutant_compressor()], parameters={"N": 2, "M": 4, "DataWidth": 7}
+    )
+    with pytest.raises(AssertionError) as err:
+        run_cocotb(build, "hw.tb.tb_nm_compressor", seed=11, cases=50)
+    message = str(err.value)
+    # The directed tie test fails at its first group: all magnitudes equal.
+    assert "test_directed_ties: cycle 1: w_idx_o = [2, 3], expected [0, 1]" in message, message
+    assert "SPARSIM_SEED=11" in message
+    waves = re.search(r"waves: (\S+)", message)
+    assert waves is not None, message
+    kept = Path(waves.group(1))
+    assert kept.is_file() and kept.stat().st_size > 0
+    assert kept.suffix == f".{wave_format()}"
+
+
+def test_fst_is_available() -> None:
+    """FST works here without system lz4: either it is installed or the PyPI sdist builds it."""
+    support = wave_support()
+    assert support.format == "fst", f"waves fall back to VCD: {support.note}"

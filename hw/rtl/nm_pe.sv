@@ -45,7 +45,6 @@ module nm_pe #(
   output logic [N*IdxWidth-1:0]   w_idx_o
 );
 
-  localparam int unsigned ProdWidth = 2 * DataWidth;
   // Every index value addresses an activation when M fills the index range.
   localparam bit          MIsPow2   = (M == (1 << IdxWidth));
 
@@ -63,36 +62,22 @@ module nm_pe #(
   // MAC //
   /////////
 
-  logic [M-1:0][DataWidth-1:0]      act;
-  logic [N-1:0][DataWidth-1:0]      sel;
-  logic [N-1:0][ProdWidth-1:0]      prod;
   logic [AccWidth-1:0]              mac_sum;
 
-  assign act = act_i;
-
-  // Operand select: activation j in dense mode, activation w_idx_q[j] in sparse mode.
-  for (genvar j = 0; j < N; j++) begin : g_sel
-    logic [DataWidth-1:0] sparse_sel;
-
-    if (MIsPow2) begin : g_full_range
-      assign sparse_sel = act[w_idx_q[j]];
-    end else begin : g_guarded
-      // An index past M-1 cannot come from the compressor; it selects 0.
-      assign sparse_sel = (32'(w_idx_q[j]) < M) ? act[w_idx_q[j]] : '0;
-    end
-
-    assign sel[j]  = dense_i ? act[j] : sparse_sel;
-    assign prod[j] = $signed(w_q[j]) * $signed(sel[j]);
-  end
-
-  // Sign-extend (or, if AccWidth < ProdWidth, truncate) each product and add:
-  // the wrap at AccWidth is the same either way.
-  always_comb begin
-    mac_sum = psum_i;
-    for (int unsigned j = 0; j < N; j++) begin
-      mac_sum = mac_sum + AccWidth'($signed(prod[j]));
-    end
-  end
+  // The N products of the held weights, added to the incoming partial sum.
+  nm_dot #(
+    .N         (N),
+    .M         (M),
+    .DataWidth (DataWidth),
+    .AccWidth  (AccWidth)
+  ) u_dot (
+    .dense_i,
+    .w_i     (w_q),
+    .w_idx_i (w_idx_q),
+    .act_i,
+    .psum_i,
+    .sum_o   (mac_sum)
+  );
 
   always_comb begin
     valid_d = valid_i;

@@ -2,9 +2,11 @@
 
 A bench takes its sizes from the DUT (`dut_params`, checked against the
 parameters the runner built with), seeds its stimulus with `bench_rng`
-(`SPARSIM_SEED` replays a run), runs `bench_cases()` cycles, and compares every
+(`SPARSIM_SEED` replays a run), runs `bench_cases()` cases, and compares every
 output every cycle with `check_outputs`, which fails on the first mismatching
-cycle naming the signals, the expected and the actual values.
+cycle naming the signals, the expected and the actual values. At the end of
+each test it notes its cases and cycles with `record_stats` (for
+`sparsim verify`) and checks its coverage with `check_coverage`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import cocotb
 logger = logging.getLogger("cocotb.sparsim")
 
 DEFAULT_CASES = 1000
+# Every bench's clock period.
+CLOCK_NS = 10
 
 
 def bench_seed() -> int:
@@ -40,12 +44,38 @@ def bench_rng(key: str) -> random.Random:
 
 
 def bench_cases(default: int = DEFAULT_CASES) -> int:
-    """Cycles of random stimulus per test: $SPARSIM_CASES, else `default`."""
+    """Random cases per test (a bench's unit: cycles, groups, words, GEMMs):
+    $SPARSIM_CASES, else `default`."""
     text = os.environ.get("SPARSIM_CASES")
     cases = int(text, 0) if text else default
     if cases < 1:
         raise ValueError(f"SPARSIM_CASES = {cases}; need >= 1")
     return cases
+
+
+def record_stats(test: str, *, cases: int, cycles: int) -> None:
+    """Note what one test did (random cases, clock cycles simulated) for the runner.
+
+    hw.sim.run_cocotb points $SPARSIM_STATS at a JSON-lines file in the run
+    folder and sums the records into CocotbRun.cases / CocotbRun.cycles.
+    """
+    path = os.environ.get("SPARSIM_STATS")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": test, "cases": cases, "cycles": cycles}) + "\n")
+
+
+# Below this many random cases a bench does not insist on its random coverage
+# items (a short run may by chance have no stall); directed openings still count.
+MIN_COVERAGE_CASES = 100
+
+
+def check_coverage(coverage: Mapping[str, int], items: Iterable[str], cases: int) -> None:
+    """Fail if a coverage item never happened, in runs of at least MIN_COVERAGE_CASES."""
+    if cases < MIN_COVERAGE_CASES:
+        return
+    missing = [item for item in items if not coverage.get(item)]
+    assert not missing, f"stimulus never produced {missing}: {dict(coverage)}"
 
 
 def dut_params(dut, names: Iterable[str]) -> dict[str, int]:

@@ -27,6 +27,7 @@ from hw.tb.common import (
     dut_params,
     logger,
     pack,
+    record_stats,
     unpack,
 )
 from simulator.reference import NMPE, wrap
@@ -113,19 +114,25 @@ class NMPEStimulus:
 
     def corners(self) -> list[PEInputs]:
         """A fixed opening: extreme weights and activations, wrap both ways,
-        a weight load in the same cycle as a MAC, an all-zero group, back to back."""
+        a weight load in the same cycle as a MAC, an all-zero group, back to back.
+        In mixed mode the valid cycles alternate between dense and sparse, so even
+        the shortest run covers both."""
         n, m = self.tb.n, self.tb.m
         lo, hi = self.lo, self.hi
         idx = tuple(range(m - n, m))
-        dense = self.dense()
+        fixed = self.dense()
+
+        def dense(i: int) -> bool:
+            return i % 2 == 0 if self.mode == "mixed" else fixed
+
         return [
-            PEInputs(dense, True, (hi,) * n, idx, False, (0,) * m, 0),
-            PEInputs(dense, False, (hi,) * n, idx, True, (hi,) * m, self.acc_hi),  # wraps up
-            PEInputs(dense, True, (lo,) * n, idx, True, (lo,) * m, self.acc_lo),  # wraps down
-            PEInputs(dense, False, (lo,) * n, idx, True, (lo,) * m, self.acc_hi),  # wraps up
-            PEInputs(dense, False, (lo,) * n, idx, True, (hi,) * m, self.acc_lo),  # wraps down
-            PEInputs(dense, False, (0,) * n, idx, True, (0,) * m, -1),  # zero group
-            PEInputs(dense, True, self.group(n), self.indices(), False, (hi,) * m, 5),  # idle
+            PEInputs(dense(0), True, (hi,) * n, idx, False, (0,) * m, 0),
+            PEInputs(dense(1), False, (hi,) * n, idx, True, (hi,) * m, self.acc_hi),  # wraps up
+            PEInputs(dense(2), True, (lo,) * n, idx, True, (lo,) * m, self.acc_lo),  # wraps down
+            PEInputs(dense(3), False, (lo,) * n, idx, True, (lo,) * m, self.acc_hi),  # wraps up
+            PEInputs(dense(4), False, (lo,) * n, idx, True, (hi,) * m, self.acc_lo),  # wraps down
+            PEInputs(dense(5), False, (0,) * n, idx, True, (0,) * m, -1),  # zero group
+            PEInputs(dense(6), True, self.group(n), self.indices(), False, (hi,) * m, 5),  # idle
         ]
 
 
@@ -265,6 +272,7 @@ async def test_latency_and_wrap(dut) -> None:
     await tb.step(PEInputs(False, False, weights, idx, True, acts, 7))
     want = 7 + sum(weights[j] * acts[idx[j]] for j in range(n))
     assert dut.psum_o.value.to_signed() == want, f"sparse psum_o {dut.psum_o.value} != {want}"
+    record_stats("test_latency_and_wrap", cases=tb.cycle, cycles=tb.cycle)
 
 
 @cocotb.test()
@@ -296,3 +304,4 @@ async def test_random(dut, mode: str, idle: float) -> None:
         assert tb.coverage[item] > 0, f"stimulus never produced {item}: {dict(tb.coverage)}"
     if idle:
         assert tb.coverage["idle"] > 0, f"no idle cycle: {dict(tb.coverage)}"
+    record_stats(f"test_random/{mode}/{idle}", cases=cases, cycles=tb.cycle)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from simulator.cli import demo, presets, run
+from simulator.cli import demo, presets, prune, run, verify
 from simulator.cli.common import Parser, UsageError
 from workloads.errors import InputError
 
-COMMANDS = (run, presets, demo)
+COMMANDS = (run, prune, verify, presets, demo)
 
 
 def build_parser() -> Parser:
