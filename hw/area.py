@@ -107,9 +107,14 @@ def rtl_hash(block: str) -> str:
 def synthesize(config: AreaConfig, yosys: Sequence[str] | None = None) -> AreaRow:
     """Generic synthesis of one configuration; returns its counts."""
     cmd = list(yosys or find_yosys())
-    files = " ".join(str(p) for p in rtl_hierarchy(RTL_DIR / f"{config.block}.sv"))
     chparam = " ".join(f"-set {k} {v}" for k, v in config.params.items())
     with tempfile.TemporaryDirectory(prefix="sparsim-yosys-") as tmp:
+        # The WebAssembly Yosys mounts its own folder over /tmp, hiding any
+        # checkout there: hand it copies in its working folder, by relative name.
+        sources = rtl_hierarchy(RTL_DIR / f"{config.block}.sv")
+        for src in sources:
+            shutil.copyfile(src, Path(tmp) / src.name)
+        files = " ".join(src.name for src in sources)
         stat = Path(tmp) / "stat.json"
         script = (
             f"read_verilog -sv {files}; "
