@@ -4,7 +4,7 @@
 1. Batch-1 GEMV (1 x 4096 x 4096) on tpu-v1: every weight crosses DRAM
    (34 GB/s) to be used once, so the layer is mostly memory stall. tpu-v1
    has no 2:4 mode: a 2:4-pruned layer runs dense and stores dense: 1.0x.
-2. The same GEMV on tpu-v1 with 2:4 sparse-tensor-core PEs (2 multipliers,
+2. The same GEMV on the tpu-v1-2of4 what-if preset: 2:4 PEs (2 multipliers,
    its activation feed and weight FIFO scaled to match): compute halves,
    but the run is bound by weight bytes, 8 bits dense against 4 bits of
    values + 1 of indices for 2:4: at most 8/5 = 1.6x.
@@ -16,38 +16,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mappings.dataflow import Operand
-from simulator.arch import WeightFormat, load_arch
+from simulator.arch import load_arch
 from simulator.simulate import compare_to_dense
 from workloads.resolve import load_workload
-from workloads.sparsity import NM
 from workloads.sparsity_spec import parse_sparsity
-
-
-def sparse_tpu():
-    tpu = load_arch("tpu-v1")
-    glb = dataclasses.replace(
-        tpu.glb,
-        bandwidth_bytes_per_cycle=4 * tpu.glb.bandwidth_bytes_per_cycle,
-        capacity_bytes=tpu.glb.capacity_bytes + 256 * 1024,
-        partition=tuple(
-            (op, 2 * size if op is Operand.WEIGHTS else size) for op, size in tpu.glb.partition
-        ),
-    )
-    return dataclasses.replace(
-        tpu,
-        name="tpu-v1 + 2:4 PEs",
-        pe_array=dataclasses.replace(tpu.pe_array, multipliers=2, nm_patterns=(NM(2, 4),)),
-        memory=dataclasses.replace(
-            tpu.memory, levels=(tpu.dram, glb), weight_format=WeightFormat.AUTO
-        ),
-    )
 
 
 def show(label, arch, shape):
@@ -67,7 +44,7 @@ def show(label, arch, shape):
 
 def main() -> int:
     show("1. memory-bound", load_arch("tpu-v1"), "gemm:1x4096x4096")
-    show("2. memory-bound, 2:4 PEs", sparse_tpu(), "gemm:1x4096x4096")
+    show("2. memory-bound, 2:4 PEs", load_arch("tpu-v1-2of4"), "gemm:1x4096x4096")
     show("3. compute-bound", load_arch("edge"), "gemm:2048x2048x2048")
     return 0
 

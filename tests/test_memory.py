@@ -140,28 +140,6 @@ def test_default_tiling_does_not_reread_the_streamed_operand_per_column_fold():
     assert fits(nest, plan_layer(lw, arch).sizes, arch)
 
 
-def sparse_tpu():
-    """tpu-v1 with sparse-tensor-core PEs: 2 multipliers, 2:4, the activation
-    feed and weight FIFO scaled to match (a what-if, as in bench/memory_bound.py)."""
-    tpu = load_arch("tpu-v1")
-    glb = dataclasses.replace(
-        tpu.glb,
-        bandwidth_bytes_per_cycle=4 * tpu.glb.bandwidth_bytes_per_cycle,
-        capacity_bytes=tpu.glb.capacity_bytes + 256 * 1024,
-        partition=tuple(
-            (op, 2 * size if op is Operand.WEIGHTS else size) for op, size in tpu.glb.partition
-        ),
-    )
-    return dataclasses.replace(
-        tpu,
-        name="tpu-v1-2:4",
-        pe_array=dataclasses.replace(tpu.pe_array, multipliers=2, nm_patterns=(NM(2, 4),)),
-        memory=dataclasses.replace(
-            tpu.memory, levels=(tpu.dram, glb), weight_format=WeightFormat.AUTO
-        ),
-    )
-
-
 def test_memory_bound_gemv_on_tpu_v1_and_compute_bound_gemm():
     """Batch-1 GEMV on tpu-v1: every weight crosses DRAM for one MAC, so the layer
     is mostly memory stall; 2:4 (on PEs that run it) buys only the weight bytes'
@@ -173,7 +151,7 @@ def test_memory_bound_gemv_on_tpu_v1_and_compute_bound_gemm():
     # tpu-v1 itself has no 2:4 mode: the pruned layer runs dense, stored dense
     as_is = compare_to_dense(wl, tpu)
     assert as_is.sparse.layers[0].mode == "dense" and as_is.speedup == pytest.approx(1.0)
-    comp = compare_to_dense(wl, sparse_tpu())
+    comp = compare_to_dense(wl, load_arch("tpu-v1-2of4"))
     assert comp.compute_speedup == pytest.approx(2.0, rel=0.05)
     # memory-bound: 8 bits per dense weight against 4 bits of values + 1 of indices
     assert comp.speedup == pytest.approx(8 / 5, rel=0.03)
