@@ -30,12 +30,10 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
-import cocotb
 import numpy as np
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from hw.tb.common import CLOCK_NS, check_outputs, dut_params, logger, pack, unpack
+from hw.tb.common import check_outputs, clock_and_reset, dut_params, logger, pack, unpack
 from mappings.dataflow import Dataflow, FoldTiming
 from simulator.reference import CycleIO, LeftIn, SystolicArrayRef, TopIn, wrap
 from workloads.pruning import prune_nm
@@ -275,11 +273,7 @@ class ArrayBench:
         """Start the clock and hold reset for two cycles; ends at a falling edge."""
         self.drive(self.idle_inputs())
         self.dut.dense_i.value = 0
-        self.dut.rst_ni.value = 0
-        cocotb.start_soon(Clock(self.dut.clk_i, CLOCK_NS, unit="ns").start())
-        for _ in range(2):
-            await FallingEdge(self.dut.clk_i)
-        self.dut.rst_ni.value = 1
+        await clock_and_reset(self.dut)
 
     async def idle(self, cycles: int) -> None:
         """Idle edges: nothing driven, no output may be valid."""

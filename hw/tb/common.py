@@ -15,9 +15,11 @@ import json
 import logging
 import os
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge
 
 logger = logging.getLogger("cocotb.sparsim")
 
@@ -138,3 +140,14 @@ def check_outputs(
     if context:
         lines.append(f"  {context}")
     raise AssertionError("\n".join(lines))
+
+
+async def clock_and_reset(dut, on_reset: Callable[[], None] = lambda: None) -> None:
+    """Start the clock and hold `rst_ni` low for two cycles; `on_reset` runs at the
+    last falling edge in reset (reset the model, compare). Ends at a falling edge."""
+    dut.rst_ni.value = 0
+    cocotb.start_soon(Clock(dut.clk_i, CLOCK_NS, unit="ns").start())
+    for _ in range(2):
+        await FallingEdge(dut.clk_i)
+    on_reset()
+    dut.rst_ni.value = 1

@@ -19,15 +19,14 @@ import random
 from collections import Counter, deque
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly
 
 from hw.tb.common import (
-    CLOCK_NS,
     bench_cases,
     bench_rng,
     check_coverage,
     check_outputs,
+    clock_and_reset,
     dut_params,
     logger,
     pack,
@@ -55,13 +54,11 @@ class NMCompressorTB:
     async def start(self) -> None:
         """Start the clock and hold reset for two cycles; ends at a falling edge."""
         self.drive(False, (0,) * self.m, False)
-        self.dut.rst_ni.value = 0
-        cocotb.start_soon(Clock(self.dut.clk_i, CLOCK_NS, unit="ns").start())
-        for _ in range(2):
-            await FallingEdge(self.dut.clk_i)
+        await clock_and_reset(self.dut, self._after_reset)
+
+    def _after_reset(self) -> None:
         self.model.reset()
         self.compare("after reset")
-        self.dut.rst_ni.value = 1
 
     def drive(self, valid: bool, group: tuple[int, ...], ready: bool) -> None:
         self.dut.valid_i.value = int(valid)

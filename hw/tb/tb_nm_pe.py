@@ -17,13 +17,13 @@ from collections import Counter
 from dataclasses import dataclass
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 from hw.tb.common import (
     bench_cases,
     bench_rng,
     check_outputs,
+    clock_and_reset,
     dut_params,
     logger,
     pack,
@@ -152,13 +152,11 @@ class NMPETB:
     async def start(self) -> None:
         """Start the clock and hold reset for two cycles; ends at a falling edge."""
         self.drive(self.idle_inputs())
-        self.dut.rst_ni.value = 0
-        cocotb.start_soon(Clock(self.dut.clk_i, CLOCK_NS, unit="ns").start())
-        for _ in range(2):
-            await FallingEdge(self.dut.clk_i)
+        await clock_and_reset(self.dut, self._after_reset)
+
+    def _after_reset(self) -> None:
         self.model.reset()
         self.compare("after reset")
-        self.dut.rst_ni.value = 1
 
     def idle_inputs(self) -> PEInputs:
         return PEInputs(True, False, (0,) * self.n, (0,) * self.n, False, (0,) * self.m, 0)

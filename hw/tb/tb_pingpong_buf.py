@@ -17,15 +17,14 @@ from __future__ import annotations
 from collections import Counter
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 from hw.tb.common import (
-    CLOCK_NS,
     bench_cases,
     bench_rng,
     check_coverage,
     check_outputs,
+    clock_and_reset,
     dut_params,
     logger,
     record_stats,
@@ -48,13 +47,11 @@ class PingPongTB:
 
     async def start(self) -> None:
         self.drive(False, 0, False, False)
-        self.dut.rst_ni.value = 0
-        cocotb.start_soon(Clock(self.dut.clk_i, CLOCK_NS, unit="ns").start())
-        for _ in range(2):
-            await FallingEdge(self.dut.clk_i)
+        await clock_and_reset(self.dut, self._after_reset)
+
+    def _after_reset(self) -> None:
         self.model.reset()
         self.compare("after reset")
-        self.dut.rst_ni.value = 1
 
     def drive(self, valid: bool, data: int, last: bool, ready: bool) -> None:
         dut = self.dut
