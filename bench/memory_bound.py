@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulator.arch import load_arch
+from simulator.load import load_arch
 from simulator.simulate import compare_to_dense
 from workloads.resolve import load_workload
 from workloads.sparsity_spec import parse_sparsity

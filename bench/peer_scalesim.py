@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from simulator.arch import load_arch  # noqa: E402
+from simulator.load import load_arch  # noqa: E402
 from simulator.simulate import simulate  # noqa: E402
 from workloads.resolve import load_workload  # noqa: E402
 from workloads.sparsity_spec import parse_sparsity  # noqa: E402
@@ -100,7 +100,7 @@ def run_sparsim(cfg: Path, topo: Path, dataflow: str) -> tuple[list[tuple[str, i
     result = simulate(workload, arch)
     in_process = time.perf_counter() - t0
     t0 = time.perf_counter()
-    cli = [sys.executable, "-m", "simulator.cli", "run", "--arch", str(cfg), "--workload"]
+    cli = [sys.executable, "-m", "sparsim", "run", "--arch", str(cfg), "--workload"]
     subprocess.run([*cli, str(topo), "--dataflow", dataflow, "--json"], check=True,
                    capture_output=True, cwd=REPO)  # fmt: skip
     cli_wall = time.perf_counter() - t0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulator.arch import load_arch
+from simulator.load import load_arch
 from simulator.simulate import _default_mapping_cached, simulate_layer
 from simulator.tiling import LoopNest
 from workloads.layers import Gemm

@@ -1,7 +1,7 @@
 """Run the RTL benches of hw.configs and summarize them (what `sparsim verify` runs).
 
 No printing here: progress goes through a callback and the results come back
-as frozen records; the CLI (simulator/cli/verify.py) draws the bar and the
+as frozen records; the CLI (sparsim/cli/verify.py) draws the bar and the
 table and picks the exit code.
 """
 

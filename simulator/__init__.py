@@ -1,15 +1,15 @@
 """sparsim's accelerator model: arch specs, the reference model, the tile model,
-the memory hierarchy, energy. The core does no I/O (the CLI sits on top in
-simulator.cli)."""
+the memory hierarchy, energy. The core does no I/O (the face, `sparsim/`, sits on top:
+API, CLI, writers, plots)."""
 
 from simulator.arch import (
     ArchSpec,
     MemLevelSpec,
     MemorySpec,
     PEArraySpec,
-    load_arch,
     preset_names,
 )
+from simulator.load import load_arch
 from simulator.results import Comparison, LayerResult, WorkloadResult
 from simulator.roofline import Roofline, roofline
 from simulator.simulate import compare_to_dense, simulate, simulate_layer

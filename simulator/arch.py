@@ -240,27 +240,15 @@ def preset_path(name: str) -> Path:
     return Path(str(resources.files(PRESET_PACKAGE).joinpath(f"{name}.yaml")))
 
 
-def load_arch(name_or_path: str | Path) -> ArchSpec:
-    """Load a preset by name, an architecture YAML file or a SCALE-Sim `.cfg` file."""
+def load_arch_yaml(name_or_path: str | Path) -> ArchSpec:
+    """A preset by name or an architecture YAML file (`simulator.load.load_arch`
+    also reads SCALE-Sim `.cfg` files)."""
     text = str(name_or_path)
     if text in preset_names():
         return parse_arch(load_yaml(preset_path(text)), str(preset_path(text)))
     path = Path(text)
-    suffix = path.suffix.lower()
-    if suffix not in (".yaml", ".yml", ".cfg"):
-        raise SpecError(
-            "--arch",
-            "arch",
-            text,
-            f"a preset ({', '.join(preset_names())}), a .yaml file or a SCALE-Sim .cfg file",
-        )
     if not path.is_file():
-        kind = "SCALE-Sim .cfg" if suffix == ".cfg" else "architecture YAML"
-        raise SpecError(str(path), "file", text, f"an existing {kind} file")
-    if suffix == ".cfg":
-        from simulator.scalesim_cfg import read_scalesim_cfg  # the cfg reader builds on this module
-
-        return read_scalesim_cfg(path)
+        raise SpecError(str(path), "file", text, "an existing architecture YAML file")
     return parse_arch(load_yaml(path), str(path))
 
 

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from mappings.dataflow import Dataflow
-from simulator.arch import load_arch, parse_arch, preset_names, preset_path
+from simulator.arch import parse_arch, preset_names, preset_path
+from simulator.load import load_arch
 from simulator.spec_reader import SpecError
 from workloads.sparsity import NM
 

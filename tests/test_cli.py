@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from simulator.cli import main
+from sparsim.cli import main
 
 LAYER_FIELDS = {
     "name",
@@ -24,7 +24,7 @@ CYCLE_FIELDS = {"total", "compute", "memory_stall", "fill_drain"}
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "sparsim", *args], capture_output=True, text=True, timeout=300
     )
 
 

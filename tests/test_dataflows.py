@@ -14,7 +14,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mappings.dataflow import Dataflow, FoldTiming
-from simulator.arch import PEArraySpec, load_arch
+from simulator.arch import PEArraySpec
+from simulator.load import load_arch
 from simulator.reference import SystolicArrayRef
 from simulator.roofline import roofline
 from simulator.simulate import compare_to_dense, simulate_layer

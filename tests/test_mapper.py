@@ -7,7 +7,7 @@ import pytest
 from mappings.dataflow import Dataflow
 from mappings.mapper import best_mapping, simulate_best
 from mappings.mapping import Mapping
-from simulator.arch import load_arch
+from simulator.load import load_arch
 from simulator.roofline import roofline
 from simulator.simulate import simulate_layer
 from workloads.layers import Conv2d, Gemm

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS
-from simulator.arch import ARRAY_NODE, WeightFormat, load_arch, parse_arch, preset_path
+from simulator.arch import ARRAY_NODE, WeightFormat, parse_arch, preset_path
 from simulator.formats import operand_bytes, weight_bits
+from simulator.load import load_arch
 from simulator.memory import StepCost, run_memory
 from simulator.simulate import (
     _step_nominal,

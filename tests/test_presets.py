@@ -12,11 +12,11 @@ import yaml
 from mappings.dataflow import Dataflow, FoldTiming, Operand
 from simulator.arch import (
     WeightFormat,
-    load_arch,
     pe_local_need_bytes,
     preset_names,
     preset_path,
 )
+from simulator.load import load_arch
 from simulator.spec_reader import SpecError
 from workloads.sparsity import NM
 

@@ -11,13 +11,13 @@ import pytest
 
 import hw.verify
 from hw.configs import BLOCKS, CONFIGS, DENSE_NM, NM_PATTERNS, SIZES, RtlConfig, configs
-from simulator.cli import main
-from simulator.cli.verify import ProgressBar
+from sparsim.cli import main
+from sparsim.cli.verify import ProgressBar
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "simulator.cli", *args],
+        [sys.executable, "-m", "sparsim", *args],
         capture_output=True,
         text=True,
         timeout=900,

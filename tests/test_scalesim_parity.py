@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.arch import load_arch
+from simulator.load import load_arch
 from simulator.simulate import simulate
 from workloads.resolve import load_workload
 from workloads.sparsity_spec import parse_sparsity

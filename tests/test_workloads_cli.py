@@ -11,7 +11,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from simulator.cli import main
+from sparsim.cli import main
 
 
 def _relu_only_onnx(path):
@@ -77,7 +77,7 @@ def test_bad_input_exits_2_naming_file_and_field(argv, needles, tmp_path, capsys
 def test_not_onnx_in_a_subprocess_has_no_traceback(tmp_path):
     files = _files(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "run", "--workload", str(files["not_onnx"])],
+        [sys.executable, "-m", "sparsim", "run", "--workload", str(files["not_onnx"])],
         capture_output=True,
         text=True,
         timeout=120,

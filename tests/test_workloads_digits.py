@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from simulator.cli import main
+from sparsim.cli import main
 from workloads.digits import (
     FAST_SPECS,
     accuracy,

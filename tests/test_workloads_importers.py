@@ -14,7 +14,7 @@ import torch.nn.utils.prune
 from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import save_file
 
-from simulator.cli import main
+from sparsim.cli import main
 from workloads.activations import delta_density, relu_density, threshold_density
 from workloads.layers import Conv2d, Gemm, conv_weight_gemm_view
 from workloads.onnx_import import UnsupportedOpWarning, import_onnx

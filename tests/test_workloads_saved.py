@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from simulator.cli import main
+from sparsim.cli import main
 from workloads.apply import apply_sparsity
 from workloads.errors import WorkloadError
 from workloads.saved import read_workload, save_workload, workload_from_doc, workload_to_doc

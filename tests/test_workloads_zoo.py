@@ -7,7 +7,7 @@ import json
 import networkx as nx
 import pytest
 
-from simulator.cli import main
+from sparsim.cli import main
 from workloads.layers import AttentionMatmul, Conv2d
 from workloads.zoo import zoo_names, zoo_workload
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from hw.configs import BLOCKS, RtlConfig, configs
-from simulator.cli.common import UsageError
+from sparsim.cli.common import UsageError
 
 EXAMPLES = f"""blocks: {", ".join(BLOCKS)}
 

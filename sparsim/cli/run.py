@@ -7,17 +7,14 @@ import dataclasses
 import json
 from pathlib import Path
 
-from mappings.dataflow import Dataflow
-from mappings.mapper import OBJECTIVES, compare_best, simulate_best
-from mappings.mapping import Mapping
-from simulator.arch import ArchSpec, load_arch
-from simulator.cli.common import format_table, table_rows
-from simulator.output import write_json
-from simulator.results import Comparison, WorkloadResult
-from simulator.simulate import compare_to_dense, simulate
-from workloads.resolve import WORKLOAD_FORMS, load_workload
-from workloads.specs import SPARSITY_FORMS, parse_sparsity
-from workloads.workload import Workload
+from simulator.arch import ArchSpec
+from simulator.load import load_arch
+from simulator.results import Comparison
+from sparsim import api
+from sparsim.cli.common import format_table, table_rows
+from sparsim.writers import write_json
+from workloads.resolve import WORKLOAD_FORMS
+from workloads.specs import SPARSITY_FORMS
 
 EXAMPLES = """examples:
   sparsim run --arch edge --workload gemm:1024x1024x1024 --sparsity nm:2:4
@@ -42,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--objective",
-        choices=list(OBJECTIVES),
+        choices=list(api.OBJECTIVES),
         default="cycles",
         help="what --dataflow best minimizes (default cycles)",
     )
@@ -52,21 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("-o", "--output", help="directory for result.json and the resolved arch")
     p.set_defaults(func=run)
-
-
-def run_mapping(
-    workload: Workload, arch: ArchSpec, dataflow: str | None, objective: str = "cycles"
-) -> Comparison | WorkloadResult:
-    """Simulate with a dataflow (`best`: per layer, the mapper's choice for `objective`)."""
-    dense = workload.sparsity == "dense"
-    if dataflow == "best":
-        if dense:
-            return simulate_best(workload, arch, objective)[0]
-        return compare_best(workload, arch, objective)
-    mapping = Mapping(Dataflow(dataflow) if dataflow else arch.pe_array.dataflow)
-    if dense:
-        return simulate(workload, arch, mapping)
-    return compare_to_dense(workload, arch, mapping)
 
 
 def _arch_doc(arch: ArchSpec) -> dict:
@@ -87,9 +69,8 @@ def _arch_doc(arch: ArchSpec) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     arch = load_arch(args.arch)
-    spec = parse_sparsity(args.sparsity)
-    workload = load_workload(args.workload, spec, batch=args.batch, seed=args.seed)
-    res = run_mapping(workload, arch, args.dataflow, args.objective)
+    workload = api.load_workload(args.workload, args.sparsity, batch=args.batch, seed=args.seed)
+    res = api.run(workload, arch, args.dataflow, args.objective)
     doc = res.to_dict()
     if args.output:
         out = Path(args.output)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from simulator.cli import demo, presets, prune, run, verify
-from simulator.cli.common import Parser, UsageError
+from sparsim import __version__
+from sparsim.cli import demo, presets, prune, run, verify
+from sparsim.cli.common import Parser, UsageError
 from workloads.errors import InputError
 
 COMMANDS = (run, prune, verify, presets, demo)
@@ -24,6 +25,7 @@ def build_parser() -> Parser:
         description="Simulate sparse DNN workloads on N:M sparse accelerator arrays.",
         epilog="run 'sparsim COMMAND --help' for examples",
     )
+    parser.add_argument("--version", action="version", version=f"sparsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.register(sub)

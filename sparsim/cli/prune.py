@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from simulator.cli.common import UsageError
-from workloads.resolve import WORKLOAD_FORMS, load_workload
-from workloads.saved import save_workload
+from sparsim import api
+from sparsim.cli.common import UsageError
+from workloads.resolve import WORKLOAD_FORMS
 from workloads.sparsity import finest_nm
-from workloads.sparsity_spec import SPARSITY_FORMS, parse_sparsity
+from workloads.sparsity_spec import SPARSITY_FORMS
 from workloads.workload import Workload
 
 EXAMPLES = """examples:
@@ -64,14 +64,13 @@ def layer_summary(workload: Workload) -> list[dict]:
 
 
 def prune(args: argparse.Namespace) -> int:
-    spec = parse_sparsity(args.method)
     if not 0.0 <= args.min_density <= 1.0:
         raise UsageError("--min-density", "min_density", args.min_density, "0 <= D <= 1")
-    workload = load_workload(
-        args.model, spec, batch=args.batch, seed=args.seed, min_density=args.min_density
+    workload = api.prune(
+        args.model, args.method, batch=args.batch, seed=args.seed, min_density=args.min_density
     )
     rows = layer_summary(workload)
-    written = save_workload(workload, args.output) if args.output else []
+    written = api.save_workload(workload, args.output) if args.output else []
     if args.json:
         print(
             json.dumps(

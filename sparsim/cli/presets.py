@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from simulator.arch import load_arch, preset_names
+from simulator.arch import preset_names
+from simulator.load import load_arch
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,8 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from simulator.output import write_atomic
 from simulator.results import Comparison
+from sparsim.writers import write_atomic
 
 
 def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulator.arch import load_arch
-from simulator.cli.common import format_table, table_rows
-from simulator.output import write_json
+from simulator.load import load_arch
 from simulator.results import Comparison
 from simulator.simulate import compare_to_dense
+from sparsim.cli.common import format_table, table_rows
+from sparsim.writers import write_json
 from workloads.specs import build_workload, parse_shape, parse_sparsity
 
 DEMO_LAYERS = ("gemm:256x512x768", "conv:56x56x64:3x3x64")
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from simulator.plots import plot_comparison  # matplotlib only when plotting
+    from sparsim.plots import plot_comparison  # matplotlib only when plotting
 
     arch = load_arch("edge")
     spec = parse_sparsity("nm:2:4")
