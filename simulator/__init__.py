@@ -1,19 +1,45 @@
 """sparsim's accelerator model: arch specs, the reference model, the tile model,
 the memory hierarchy, energy. The core does no I/O (the face, `sparsim/`, sits on top:
-API, CLI, writers, plots)."""
+API, CLI, writers, plots).
 
-from simulator.arch import (
-    ArchSpec,
-    MemLevelSpec,
-    MemorySpec,
-    PEArraySpec,
-    preset_names,
-)
-from simulator.load import load_arch
-from simulator.results import Comparison, LayerResult, WorkloadResult
-from simulator.roofline import Roofline, roofline
-from simulator.simulate import compare_to_dense, simulate, simulate_layer
-from simulator.spec_reader import SpecError
+The names below load on first use: `import simulator.load` stays cheap.
+"""
+
+import importlib
+
+# name -> module: loaded on first use (PEP 562), so importing one
+# submodule does not load the whole package (and its numpy/networkx) with it
+_EXPORTS = {
+    "ArchSpec": "simulator.arch",
+    "MemLevelSpec": "simulator.arch",
+    "MemorySpec": "simulator.arch",
+    "PEArraySpec": "simulator.arch",
+    "preset_names": "simulator.arch",
+    "load_arch": "simulator.load",
+    "Comparison": "simulator.results",
+    "LayerResult": "simulator.results",
+    "WorkloadResult": "simulator.results",
+    "Roofline": "simulator.roofline",
+    "roofline": "simulator.roofline",
+    "compare_to_dense": "simulator.simulate",
+    "simulate": "simulator.simulate",
+    "simulate_layer": "simulator.simulate",
+    "SpecError": "simulator.spec_reader",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "ArchSpec",

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from importlib import resources
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from mappings.dataflow import Dataflow, FoldTiming, Operand
 from simulator.spec_reader import Node, SpecError, load_yaml
 from workloads.sparsity import NM
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 PRESET_PACKAGE = "simulator.presets"
 ARRAY_NODE = "pe_array"  # the graph node of the PE array (its PE-local registers)
@@ -182,6 +184,8 @@ class MemorySpec:
 
     def graph(self) -> nx.DiGraph:
         """Levels as nodes (attribute `spec`), edges parent -> child, ending at the array."""
+        import networkx as nx  # loaded on use: start-up time of the CLI
+
         g = nx.DiGraph()
         for lv in self.levels:
             g.add_node(lv.name, spec=lv)
@@ -193,8 +197,12 @@ class MemorySpec:
 
     def path_to_array(self) -> tuple[MemLevelSpec, ...]:
         """The levels data crosses from DRAM to the array, in order."""
-        names = nx.shortest_path(self.graph(), self.dram.name, ARRAY_NODE)[:-1]
-        return tuple(self.level(n) for n in names)
+        # the loader checks the levels form one parent chain ending at the GLB
+        # (so this walk is the graph's one path, without loading networkx)
+        path = [self.glb]
+        while path[-1].parent is not None:
+            path.append(self.level(path[-1].parent))
+        return tuple(reversed(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ class LayerResult:
     zero_activations: str = "dense"  # dense | gated | skipped
     skipped_folds: int = 0  # all-zero weight tiles (or whole streams) the array skipped
     simulated_steps: int = 0  # GLB tiles the memory model stepped (steady state: fewer)
+    fallback: str | None = None  # why the array could not use the layer's sparsity (fully)
 
     @property
     def utilization(self) -> float:
@@ -69,6 +70,7 @@ class LayerResult:
             "weight_format": self.weight_format,
             "zero_activations": self.zero_activations,
             "skipped_folds": self.skipped_folds,
+            "fallback": {"mode": self.mode, "reason": self.fallback} if self.fallback else None,
         }
 
 

@@ -33,6 +33,7 @@ from simulator.memory import WINDOWS, MemoryRun, StepCost, burst_bytes, run_memo
 from simulator.results import Comparison, Cycles, LayerResult, WorkloadResult
 from simulator.sparse_modes import (
     activation_density,
+    fallback_reason,
     has_weights,
     reduction_nonzero,
     select_pattern,
@@ -428,6 +429,7 @@ def simulate_layer(
         zero_activations=zeros,
         skipped_folds=all_folds - streams.folds,
         simulated_steps=run.simulated_steps,
+        fallback=fallback_reason(lw, pe, plan.pattern),
     )
 
 
@@ -439,17 +441,21 @@ def simulate(
     arch: ArchSpec,
     mapping: MappingChoice = None,
     table: EnergyTable | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> WorkloadResult:
     """Run every layer of `workload` on `arch` with the tile model.
 
     `mapping`: one for every layer (its tiles clamped to each layer; no
-    tiles: each layer's default tiling), or one per layer name.
+    tiles: each layer's default tiling), or one per layer name. `progress`
+    is called with (layers done, layers) after each layer.
     """
     table = table or load_energy_table(arch.energy_table)
     layers = []
-    for lw in workload.layers:
+    for i, lw in enumerate(workload.layers):
         m = mapping.get(lw.name) if isinstance(mapping, MappingABC) else mapping
         layers.append(simulate_layer(lw, arch, m, table))
+        if progress:
+            progress(i + 1, len(workload.layers))
     return WorkloadResult(arch.name, workload.name, workload.sparsity, tuple(layers))
 
 
@@ -465,12 +471,19 @@ def compare_to_dense(
     arch: ArchSpec,
     mapping: MappingChoice = None,
     dense_mapping: MappingChoice = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Simulate `workload` and its dense baseline on the same hardware."""
+    """Simulate `workload` and its dense baseline on the same hardware
+    (`progress`: (layer runs done, layer runs) over both)."""
     table = load_energy_table(arch.energy_table)
+    n = len(workload.layers)
+
+    def part(offset: int) -> Callable[[int, int], None] | None:
+        return (lambda done, _: progress(offset + done, 2 * n)) if progress else None
+
     return Comparison(
-        simulate(workload, arch, mapping, table),
-        simulate(dense_baseline(workload), arch, dense_mapping or mapping, table),
+        simulate(workload, arch, mapping, table, part(0)),
+        simulate(dense_baseline(workload), arch, dense_mapping or mapping, table, part(n)),
     )
 
 

@@ -58,6 +58,31 @@ def select_pattern(lw: LayerWorkload, array: PEArraySpec) -> NM | None:
     return best
 
 
+def fallback_reason(lw: LayerWorkload, array: PEArraySpec, ran: NM | None) -> str | None:
+    """Why a layer with pruned weights ran in mode `ran` instead of at its own
+    sparsity, in one phrase; None when the array used what the layer has."""
+    if not has_weights(lw):
+        return None
+    declared = lw.pattern if lw.pattern is not None and not lw.pattern.is_dense else None
+    if declared is None and lw.weight_density >= 1.0:
+        return None  # nothing pruned: nothing to fall back from
+    what = str(declared) if declared else f"unstructured sparsity (density {lw.weight_density:.2f})"
+    if not array.nm_patterns and not array.nm_any:
+        return f"{what}: the array has no sparse mode (dense only)"
+    supported = (
+        "any N:M the layer declares"
+        if array.nm_any
+        else ", ".join(str(p) for p in array.nm_patterns)
+    )
+    if ran is None:
+        if declared and lw.mask is not None and array.nm_any:
+            return f"{what}: the mask breaks its declared pattern (array runs {supported})"
+        return f"{what} satisfies none of the array's patterns ({supported})"
+    if declared and ran != declared:
+        return f"{what} is not supported; {ran} is the finest supported pattern it satisfies"
+    return None
+
+
 def activation_density(lw: LayerWorkload) -> float:
     return float(getattr(lw, "activation_density", 1.0))
 

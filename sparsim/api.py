@@ -17,21 +17,27 @@ packages' own (`workloads.errors.InputError` and subclasses for bad input).
 
 from __future__ import annotations
 
+import inspect
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from mappings.dataflow import Dataflow
-from mappings.mapper import OBJECTIVES, compare_best, simulate_best
+from mappings.mapper import OBJECTIVES, best_mapping, simulate_best
 from mappings.mapping import Mapping
 from simulator.arch import ArchSpec, preset_names
 from simulator.load import load_arch
 from simulator.results import Comparison, WorkloadResult
-from simulator.simulate import compare_to_dense, simulate
+from simulator.simulate import compare_to_dense, dense_baseline, simulate
+from sparsim.writers import recover, write_set
 from workloads.errors import InputError
 from workloads.resolve import load_workload as _load_workload
-from workloads.saved import save_workload as _save_workload
 from workloads.sparsity_spec import SparsitySpec, parse_sparsity
 from workloads.workload import Workload
+
+# the keywords the workload resolver takes (input_shape / inputs arrive with the importers')
+_RESOLVE_KEYWORDS = frozenset(inspect.signature(_load_workload).parameters)
 
 DATAFLOWS = ("ws", "os", "is", "best")
 
@@ -43,11 +49,103 @@ def load_workload(
     batch: int = 1,
     seed: int = 0,
     min_density: float = 0.01,
+    input_shape: tuple[int, int] | None = None,
+    inputs: str | Path | None = None,
 ) -> Workload:
     """A workload from anything `--workload` takes (zoo name, file, inline shape),
-    pruned by `sparsity` (a spec string such as "nm:2:4" or a parsed SparsitySpec)."""
+    pruned by `sparsity` (a spec string such as "nm:2:4" or a parsed SparsitySpec).
+
+    `input_shape` (H, W): the input size of a state dict's convs; `inputs`: an
+    .npz of sample inputs for an ONNX / PyTorch model's activation density.
+    A saved workload (.json) is read after its folder is recovered from an
+    interrupted save, so it is the old pair or the new one, never a mix."""
     spec = parse_sparsity(sparsity) if isinstance(sparsity, str) else sparsity
-    return _load_workload(str(source), spec, batch=batch, seed=seed, min_density=min_density)
+    text = str(source)
+    if text.lower().endswith(".json"):
+        recover(Path(text).parent)
+    extra = {}
+    for key, value in (("input_shape", input_shape), ("inputs", inputs)):
+        if value is None:
+            continue
+        if key not in _RESOLVE_KEYWORDS:
+            raise InputError(f"--{key.replace('_', '-')}", key, value, "not yet supported")
+        extra[key] = value
+    return _load_workload(text, spec, batch=batch, seed=seed, min_density=min_density, **extra)
+
+
+COMPARES = ("same", "best")
+
+
+@dataclass(frozen=True)
+class BestComparison:
+    """`compare="best"`: sparse and dense each at their own best mapping
+    (`best`, whose figures lead), and the dense baseline on the sparse run's
+    mappings (`same`): both figures, since each answers a different question
+    (what the sparsity buys on one mapping; what it buys over the best dense)."""
+
+    best: Comparison
+    same: Comparison
+
+    @property
+    def sparse(self) -> WorkloadResult:
+        return self.best.sparse
+
+    @property
+    def dense(self) -> WorkloadResult:
+        return self.best.dense
+
+    @property
+    def speedup(self) -> float:
+        return self.best.speedup
+
+    @property
+    def compute_speedup(self) -> float:
+        return self.best.compute_speedup
+
+    @property
+    def energy_saving(self) -> float:
+        return self.best.energy_saving
+
+    def to_dict(self) -> dict:
+        doc = self.best.to_dict()
+        doc["compare"] = "best"
+        doc["totals"]["same_mapping"] = {
+            "speedup": self.same.speedup,
+            "compute_speedup": self.same.compute_speedup,
+            "energy_saving": self.same.energy_saving,
+        }
+        return doc
+
+
+Progress = Callable[[int, int], None]
+
+
+def _slice(progress: Progress | None, offset: int, total: int) -> Progress | None:
+    """A callback for one part of a run reporting into the whole run's count."""
+    if progress is None:
+        return None
+    return lambda done, _: progress(offset + done, total)
+
+
+def _best(
+    workload: Workload,
+    arch: ArchSpec,
+    objective: str,
+    dataflows: tuple[Dataflow, ...],
+    progress: Progress | None,
+) -> tuple[WorkloadResult, dict[str, Mapping]]:
+    """Each layer at the mapper's best mapping among `dataflows`."""
+    if set(dataflows) == set(Dataflow):
+        return simulate_best(workload, arch, objective, progress=progress)
+    layers, chosen = [], {}
+    for i, lw in enumerate(workload.layers):
+        found = best_mapping(lw, arch, objective, dataflows=dataflows)
+        layers.append(found.result)
+        chosen[lw.name] = found.mapping
+        if progress:
+            progress(i + 1, len(workload.layers))
+    res = WorkloadResult(arch.name, workload.name, workload.sparsity, tuple(layers))
+    return res, chosen
 
 
 def run(
@@ -55,14 +153,19 @@ def run(
     arch: ArchSpec | str,
     dataflow: str | None = None,
     objective: str = "cycles",
-    progress: Callable[[int, int], None] | None = None,
-) -> Comparison | WorkloadResult:
+    progress: Progress | None = None,
+    compare: str = "same",
+) -> Comparison | BestComparison | WorkloadResult:
     """Simulate `workload` on `arch` (an ArchSpec, preset name or spec file).
 
     `dataflow`: None for the arch's own, "ws" / "os" / "is", or "best" (per
-    layer, the mapper's choice for `objective`: cycles, energy or edp). A sparse
-    workload returns a Comparison with its dense baseline on the same hardware;
-    a dense one returns its WorkloadResult.
+    layer, the mapper's choice of dataflow, tiles and loop order for
+    `objective`: cycles, energy or edp). A sparse workload returns its dense
+    baseline on the same hardware beside it: with `compare="same"` on the
+    same mappings (a Comparison), with `compare="best"` each at its own best
+    mapping, within the given dataflow (a BestComparison, which also carries
+    the same-mapping figures). A dense workload returns its WorkloadResult.
+    `progress(done, total)` is called as layer simulations finish.
     """
     if isinstance(arch, str):
         arch = load_arch(arch)
@@ -70,15 +173,30 @@ def run(
         raise InputError("run", "dataflow", dataflow, ", ".join(DATAFLOWS))
     if objective not in OBJECTIVES:
         raise InputError("run", "objective", objective, ", ".join(OBJECTIVES))
+    if compare not in COMPARES:
+        raise InputError("run", "compare", compare, ", ".join(COMPARES))
     dense = workload.sparsity == "dense"
     if dataflow == "best":
-        if dense:
-            return simulate_best(workload, arch, objective, progress=progress)[0]
-        return compare_best(workload, arch, objective)
-    mapping = Mapping(Dataflow(dataflow) if dataflow else arch.pe_array.dataflow)
+        dataflows = tuple(Dataflow)
+    else:
+        dataflows = (Dataflow(dataflow) if dataflow else arch.pe_array.dataflow,)
+    n = len(workload.layers)
     if dense:
-        return simulate(workload, arch, mapping)
-    return compare_to_dense(workload, arch, mapping)
+        if dataflow == "best":
+            return _best(workload, arch, objective, dataflows, progress)[0]
+        return simulate(workload, arch, Mapping(dataflows[0]), progress=progress)
+    if dataflow != "best" and compare == "same":
+        return compare_to_dense(workload, arch, Mapping(dataflows[0]), progress=progress)
+    parts = 3 if compare == "best" else 2
+    sparse, chosen = _best(workload, arch, objective, dataflows, _slice(progress, 0, parts * n))
+    baseline = dense_baseline(workload)
+    same = Comparison(
+        sparse, simulate(baseline, arch, chosen, progress=_slice(progress, n, parts * n))
+    )
+    if compare == "same":
+        return same
+    own = _best(baseline, arch, objective, dataflows, _slice(progress, 2 * n, parts * n))[0]
+    return BestComparison(Comparison(sparse, own), same)
 
 
 def prune(
@@ -95,8 +213,32 @@ def prune(
 
 
 def save_workload(workload: Workload, path: str | Path) -> list[Path]:
-    """Write a workload as JSON (+ .npz of weights and masks beside it)."""
-    return _save_workload(workload, path)
+    """Write a workload as JSON (+ .npz of weights and masks beside it, pinned
+    by its hash), both replaced together or neither. Returns the paths."""
+    p = Path(path)
+    if p.suffix.lower() != ".json":
+        raise InputError(str(p), "output", p.name, "a .json file name (arrays go beside it)")
+    from workloads.saved import encode_workload
+
+    files = encode_workload(workload, p.name)
+    npz = p.with_suffix(".npz").name
+    recover(p.parent)
+    owned = _arrays_of(p) == npz  # the .npz there belongs to the JSON being replaced
+    if npz in files and (p.parent / npz).exists() and not owned:
+        raise InputError(
+            str(p), "output", p.name, f"a name whose .npz is not another file ({npz} exists)"
+        )
+    # a workload without arrays replaces its older pair whole: that .npz goes too
+    return write_set(p.parent, files, remove=(npz,) if owned and npz not in files else ())
+
+
+def _arrays_of(path: Path) -> str | None:
+    """The .npz name a saved workload at `path` points at (None: no such JSON)."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return doc.get("arrays") if isinstance(doc, dict) else None
 
 
 def verify(
@@ -118,8 +260,10 @@ def verify(
 
 
 __all__ = [
+    "COMPARES",
     "DATAFLOWS",
     "OBJECTIVES",
+    "BestComparison",
     "load_arch",
     "load_workload",
     "preset_names",

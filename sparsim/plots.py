@@ -1,32 +1,45 @@
-"""matplotlib figures of results (on top of the core; the core never imports this)."""
+"""matplotlib figures of results, as PNG bytes for `sparsim.writers` to write
+with the rest of their set (on top of the core; the core never imports this).
+Importing this module loads matplotlib: commands import it only to plot."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from simulator.results import Comparison
-from sparsim.writers import write_atomic
+from simulator.results import Comparison, WorkloadResult
 
 
-def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
+def comparison_png(comparisons: dict[str, Comparison]) -> bytes:
     """Cycles (compute without fill/drain, fill/drain, memory stall) and energy,
-    dense vs sparse, per layer."""
-    fig, (ax_c, ax_e) = plt.subplots(1, 2, figsize=(12, 4.8))
-    labels, steady, fill, stall, energy_parts = [], [], [], [], []
+    dense vs sparse, per run."""
+    runs = []
     for label, comp in comparisons.items():
         for tag, result in (("dense", comp.dense), (comp.sparse.sparsity, comp.sparse)):
-            t = result.totals
-            labels.append("\n".join([*label.split(":", 1), tag]))
-            steady.append(t.cycles.compute - t.cycles.fill_drain)
-            fill.append(t.cycles.fill_drain)
-            stall.append(t.cycles.memory_stall)
-            energy_parts.append({k: v for k, v in t.energy_pj.items() if k != "total"})
+            runs.append(("\n".join([*label.split(":", 1), tag]), result))
+    return _bars(runs, "Cycles, dense vs sparse (same hardware)")
+
+
+def result_png(results: dict[str, WorkloadResult]) -> bytes:
+    """The same bars for runs with no dense baseline beside them."""
+    runs = [("\n".join(label.split(":", 1)), r) for label, r in results.items()]
+    return _bars(runs, "Cycles")
+
+
+def _bars(runs: list[tuple[str, WorkloadResult]], title: str) -> bytes:
+    fig, (ax_c, ax_e) = plt.subplots(1, 2, figsize=(12, 4.8))
+    labels, steady, fill, stall, energy_parts = [], [], [], [], []
+    for label, result in runs:
+        t = result.totals
+        labels.append(label)
+        steady.append(t.cycles.compute - t.cycles.fill_drain)
+        fill.append(t.cycles.fill_drain)
+        stall.append(t.cycles.memory_stall)
+        energy_parts.append({k: v for k, v in t.energy_pj.items() if k != "total"})
     x = range(len(labels))
     ax_c.bar(x, steady, label="compute (steady)")
     ax_c.bar(x, fill, bottom=steady, label="fill / drain")
@@ -35,7 +48,7 @@ def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
     )
     ax_c.set_xticks(list(x), labels, fontsize=8)
     ax_c.set_ylabel("cycles")
-    ax_c.set_title("Cycles, dense vs sparse (same hardware)")
+    ax_c.set_title(title)
     ax_c.legend(fontsize=8)
     bottom = [0.0] * len(labels)
     for key in energy_parts[0]:
@@ -50,4 +63,4 @@ def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    return write_atomic(path, buf.getvalue())
+    return buf.getvalue()

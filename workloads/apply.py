@@ -22,8 +22,8 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from workloads.layers import Conv2d, Gemm, Layer
@@ -39,6 +39,9 @@ from workloads.pruning import (
 )
 from workloads.sparsity_spec import Method, SparsitySpec
 from workloads.workload import LayerWorkload, Workload
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _method_mask(w: np.ndarray, spec: SparsitySpec, rng: np.random.Generator) -> np.ndarray:

@@ -10,14 +10,22 @@ attention branches stay in the graph.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from workloads.layers import Layer
 from workloads.workload import LayerWorkload, Workload
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 Tensor = frozenset[str]
 NETWORK_INPUT: Tensor = frozenset()
+
+
+def _digraph() -> nx.DiGraph:
+    import networkx as nx  # on first use: `import workloads.zoo` stays cheap
+
+    return nx.DiGraph()
 
 
 @dataclass(slots=True)
@@ -25,7 +33,7 @@ class GraphBuilder:
     """Accumulates layers in execution (topological) order and their input edges."""
 
     layers: list[Layer] = field(default_factory=list)
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    graph: nx.DiGraph = field(default_factory=lambda: _digraph())
 
     def add(self, layer: Layer, *inputs: Tensor) -> Tensor:
         """Add `layer` reading `inputs`; returns the tensor it produces."""

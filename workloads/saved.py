@@ -9,24 +9,25 @@
 ```
 
 `workload_to_doc` / `workload_from_doc` are pure (dict and arrays in and
-out); `save_workload` / `read_workload` do the file I/O (written to a temp
-file, then renamed, so a failed save leaves nothing half-written). Arrays are
-read with `np.load(allow_pickle=False)`. Every field is validated on load: an
-unknown version, key, layer type or value raises WorkloadError naming the
-file and the field.
+out), and so is `encode_workload` (the two files' bytes, in memory): the face
+(`sparsim.api.save_workload`) writes them as one set, both or neither. The
+JSON pins its `.npz` by content hash (`arrays_sha256`), so `read_workload`
+refuses a pair that does not belong together instead of loading it. Arrays
+are read with `np.load(allow_pickle=False)`. Every field is validated on
+load: an unknown version, key, layer type or value raises WorkloadError
+naming the file and the field.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from workloads.errors import WorkloadError
@@ -36,7 +37,7 @@ from workloads.workload import LayerWorkload, Workload
 
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-_TOP_KEYS = {"format_version", "name", "sparsity", "arrays", "layers", "edges"}
+_TOP_KEYS = {"format_version", "name", "sparsity", "arrays", "arrays_sha256", "layers", "edges"}
 _LAYER_KEYS = {
     "type",
     "params",
@@ -249,6 +250,8 @@ def workload_from_doc(
     graph = None
     if doc.get("edges") is not None:
         names = [lw.name for lw in layers]
+        import networkx as nx  # on use: start-up time
+
         graph = nx.DiGraph()
         graph.add_nodes_from(names)
         for e in doc["edges"]:
@@ -266,31 +269,19 @@ def workload_from_doc(
         raise WorkloadError(source, "layers", len(layers), str(err)) from err
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_workload(wl: Workload, path: str | Path) -> list[Path]:
-    """Write `wl` to `path` (.json) and, when it has weights or masks, `path` with .npz."""
-    p = Path(path)
-    npz = p.with_suffix(".npz")
-    doc, arrays = workload_to_doc(wl, npz.name)
-    written = []
+def encode_workload(wl: Workload, name: str) -> dict[str, bytes]:
+    """The files of `wl` saved as `name` (a .json file name), in memory:
+    {name: JSON} and, when it has weights or masks, {name with .npz: arrays},
+    the JSON pinning the arrays by their SHA-256."""
+    npz_name = str(Path(name).with_suffix(".npz"))
+    doc, arrays = workload_to_doc(wl, npz_name)
+    files = {}
     if arrays:
-        _atomic_write(npz, lambda f: np.savez_compressed(f, **arrays))
-        written.append(npz)
-    text = json.dumps(doc, indent=1).encode()
-    _atomic_write(p, lambda f: f.write(text))
-    written.insert(0, p)
-    return written
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        files[npz_name] = buf.getvalue()
+        doc["arrays_sha256"] = hashlib.sha256(files[npz_name]).hexdigest()
+    return {name: json.dumps(doc, indent=1).encode(), **files}
 
 
 def read_workload(path: str | Path) -> Workload:
@@ -305,7 +296,19 @@ def read_workload(path: str | Path) -> Workload:
     if isinstance(doc, dict) and isinstance(doc.get("arrays"), str):
         npz = p.parent / doc["arrays"]
         try:
-            with np.load(npz, allow_pickle=False) as data:
+            raw = npz.read_bytes()
+        except OSError as err:
+            raise WorkloadError(
+                str(p), "arrays", doc["arrays"], f"a readable .npz beside it: {err}"
+            ) from err
+        pinned = doc.get("arrays_sha256")
+        if pinned is not None and hashlib.sha256(raw).hexdigest() != pinned:
+            raise WorkloadError(
+                str(p), "arrays_sha256", pinned,
+                f"the SHA-256 of {doc['arrays']} (the .npz was replaced without this JSON)",
+            )  # fmt: skip
+        try:
+            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
         except (OSError, ValueError) as err:
             raise WorkloadError(

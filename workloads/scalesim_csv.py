@@ -28,7 +28,7 @@ from pathlib import Path
 from workloads.errors import WorkloadError
 from workloads.layers import Conv2d, Gemm, Layer, renamed
 from workloads.sparsity import NM
-from workloads.workload import LayerWorkload, Workload, chain_graph
+from workloads.workload import LayerWorkload, Workload
 
 CONV_COLUMNS = (
     "Layer name",
@@ -142,7 +142,7 @@ def parse_topology(text: str, source: str = "<topology>", name: str | None = Non
         stem,
         tuple(layers),
         sparsity="stored" if any_pattern else "dense",
-        graph=chain_graph(lw.name for lw in layers),
+        graph=None,  # a chain in file order (`network_graph()`), built only when asked for
     )
 
 

@@ -29,8 +29,6 @@ GEMMs on their own forward (the loss).
 
 from __future__ import annotations
 
-import networkx as nx
-
 from workloads.layers import Pass, PassLayer
 from workloads.workload import LayerWorkload, Workload
 
@@ -60,6 +58,8 @@ def training_workload(workload: Workload) -> Workload:
     bwd = []
     for lw in reversed(workload.layers):
         bwd += [_pass(lw, Pass.BACKWARD_DATA), _pass(lw, Pass.BACKWARD_WEIGHT)]
+    import networkx as nx  # only when building training graphs
+
     g = nx.DiGraph()
     g.add_nodes_from(lw.name for lw in [*fwd, *bwd])
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from workloads.layers import GemmShape, Layer, Pass
 from workloads.sparsity import NM, finest_nm
+
+if TYPE_CHECKING:  # networkx loads where a graph is built (start-up time)
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -128,6 +131,8 @@ class LayerWorkload:
 
 def chain_graph(names: Iterable[str]) -> nx.DiGraph:
     """A graph that runs the layers one after another (when nothing better is known)."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     prev = None
     for name in names:
@@ -207,6 +212,8 @@ class Workload:
         graph = self.graph
         rename = {old.name: lw.name for old, lw in zip(self.layers, new, strict=True)}
         if graph is not None and any(k != v for k, v in rename.items()):
+            import networkx as nx
+
             graph = nx.relabel_nodes(graph, rename, copy=True)
         return Workload(
             name or self.name,

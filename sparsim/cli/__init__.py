@@ -1,25 +1,30 @@
 """The `sparsim` command line (sits on top of the model; nothing below imports it).
 
 One module per subcommand, each with `register(subparsers)`; `COMMANDS`
-lists them in the order `--help` shows. Exit codes: 0 success; 2 bad input
-(spec, workload, argument) with a message naming the file or argument, the
-field and the allowed values; 1 internal error.
+lists them in the order `--help` shows. Only the module of the command being
+run is imported (the others get a placeholder parser with their help line),
+so `sparsim run` does not pay for what `verify` or `demo` import. Exit
+codes: 0 success; 2 bad input (spec, workload, argument) with a message
+naming the file or argument, the field and the allowed values (and the
+nearest allowed value to a mistyped one); 1 internal error.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 from sparsim import __version__
-from sparsim.cli import demo, presets, prune, run, verify
-from sparsim.cli.common import Parser, UsageError
+from sparsim.cli.common import COMMAND_HELP, Parser, UsageError, did_you_mean
 from workloads.errors import InputError
 
-COMMANDS = (run, prune, verify, presets, demo)
+COMMANDS = tuple(COMMAND_HELP)
 
 
-def build_parser() -> Parser:
+def build_parser(command: str | None = None) -> Parser:
+    """The parser with every subcommand registered (`command`: only that one
+    in full, the others as placeholders listed by --help)."""
     parser = Parser(
         prog="sparsim",
         description="Simulate sparse DNN workloads on N:M sparse accelerator arrays.",
@@ -27,17 +32,30 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"sparsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in COMMANDS:
-        command.register(sub)
+    for name in COMMANDS:
+        if command is None or name == command:
+            importlib.import_module(f"sparsim.cli.{name}").register(sub)
+        else:
+            sub.add_parser(name, help=COMMAND_HELP[name])
     return parser
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv` (the first word not a top-level flag)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_command_of(argv)).parse_args(argv)
         return args.func(args)
     except InputError as err:
-        print(f"sparsim: error: {err}", file=sys.stderr)
+        hint = "" if isinstance(err, UsageError) else did_you_mean(err.value, err.allowed)
+        print(f"sparsim: error: {err}{hint}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -48,4 +66,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["UsageError", "build_parser", "main"]
+__all__ = ["COMMANDS", "UsageError", "build_parser", "main"]

@@ -8,8 +8,8 @@ from pathlib import Path
 from simulator.load import load_arch
 from simulator.results import Comparison
 from simulator.simulate import compare_to_dense
-from sparsim.cli.common import format_table, table_rows
-from sparsim.writers import write_json
+from sparsim.cli.common import COMMAND_HELP, format_table, table_rows
+from sparsim.writers import json_bytes, write_set
 from workloads.specs import build_workload, parse_shape, parse_sparsity
 
 DEMO_LAYERS = ("gemm:256x512x768", "conv:56x56x64:3x3x64")
@@ -18,7 +18,7 @@ DEMO_LAYERS = ("gemm:256x512x768", "conv:56x56x64:3x3x64")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
-        help="a GEMM and a conv, dense vs 2:4, on the edge preset",
+        help=COMMAND_HELP["demo"],
         epilog="examples:\n  sparsim demo -o out/demo",
     )
     p.add_argument("-o", "--output", default="out/demo", help="directory for demo.json, demo.png")
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
-    from sparsim.plots import plot_comparison  # matplotlib only when plotting
+    from sparsim.plots import comparison_png  # matplotlib only when plotting
 
     arch = load_arch("edge")
     spec = parse_sparsity("nm:2:4")
@@ -47,7 +47,8 @@ def demo(args: argparse.Namespace) -> int:
         )
     out = Path(args.output)
     doc = {"arch": arch.name, "runs": {text: c.to_dict() for text, c in comps.items()}}
-    json_path = write_json(out / "demo.json", doc)
-    png_path = plot_comparison(comps, out / "demo.png")
+    json_path, png_path = write_set(
+        out, {"demo.json": json_bytes(doc), "demo.png": comparison_png(comps)}
+    )
     print(f"\nwrote {json_path} and {png_path}")
     return 0

@@ -6,11 +6,12 @@ import argparse
 
 from simulator.arch import preset_names
 from simulator.load import load_arch
+from sparsim.cli.common import COMMAND_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "presets", help="list the architecture presets", epilog="examples:\n  sparsim presets"
+        "presets", help=COMMAND_HELP["presets"], epilog="examples:\n  sparsim presets"
     )
     p.set_defaults(func=presets)
 

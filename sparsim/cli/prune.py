@@ -6,7 +6,7 @@ import argparse
 import json
 
 from sparsim import api
-from sparsim.cli.common import UsageError
+from sparsim.cli.common import COMMAND_HELP, UsageError
 from workloads.resolve import WORKLOAD_FORMS
 from workloads.sparsity import finest_nm
 from workloads.sparsity_spec import SPARSITY_FORMS
@@ -25,9 +25,7 @@ shapes only, so it gets density / N:M descriptors."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "prune", help="prune a model's weights and save the workload", epilog=EXAMPLES
-    )
+    p = sub.add_parser("prune", help=COMMAND_HELP["prune"], epilog=EXAMPLES)
     p.add_argument("model", metavar="MODEL", help=WORKLOAD_FORMS)
     p.add_argument("--method", default="dense", help=SPARSITY_FORMS)
     p.add_argument("-o", "--output", help="workload .json to write (arrays go to a .npz beside it)")

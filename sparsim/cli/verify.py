@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
 
 from hw.configs import BLOCKS, RtlConfig, configs
+from sparsim.cli import common
 from sparsim.cli.common import UsageError
 
 EXAMPLES = f"""blocks: {", ".join(BLOCKS)}
@@ -29,11 +29,7 @@ examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "verify",
-        help="check the RTL blocks against the reference model (cocotb on Verilator)",
-        epilog=EXAMPLES,
-    )
+    p = sub.add_parser("verify", help=common.COMMAND_HELP["verify"], epilog=EXAMPLES)
     p.add_argument("block", nargs="?", help="one block (default: all)")
     p.add_argument("--seed", type=int, help="stimulus seed (default: random; printed)")
     p.add_argument("--cases", type=int, help="random cases per bench test (default: the bench's)")
@@ -42,26 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=verify)
 
 
-class ProgressBar:
-    """One line on a terminal, redrawn in place; silent when off."""
+class ProgressBar(common.ProgressBar):
+    """The shared bar, labelled with the configuration and its stage."""
 
-    def __init__(self, out: TextIO, enabled: bool, width: int = 24) -> None:
-        self.out, self.enabled, self.width = out, enabled, width
-
-    def __call__(self, done: int, total: int, config: RtlConfig, stage: str) -> None:
-        if not self.enabled:
-            return
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
+    def __call__(self, done: int, total: int, config: RtlConfig, stage: str) -> None:  # type: ignore[override]
         what = {"build": "building", "run": "running", "done": "done"}[stage]
-        line = f"[{bar}] {done}/{total} {config.block} {config.id}: {what}"
-        self.out.write("\r\033[K" + line)
-        self.out.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.out.write("\r\033[K")
-            self.out.flush()
+        self.draw(done, total, f"{config.block} {config.id}: {what}")
 
 
 def verify(args: argparse.Namespace) -> int:
@@ -85,7 +67,7 @@ def verify(args: argparse.Namespace) -> int:
         f"{f' --cases {args.cases}' if args.cases else ''})",
         flush=True,
     )
-    bar = ProgressBar(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
+    bar = ProgressBar(sys.stderr, enabled=common.progress_enabled(args.quiet))
     try:
         results = verify_configs(chosen, seed=seed, cases=args.cases, progress=bar)
     except SimulatorNotFoundError as err:
