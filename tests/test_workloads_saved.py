@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from sparsim.api import save_workload
 from sparsim.cli import main
 from workloads.apply import apply_sparsity
 from workloads.errors import WorkloadError
-from sparsim.api import save_workload
 from workloads.saved import read_workload, workload_from_doc, workload_to_doc
 from workloads.sparsity_spec import parse_sparsity
 from workloads.specs import build_workload, parse_shape
