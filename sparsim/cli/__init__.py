@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sparsim import __version__
 from sparsim.cli.common import COMMAND_HELP, Parser, UsageError, did_you_mean
@@ -22,9 +22,9 @@ from workloads.errors import InputError
 COMMANDS = tuple(COMMAND_HELP)
 
 
-def build_parser(command: str | None = None) -> Parser:
-    """The parser with every subcommand registered (`command`: only that one
-    in full, the others as placeholders listed by --help)."""
+def build_parser(full: Iterable[str] = COMMANDS) -> Parser:
+    """The parser with every subcommand: those in `full` registered in full,
+    the others as placeholders (their help line for `sparsim --help`)."""
     parser = Parser(
         prog="sparsim",
         description="Simulate sparse DNN workloads on N:M sparse accelerator arrays.",
@@ -33,7 +33,7 @@ def build_parser(command: str | None = None) -> Parser:
     parser.add_argument("--version", action="version", version=f"sparsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name in COMMANDS:
-        if command is None or name == command:
+        if name in full:
             importlib.import_module(f"sparsim.cli.{name}").register(sub)
         else:
             sub.add_parser(name, help=COMMAND_HELP[name])
@@ -51,7 +51,8 @@ def _command_of(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser(_command_of(argv)).parse_args(argv)
+        command = _command_of(argv)
+        args = build_parser([command] if command else []).parse_args(argv)
         return args.func(args)
     except InputError as err:
         hint = "" if isinstance(err, UsageError) else did_you_mean(err.value, err.allowed)

@@ -61,9 +61,19 @@ class Parser(argparse.ArgumentParser):
             return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
         unknown = re.search(r"unrecognized arguments: (\S+)", message)
         if unknown:
-            flags = [s for a in self._actions for s in a.option_strings]
-            return did_you_mean(unknown.group(1).split("=")[0], flags)
+            return did_you_mean(unknown.group(1).split("=")[0], _flags(self))
         return ""
+
+
+def _flags(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option string of the parser and its subcommands' parsers."""
+    flags = []
+    for action in parser._actions:
+        flags += action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                flags += _flags(sub)
+    return flags
 
 
 def _fmt_int(v: float) -> str:
