@@ -17,14 +17,12 @@ packages' own (`workloads.errors.InputError` and subclasses for bad input).
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mappings.dataflow import Dataflow
-from mappings.mapper import OBJECTIVES, best_mapping, simulate_best
 from mappings.mapping import Mapping
 from simulator.arch import ArchSpec, preset_names
 from simulator.load import load_arch
@@ -37,9 +35,14 @@ from workloads.sparsity_spec import SparsitySpec, parse_sparsity
 from workloads.workload import Workload
 
 # the keywords the workload resolver takes (input_shape / inputs arrive with the importers')
-_RESOLVE_KEYWORDS = frozenset(inspect.signature(_load_workload).parameters)
+# (read off the code object: `inspect` costs start-up time)
+_code = _load_workload.__code__
+_RESOLVE_KEYWORDS = frozenset(_code.co_varnames[: _code.co_argcount + _code.co_kwonlyargcount])
 
 DATAFLOWS = ("ws", "os", "is", "best")
+# mappings.mapper.OBJECTIVES, named here so a run that does not search need
+# not import the mapper (tests/test_startup.py checks the two agree)
+OBJECTIVES = ("cycles", "energy", "edp")
 
 
 def load_workload(
@@ -135,6 +138,8 @@ def _best(
     progress: Progress | None,
 ) -> tuple[WorkloadResult, dict[str, Mapping]]:
     """Each layer at the mapper's best mapping among `dataflows`."""
+    from mappings.mapper import best_mapping, simulate_best  # only runs that search
+
     if set(dataflows) == set(Dataflow):
         return simulate_best(workload, arch, objective, progress=progress)
     layers, chosen = [], {}

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -145,7 +144,7 @@ def write_set(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise WriteError(str(folder), "output folder", str(folder), _why(err)) from None
-    token = secrets.token_hex(4)
+    token = os.urandom(4).hex()
     temps = {name: f"{TEMP_PREFIX}{token}.{name}" for name in names}
     try:
         with _locked(folder):

@@ -64,3 +64,10 @@ def test_plotting_and_importers_still_load_their_packages_when_asked(tmp_path):
     )
     assert "matplotlib" in loaded_after(code)
     assert (out / "result.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_faces_objectives_are_the_mappers():
+    from mappings.mapper import OBJECTIVES
+    from sparsim import api
+
+    assert api.OBJECTIVES == OBJECTIVES
