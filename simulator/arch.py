@@ -62,6 +62,68 @@ class LevelKind(str, Enum):
         return self.value
 
 
+# What each field of an architecture YAML means (docs/arch.md is generated
+# from this table and from the loader itself: `python -m sparsim.docs`).
+# Keys are YAML paths; `<level>` stands for any extra SRAM level's name.
+# Types, defaults and allowed values come from the loader, units from the
+# field's name; a field the loader reads without an entry here fails the test.
+FIELD_DOCS: dict[str, str] = {
+    "name": "the architecture's name, used in results",
+    "description": "a line or two on what the architecture is",
+    "source": "where its numbers come from (papers, data sheets)",
+    "clock_mhz": "clock frequency; converts cycles to seconds (`time_s`)",
+    "scalesim_compat": "report cycles as SCALE-Sim v3 counts them and stream whole operands "
+    "without GLB tiling (set by the .cfg reader; docs/cycles.md)",
+    "energy.table": "energy-per-action table in simulator/energy_tables/ (by name)",
+    "pe_array.rows": "PE rows of the systolic array",
+    "pe_array.cols": "PE columns of the systolic array",
+    "pe_array.multipliers": "multipliers per PE: K elements reduced per cycle in dense mode",
+    "pe_array.nm_patterns": "N:M patterns the PE runs sparse (a pattern n:m reduces "
+    "multipliers x m / n K elements per cycle); 'any': SCALE-Sim's layer-wise N:M; "
+    "[]: dense only",
+    "pe_array.dataflow": "what stays in the PEs: weights (ws), outputs (os) or inputs (is)",
+    "pe_array.fold_timing": "folds back to back with fill and drain each (serialized), or "
+    "the next fold's preload hidden behind the current one (overlapped)",
+    "pe_array.data_bits": "width of weights and activations",
+    "pe_array.acc_bits": "width of the accumulators (psums wrap at this width)",
+    "pe_array.zero_gating": "gate the MAC of a zero weight or activation (energy, not cycles)",
+    "pe_array.activation_skipping": "skip zero activations (cycles and energy)",
+    "pe_array.tile_skipping": "skip all-zero weight tiles, counted from the real mask",
+    "memory.dram.bandwidth_bytes_per_cycle": "DRAM channel bandwidth, shared by reads and "
+    "writes (.inf: unbounded)",
+    "memory.dram.latency_cycles": "cycles from a DRAM request to its first byte",
+    "memory.dram.burst_bytes": "DRAM transfers are rounded up to whole bursts",
+    "memory.<level>.kind": "'sram': an on-chip level between DRAM and the GLB",
+    "memory.<level>.parent": "the level this one is filled from",
+    "memory.<level>.capacity_kib": "capacity",
+    "memory.<level>.bandwidth_bytes_per_cycle": "bandwidth of one port (.inf: unbounded)",
+    "memory.<level>.latency_cycles": "cycles from a request to its first byte",
+    "memory.<level>.banks": "banks (accesses at once: min(banks, ports))",
+    "memory.<level>.ports": "ports: fills, the array's reads and write-backs run at once",
+    "memory.<level>.partition": "'shared' by all operands, or per-operand capacities",
+    "memory.<level>.partition.weights_kib": "capacity reserved for weights",
+    "memory.<level>.partition.inputs_kib": "capacity reserved for input activations",
+    "memory.<level>.partition.outputs_kib": "capacity reserved for outputs and psums",
+    "memory.glb.parent": "the level the GLB is filled from",
+    "memory.glb.capacity_kib": "global buffer capacity (it feeds the PE array)",
+    "memory.glb.bandwidth_bytes_per_cycle": "bandwidth of one GLB port (.inf: unbounded)",
+    "memory.glb.latency_cycles": "cycles from a GLB request to its first byte",
+    "memory.glb.banks": "GLB banks (accesses at once: min(banks, ports))",
+    "memory.glb.ports": "GLB ports: fills, the array's reads and write-backs run at once",
+    "memory.glb.partition": "'shared' by all operands, or per-operand capacities",
+    "memory.glb.partition.weights_kib": "GLB capacity reserved for weights",
+    "memory.glb.partition.inputs_kib": "GLB capacity reserved for input activations",
+    "memory.glb.partition.outputs_kib": "GLB capacity reserved for outputs and psums",
+    "memory.pe_local.capacity_bytes": "registers per PE (none: as many as the dataflow "
+    "needs; fewer than it needs is an error)",
+    "memory.weight_format": "how weights are stored in DRAM and the GLB (auto: N:M values + "
+    "indices when the layer runs an N:M mode, else dense)",
+    "memory.activation_format": "how activations are stored (bitmask: one bit per element "
+    "plus the nonzero values)",
+    "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PEArraySpec:
     """A rows x cols systolic array of N:M PEs.
