@@ -22,6 +22,7 @@ import networkx as nx
 
 from mappings.dataflow import Dataflow, FoldTiming, Operand
 from simulator.spec_reader import Node, SpecError, load_yaml
+from workloads.errors import printable
 from workloads.sparsity import NM
 
 PRESET_PACKAGE = "simulator.presets"
@@ -445,7 +446,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
     energy_table = energy.get("table", str, "default")
     energy.finish()
     spec = ArchSpec(
-        name=top.get("name", str),
+        name=printable(top.get("name", str)),
         pe_array=array,
         memory=memory,
         clock_mhz=top.get(

@@ -17,8 +17,11 @@ packages' own (`workloads.errors.InputError` and subclasses for bad input).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from collections.abc import Mapping as MappingOf
 from pathlib import Path
+
+import numpy as np
 
 from mappings.dataflow import Dataflow
 from mappings.mapper import OBJECTIVES, compare_best, simulate_best
@@ -43,11 +46,29 @@ def load_workload(
     batch: int = 1,
     seed: int = 0,
     min_density: float = 0.01,
+    input_shape: Sequence[int] | None = None,
+    inputs: str | Path | MappingOf[str, np.ndarray] | None = None,
 ) -> Workload:
     """A workload from anything `--workload` takes (zoo name, file, inline shape),
-    pruned by `sparsity` (a spec string such as "nm:2:4" or a parsed SparsitySpec)."""
+    pruned by `sparsity` (a spec string such as "nm:2:4" or a parsed SparsitySpec).
+
+    `input_shape` ((H, W) or (C, H, W)): the ifmap a state dict's convs run on
+    (a state dict stores no activation sizes; without it each conv is one output
+    position). `inputs`: sample inputs for an ONNX model (an .npz path or a
+    mapping of input name -> array), run to measure activation density.
+    """
+    if not isinstance(sparsity, (str, SparsitySpec)):
+        raise InputError("--sparsity", "sparsity", sparsity, "a spec string or a SparsitySpec")
     spec = parse_sparsity(sparsity) if isinstance(sparsity, str) else sparsity
-    return _load_workload(str(source), spec, batch=batch, seed=seed, min_density=min_density)
+    return _load_workload(
+        str(source),
+        spec,
+        batch=batch,
+        seed=seed,
+        min_density=min_density,
+        input_shape=input_shape,
+        inputs=inputs,
+    )
 
 
 def run(
@@ -109,6 +130,8 @@ def verify(
 ) -> list:
     """Run the RTL benches (cocotb on Verilator) against simulator.reference;
     one result per configuration. hw is imported here, only when verifying."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InputError("--seed", "seed", seed, "an integer >= 0")
     from hw.configs import configs
     from hw.sim import resolve_seed
     from hw.verify import verify_configs

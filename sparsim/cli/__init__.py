@@ -9,12 +9,13 @@ field and the allowed values; 1 internal error.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 
 from sparsim import __version__
 from sparsim.cli import demo, presets, prune, run, verify
 from sparsim.cli.common import Parser, UsageError
-from workloads.errors import InputError
+from workloads.errors import MAX_TEXT_CHARS, InputError, printable
 
 COMMANDS = (run, prune, verify, presets, demo)
 
@@ -32,7 +33,20 @@ def build_parser() -> Parser:
     return parser
 
 
+def _note(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (an importer's assumption, an op left out) as one escaped line each."""
+    text = printable(str(message), 2 * MAX_TEXT_CHARS)
+    print(f"sparsim: note: {text}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _note
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
@@ -43,8 +57,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     except BrokenPipeError:
         return 0
+    except MemoryError:  # the input's arrays do not fit: still the input's doing
+        print(
+            "sparsim: error: out of memory; allowed: inputs whose weights and masks fit in "
+            "memory (inline shapes past 2^25 weights run shape-only)",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as exc:  # the one place that turns a bug into exit 1
-        print(f"sparsim: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        text = printable(f"{type(exc).__name__}: {exc}", MAX_TEXT_CHARS)
+        print(f"sparsim: internal error: {text}", file=sys.stderr)
         return 1
 
 

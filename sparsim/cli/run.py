@@ -11,7 +11,7 @@ from simulator.arch import ArchSpec
 from simulator.load import load_arch
 from simulator.results import Comparison
 from sparsim import api
-from sparsim.cli.common import format_table, table_rows
+from sparsim.cli.common import format_table, output_dir, table_rows
 from sparsim.writers import write_json
 from workloads.resolve import WORKLOAD_FORMS
 from workloads.specs import SPARSITY_FORMS
@@ -68,6 +68,8 @@ def _arch_doc(arch: ArchSpec) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        output_dir(args.output)  # a bad -o fails now, not after the run
     arch = load_arch(args.arch)
     workload = api.load_workload(args.workload, args.sparsity, batch=args.batch, seed=args.seed)
     res = api.run(workload, arch, args.dataflow, args.objective)
