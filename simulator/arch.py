@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from mappings.dataflow import Dataflow, FoldTiming, Operand
 from simulator.spec_reader import Node, SpecError, load_yaml
+from workloads.errors import printable
 from workloads.sparsity import NM
 
 if TYPE_CHECKING:
@@ -515,7 +516,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
     energy_table = energy.get("table", str, "default")
     energy.finish()
     spec = ArchSpec(
-        name=top.get("name", str),
+        name=printable(top.get("name", str)),
         pe_array=array,
         memory=memory,
         clock_mhz=top.get(

@@ -49,7 +49,9 @@ from simulator.arch import (
     PEArraySpec,
     WeightFormat,
 )
-from simulator.spec_reader import SpecError
+from simulator.spec_reader import MAX_SPEC_BYTES, SpecError
+from workloads.errors import parse_decimal, printable
+from workloads.inputs import read_text
 
 # Every option SCALE-Sim 3.0.0 reads, per section (configparser lower-cases names).
 KNOWN = {
@@ -106,11 +108,8 @@ class _Cfg:
 
     def int(self, section: str, key: str, minimum: int = 0) -> int:
         raw = self.get(section, key)
-        try:
-            value = int(raw)
-        except ValueError:
-            raise self.error(section, key, raw, f"an integer >= {minimum}") from None
-        if value < minimum:
+        value = parse_decimal(raw)
+        if value is None or value < minimum:
             raise self.error(section, key, raw, f"an integer >= {minimum}")
         return value
 
@@ -124,13 +123,11 @@ class _Cfg:
 
 def read_scalesim_cfg(path: str | Path) -> ArchSpec:
     path = Path(path)
-    parser = configparser.ConfigParser()
+    text = read_text(path, "SCALE-Sim .cfg file", SpecError, MAX_SPEC_BYTES)
+    # no interpolation: SCALE-Sim's values are plain text, and '%' in one is not a syntax error
+    parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(path.read_text(), source=str(path))
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(
-            str(path), "file", str(path), f"a readable SCALE-Sim .cfg ({err})"
-        ) from None
+        parser.read_string(text, source=str(path))
     except configparser.Error as err:
         first = str(err).splitlines()[0]
         raise SpecError(
@@ -156,7 +153,7 @@ def parse_scalesim_cfg(parser: configparser.ConfigParser, source: str) -> ArchSp
                 + ", ".join(sorted(KNOWN[section])),
             )  # fmt: skip
 
-    name = cfg.get("general", "run_name")
+    name = printable(cfg.get("general", "run_name"))
     mode = cfg.get("run_presets", "InterfaceBandwidth")
     if mode not in ("USER", "CALC"):
         raise cfg.error("run_presets", "InterfaceBandwidth", mode, "USER or CALC")
@@ -188,10 +185,9 @@ def parse_scalesim_cfg(parser: configparser.ConfigParser, source: str) -> ArchSp
 
     if mode == "USER":
         raw = cfg.get(arch, "Bandwidth")
-        try:
-            ofmap_bw = int(raw.strip().split(",")[0].strip())
-        except ValueError:
-            raise cfg.error(arch, "Bandwidth", raw, "integers, comma-separated") from None
+        ofmap_bw = parse_decimal(raw.split(",")[0])
+        if ofmap_bw is None or ofmap_bw < 0:
+            raise cfg.error(arch, "Bandwidth", raw, "integers >= 0, comma-separated")
         dram_bw, dram_note = float(ifmap_bw + filter_bw + ofmap_bw), "USER bandwidth"
     else:
         dram_bw, dram_note = float("inf"), "CALC: bandwidth sized for no stalls"

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from workloads.errors import InputError
+from workloads.errors import MAX_INT_DIGITS, InputError, shown
+from workloads.inputs import read_text
 
 T = TypeVar("T")
 _MISSING = object()
@@ -23,24 +24,133 @@ class SpecError(InputError):
     """An architecture, energy or mapping spec is invalid."""
 
 
-def load_yaml(path: Path) -> Any:
-    """`yaml.safe_load` of a file, with read and syntax errors as SpecError."""
+MAX_SPEC_BYTES = 4 * 2**20  # an arch, energy or mapping spec is a few kB
+MAX_ALIASES = 100  # YAML aliases (*name) per document: a bomb nests them to expand 10^9 times
+MAX_DEPTH = 64  # nested collections
+MAX_EXPANDED_NODES = 100_000  # values in a document with every alias expanded
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """safe_load with limits: aliases, nesting depth and integer length (composed
+    lazily, so a bomb fails on its 101st alias instead of expanding)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_ALIASES} aliases (a YAML bomb?)", mark
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"collections nested more than {MAX_DEPTH} deep", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_yaml_int(self, node):
+        digits = sum(ch.isdigit() for ch in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {digits} digits (at most {MAX_INT_DIGITS})",
+                node.start_mark,
+            )  # fmt: skip
+        return super().construct_yaml_int(node)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it past MAX_EXPANDED_NODES (a "billion
+    laughs" bomb: 9 levels of 10 aliases is 10^9 nodes from 90 aliases) or into a
+    cycle (`&a [*a]`). Sizes are counted per distinct node, so this is linear."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases expand the document past {MAX_EXPANDED_NODES:,} "
+                    "values (a YAML bomb?)", node.start_mark,
+                )  # fmt: skip
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise yaml.composer.ComposerError(
+                None, None, "an alias inside its own anchor (a recursive structure)",
+                node.start_mark,
+            )  # fmt: skip
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+_GuardedLoader.add_constructor("tag:yaml.org,2002:int", _GuardedLoader.construct_yaml_int)
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    problem = getattr(err, "problem", None) or (str(err).splitlines() or ["?"])[0]
+    mark = getattr(err, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """YAML text to Python values with the guards above; bad YAML is a SpecError."""
+    loader = None
     try:
-        text = Path(path).read_text()
-    except OSError as err:
-        raise SpecError(
-            str(path), "file", str(path), f"a readable YAML file ({err.strerror})"
-        ) from None
-    try:
-        return yaml.safe_load(text)
+        loader = _GuardedLoader(text)  # the reader refuses control characters here
+        return loader.get_single_data()
     except yaml.YAMLError as err:
-        raise SpecError(str(path), "syntax", str(err).splitlines()[0], "valid YAML") from None
+        raise SpecError(source, "syntax", _yaml_problem(err), "valid YAML") from None
+    except (ValueError, RecursionError) as err:  # a constructor's own conversion failed
+        raise SpecError(source, "syntax", str(err), "valid YAML values") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load_yaml(path: Path) -> Any:
+    """The guarded YAML of a regular UTF-8 file, with read and syntax errors as SpecError."""
+    return parse_yaml(read_text(path, "YAML file", SpecError, MAX_SPEC_BYTES), str(path))
 
 
 class Node:
     def __init__(self, data: Any, source: str, path: str = "") -> None:
         if not isinstance(data, dict):
             raise SpecError(source, path or "<top>", data, "a mapping of keys to values")
+        for key in data:
+            if not isinstance(key, str):
+                where = f"{path}.{shown(key)}" if path else shown(key)
+                raise SpecError(source, where, key, "keys that are strings (names of fields)")
         self.data = data
         self.source = source
         self.path = path

@@ -18,9 +18,12 @@ packages' own (`workloads.errors.InputError` and subclasses for bad input).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from mappings.dataflow import Dataflow
 from mappings.mapping import Mapping
@@ -33,11 +36,6 @@ from workloads.errors import InputError
 from workloads.resolve import load_workload as _load_workload
 from workloads.sparsity_spec import SparsitySpec, parse_sparsity
 from workloads.workload import Workload
-
-# the keywords the workload resolver takes (input_shape / inputs arrive with the importers')
-# (read off the code object: `inspect` costs start-up time)
-_code = _load_workload.__code__
-_RESOLVE_KEYWORDS = frozenset(_code.co_varnames[: _code.co_argcount + _code.co_kwonlyargcount])
 
 DATAFLOWS = ("ws", "os", "is", "best")
 # mappings.mapper.OBJECTIVES, named here so a run that does not search need
@@ -52,28 +50,34 @@ def load_workload(
     batch: int = 1,
     seed: int = 0,
     min_density: float = 0.01,
-    input_shape: tuple[int, int] | None = None,
-    inputs: str | Path | None = None,
+    input_shape: Sequence[int] | None = None,
+    inputs: str | Path | MappingOf[str, np.ndarray] | None = None,
 ) -> Workload:
     """A workload from anything `--workload` takes (zoo name, file, inline shape),
     pruned by `sparsity` (a spec string such as "nm:2:4" or a parsed SparsitySpec).
 
-    `input_shape` (H, W): the input size of a state dict's convs; `inputs`: an
-    .npz of sample inputs for an ONNX / PyTorch model's activation density.
+    `input_shape` ((H, W) or (C, H, W)): the ifmap a state dict's convs run on
+    (a state dict stores no activation sizes; without it each conv is one output
+    position). `inputs`: sample inputs for an ONNX model (an .npz path or a
+    mapping of input name -> array), run to measure activation density.
     A saved workload (.json) is read after its folder is recovered from an
-    interrupted save, so it is the old pair or the new one, never a mix."""
+    interrupted save, so it is the old pair or the new one, never a mix.
+    """
+    if not isinstance(sparsity, (str, SparsitySpec)):
+        raise InputError("--sparsity", "sparsity", sparsity, "a spec string or a SparsitySpec")
     spec = parse_sparsity(sparsity) if isinstance(sparsity, str) else sparsity
     text = str(source)
     if text.lower().endswith(".json"):
         recover(Path(text).parent)
-    extra = {}
-    for key, value in (("input_shape", input_shape), ("inputs", inputs)):
-        if value is None:
-            continue
-        if key not in _RESOLVE_KEYWORDS:
-            raise InputError(f"--{key.replace('_', '-')}", key, value, "not yet supported")
-        extra[key] = value
-    return _load_workload(text, spec, batch=batch, seed=seed, min_density=min_density, **extra)
+    return _load_workload(
+        text,
+        spec,
+        batch=batch,
+        seed=seed,
+        min_density=min_density,
+        input_shape=input_shape,
+        inputs=inputs,
+    )
 
 
 COMPARES = ("same", "best")
@@ -256,6 +260,8 @@ def verify(
 ) -> list:
     """Run the RTL benches (cocotb on Verilator) against simulator.reference;
     one result per configuration. hw is imported here, only when verifying."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InputError("--seed", "seed", seed, "an integer >= 0")
     from hw.configs import configs
     from hw.sim import resolve_seed
     from hw.verify import verify_configs

@@ -109,9 +109,9 @@ def _prune_global(
         else np.where(layers[i].mask, layers[i].weights, 0)
         for i in real
     ]
-    masks = dict(
-        zip(real, global_magnitude_masks(tensors, spec.sparsity, min_density), strict=True)
-    )
+    # shapes only (a zoo network, a topology): no tensors to rank, descriptors for every layer
+    ranked = global_magnitude_masks(tensors, spec.sparsity, min_density) if tensors else []
+    masks = dict(zip(real, ranked, strict=True))
     out = []
     for i, lw in enumerate(layers):
         if i in masks:

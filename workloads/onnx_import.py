@@ -17,7 +17,6 @@ quantized forms, with shapes from ONNX shape inference and weights from initiali
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
 from collections.abc import Mapping
@@ -27,15 +26,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from workloads.errors import WorkloadError
+from workloads.errors import WorkloadError, note, printable
 from workloads.graph import GraphBuilder, Tensor
+from workloads.inputs import confined, regular_file
 from workloads.layers import Conv2d, Gemm, Layer, conv_weight_gemm_view, renamed
 from workloads.workload import LayerWorkload, Workload
 
 if TYPE_CHECKING:
     import onnx
-
-log = logging.getLogger(__name__)
 
 
 class UnsupportedOpWarning(UserWarning):
@@ -64,6 +62,8 @@ MAC_FREE_OPS = frozenset({
 })
 # fmt: on
 
+# ops that leave exact zeros in activations: their density is worth measuring
+ZEROING_OPS = frozenset({"Relu", "Clip", "ThresholdedRelu", "Shrink", "HardSwish", "HardSigmoid"})
 # op -> (activation input index, weight input index, weight zero-point index or None)
 CONV_OPS = {"Conv": (0, 1, None), "ConvInteger": (0, 1, 3), "QLinearConv": (0, 3, 5)}
 MATMUL_OPS = {"MatMul": (0, 1, None), "MatMulInteger": (0, 1, 3), "QLinearMatMul": (0, 3, 5)}
@@ -130,7 +130,18 @@ def _index(model: onnx.ModelProto, source: str) -> _Model:
     from onnx import numpy_helper
 
     graph = model.graph
-    consts = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    consts = {}
+    for init in graph.initializer:
+        try:
+            consts[init.name] = numpy_helper.to_array(init)
+        except Exception as err:  # short or corrupt data raises ValueError, TypeError, ...
+            raise WorkloadError(
+                source,
+                f"initializer {init.name!r}",
+                f"dims {list(init.dims)}, data type {init.data_type}",
+                f"data matching its dims and type ({type(err).__name__}: "
+                f"{(str(err).splitlines() or [''])[0]})",
+            ) from None
     shapes: dict[str, list[int | None]] = {}
     for vi in [*graph.input, *graph.value_info, *graph.output]:
         tt = vi.type.tensor_type
@@ -271,7 +282,8 @@ def import_onnx(
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
     except Exception as err:  # inference is best effort; declared shapes still count
-        log.warning("%s: shape inference failed (%s); using declared shapes", source, err)
+        reason = (str(err).splitlines() or [""])[0]
+        note(f"{source}: shape inference failed ({reason}); using declared shapes")
         inferred = model
     m = _index(inferred, source)
     builder = GraphBuilder()
@@ -279,18 +291,23 @@ def import_onnx(
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     inputs_of: dict[str, str] = {}
     for index, node in enumerate(inferred.graph.node):
-        node_name = node.name or f"{node.op_type}_{index}"
+        node_name = printable(node.name or f"{node.op_type}_{index}", 200)
         reads = [tensors.get(i, frozenset()) for i in node.input if i]
         merged: Tensor = frozenset().union(*reads)
         op = node.op_type
         made = None
         if op in CONV_OPS or op in MATMUL_OPS or op == "Gemm":
+            _check_inputs(source, node, node_name)
             try:
                 made = _conv(m, node, node_name) if op in CONV_OPS else _matmul(m, node, node_name)
-            except ValueError as err:  # shapes that make no layer (a kernel wider than its input)
+            except WorkloadError:
+                raise
+            except (ValueError, IndexError, TypeError, KeyError, ZeroDivisionError) as err:
+                # shapes or attributes that make no layer (a kernel wider than its input,
+                # strides of the wrong length, weights that disagree with the input)
                 raise WorkloadError(
                     source, f"node {node_name!r} ({op})", str(err), "a valid layer"
-                ) from err
+                ) from None
         elif op not in MAC_FREE_OPS:
             warnings.warn(
                 f"{source}: op {op} at node {node_name!r} is not supported; it is left out "
@@ -319,36 +336,105 @@ def import_onnx(
             "a model with at least one supported layer (Conv, ConvInteger, QLinearConv, Gemm, "
             "MatMul, MatMulInteger, QLinearMatMul)",
         )
-    densities = _measure(inferred, sample_inputs, inputs_of) if sample_inputs is not None else {}
+    if sample_inputs is not None:
+        densities = _measure(inferred, sample_inputs, inputs_of, source)
+    else:
+        densities = {}
+        zeroing = sorted({n.op_type for n in inferred.graph.node} & ZEROING_OPS)
+        if zeroing:
+            note(
+                f"{source}: activation density not measured (1.0 assumed for every layer) though "
+                f"the model has {', '.join(zeroing)}; give sample inputs (--inputs sample.npz) "
+                "to measure it"
+            )
     layers = []
     stored = False
     for layer in builder.layers:
         act = densities.get(layer.name, 1.0)
         if layer.name in arrays:
             w, mask = arrays[layer.name]
-            lw = LayerWorkload.from_weights(layer, w, mask, activation_density=act)
+            try:
+                lw = LayerWorkload.from_weights(layer, w, mask, activation_density=act)
+            except ValueError as err:  # weights that do not fit the layer's GEMM view
+                raise WorkloadError(
+                    source, f"node {layer.name!r} weights", f"shape {w.shape}", str(err)
+                ) from None
             stored |= not mask.all()
             layers.append(lw)
         else:
             layers.append(LayerWorkload(layer, activation_density=act))
-    graph_name = name or inferred.graph.name or Path(source).stem
+    graph_name = printable(name or inferred.graph.name or Path(source).stem, 200)
     return Workload(
         graph_name, tuple(layers), sparsity="stored" if stored else "dense", graph=builder.graph
     )
 
 
+def _check_inputs(source: str, node: onnx.NodeProto, name: str) -> None:
+    op = node.op_type
+    if op in CONV_OPS:
+        needed = CONV_OPS[op][:2]
+    elif op in MATMUL_OPS:
+        needed = MATMUL_OPS[op][:2]
+    else:
+        needed = (0, 1)
+    if len(node.input) <= max(needed) or not all(node.input[i] for i in needed):
+        raise WorkloadError(
+            source,
+            f"node {name!r} ({op}) inputs",
+            list(node.input),
+            f"inputs {', '.join(map(str, needed))} present (activation and weight)",
+        )
+
+
 def _measure(
-    model: onnx.ModelProto, feeds: Mapping[str, np.ndarray], inputs_of: dict[str, str]
+    model: onnx.ModelProto,
+    feeds: Mapping[str, np.ndarray],
+    inputs_of: dict[str, str],
+    source: str,
 ) -> dict[str, float]:
     """Nonzero fraction of each layer's activation input on `feeds` (reference evaluator)."""
     from onnx.reference import ReferenceEvaluator
 
     from workloads.activations import relu_density
 
+    initializers = {init.name for init in model.graph.initializer}
+    wanted = [vi.name for vi in model.graph.input if vi.name not in initializers]
+    if sorted(feeds) != sorted(wanted):
+        raise WorkloadError(
+            "--inputs", "input names", sorted(feeds), f"the model's inputs: {', '.join(wanted)}"
+        )
     names = sorted(set(inputs_of.values()))
-    values = ReferenceEvaluator(model).run(names, dict(feeds))
+    try:
+        values = ReferenceEvaluator(model).run(names, dict(feeds))
+    except Exception as err:  # the evaluator raises what its ops raise on bad feeds
+        raise WorkloadError(
+            "--inputs",
+            "sample inputs",
+            {k: f"{np.asarray(v).dtype}{list(np.shape(v))}" for k, v in feeds.items()},
+            f"arrays {source} can run on ({type(err).__name__}: "
+            f"{(str(err).splitlines() or [''])[0]})",
+        ) from None
     by_tensor = {n: relu_density(v) for n, v in zip(names, values, strict=True)}
     return {layer: by_tensor[t] for layer, t in inputs_of.items()}
+
+
+def _load_external(model: onnx.ModelProto, path: Path) -> None:
+    """Initializers stored in files beside the model, read only from the model's folder."""
+    from onnx import TensorProto
+    from onnx.external_data_helper import load_external_data_for_tensor
+
+    for init in model.graph.initializer:
+        if init.data_location != TensorProto.EXTERNAL:
+            continue
+        info = {entry.key: entry.value for entry in init.external_data}
+        field = f"initializer {init.name!r} location"
+        confined(path.parent, info.get("location"), str(path), field)
+        try:
+            load_external_data_for_tensor(init, str(path.parent))
+        except Exception as err:  # offsets past the end, unreadable files
+            raise WorkloadError(
+                str(path), field, info.get("location"), f"a readable data file ({err})"
+            ) from None
 
 
 def read_onnx(
@@ -357,11 +443,13 @@ def read_onnx(
     """Load an `.onnx` file (bad files raise WorkloadError naming the file)."""
     import onnx
 
-    p = Path(path)
+    p = regular_file(path, "ONNX model")
     try:
-        model = onnx.load(str(p))
+        model = onnx.load(str(p), load_external_data=False)
     except Exception as err:  # protobuf raises several types on garbage input
-        raise WorkloadError(str(p), "file", p.name, f"an ONNX model (protobuf): {err}") from err
+        reason = (str(err).splitlines() or [""])[0]
+        raise WorkloadError(str(p), "file", p.name, f"an ONNX model (protobuf): {reason}") from None
     if not model.ir_version or not model.HasField("graph"):
         raise WorkloadError(str(p), "file", p.name, "an ONNX model (protobuf with a graph)")
+    _load_external(model, p)
     return import_onnx(model, source=str(p), name=p.stem, sample_inputs=sample_inputs)

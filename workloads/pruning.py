@@ -101,6 +101,8 @@ def global_magnitude_masks(
     """
     if not 0.0 <= min_density <= 1.0:
         raise ValueError(f"min_density = {min_density!r}; allowed: 0 <= d <= 1")
+    if not weights:  # nothing with real weights: nothing to rank
+        return []
     mags = [_magnitudes(w).ravel() for w in weights]
     sizes = [m.size for m in mags]
     total_keep = kept_count(sum(sizes), sparsity)

@@ -13,9 +13,10 @@ out), and so is `encode_workload` (the two files' bytes, in memory): the face
 (`sparsim.api.save_workload`) writes them as one set, both or neither. The
 JSON pins its `.npz` by content hash (`arrays_sha256`), so `read_workload`
 refuses a pair that does not belong together instead of loading it. Arrays
-are read with `np.load(allow_pickle=False)`. Every field is validated on
-load: an unknown version, key, layer type or value raises WorkloadError
-naming the file and the field.
+are read with `workloads.inputs.read_npz` (no pickles, zip bombs refused),
+only from the JSON's own folder. Every field is validated on load: an
+unknown version, key, layer type or value raises WorkloadError naming the
+file and the field.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from workloads.errors import WorkloadError
+from workloads.errors import WorkloadError, parse_decimal, printable
+from workloads.inputs import confined, read_npz, read_text
 from workloads.layers import LAYER_TYPES, AttentionKind, Layer, Pass, PassLayer, layer_type_name
 from workloads.sparsity import NM
+from workloads.sparsity_spec import MAX_NM_M
 from workloads.workload import LayerWorkload, Workload
 
 FORMAT_VERSION = 1
@@ -49,6 +52,7 @@ _LAYER_KEYS = {
     "arrays",
 }
 _TUPLE_FIELDS = {"stride", "padding", "dilation"}
+_FORWARD_TYPES = [name for name, cls in LAYER_TYPES.items() if cls is not PassLayer]
 
 
 def layer_to_doc(layer: Layer) -> dict[str, Any]:
@@ -96,7 +100,7 @@ def layer_from_doc(doc: Any, source: str, where: str) -> Layer:
     if not isinstance(doc, Mapping) or set(doc) != {"type", "params"}:
         raise WorkloadError(source, where, doc, "an object with keys 'type' and 'params'")
     kind, params = doc["type"], doc["params"]
-    if kind not in LAYER_TYPES:
+    if not isinstance(kind, str) or kind not in LAYER_TYPES:
         raise WorkloadError(source, f"{where}.type", kind, ", ".join(LAYER_TYPES))
     if not isinstance(params, Mapping):
         raise WorkloadError(source, f"{where}.params", params, "an object")
@@ -110,9 +114,13 @@ def layer_from_doc(doc: Any, source: str, where: str) -> Layer:
             raise WorkloadError(
                 source, f"{where}.params.pass", params["pass"], ", ".join(p.value for p in Pass)
             ) from None
-        return PassLayer(
-            layer_from_doc(params["forward"], source, f"{where}.params.forward"), pass_
-        )
+        forward = params["forward"]
+        if isinstance(forward, Mapping) and forward.get("type") == "pass":
+            raise WorkloadError(
+                source, f"{where}.params.forward.type", "pass", "a forward layer type (a pass "
+                "wraps a forward layer, not another pass): " + ", ".join(_FORWARD_TYPES),
+            )  # fmt: skip
+        return PassLayer(layer_from_doc(forward, source, f"{where}.params.forward"), pass_)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(params) - set(fields)
     if unknown:
@@ -129,7 +137,7 @@ def layer_from_doc(doc: Any, source: str, where: str) -> Layer:
         expected = _expected_type(key)
         if not _has_type(value, key):
             raise WorkloadError(source, f"{where}.params.{key}", value, expected)
-        kwargs[key] = value
+        kwargs[key] = printable(value) if key == "name" else value
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as err:
@@ -171,16 +179,43 @@ def workload_to_doc(wl: Workload, arrays_name: str | None) -> tuple[dict, dict[s
 def _pattern(text: Any, source: str, where: str) -> NM | None:
     if text is None:
         return None
-    parts = str(text).split(":")
-    if len(parts) == 2 and all(p.isdigit() for p in parts) and 1 <= int(parts[0]) <= int(parts[1]):
-        return NM(int(parts[0]), int(parts[1]))
-    raise WorkloadError(source, where, text, "null or N:M with 1 <= N <= M")
+    parts = text.split(":") if isinstance(text, str) else []
+    values = [
+        parse_decimal(p, max_digits=4) if p.isascii() and p.isdigit() else None for p in parts
+    ]
+    if len(values) == 2 and None not in values and 1 <= values[0] <= values[1] <= MAX_NM_M:
+        return NM(values[0], values[1])
+    raise WorkloadError(source, where, text, f"null or N:M with 1 <= N <= M <= {MAX_NM_M}")
+
+
+def _array(
+    arrays: Mapping[str, np.ndarray], key: str, source: str, where: str
+) -> np.ndarray | None:
+    arr = arrays.get(key)
+    if arr is None:
+        return None
+    ok = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    if key.endswith(".mask"):
+        ok = arr.dtype == np.bool_
+    if not ok:
+        allowed = "bool" if key.endswith(".mask") else "an integer or real (float) dtype"
+        raise WorkloadError(
+            source, f"{where} {key.rsplit('.', 1)[-1]} dtype", str(arr.dtype), allowed
+        )
+    return arr
 
 
 def _fraction(value: Any, source: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise WorkloadError(source, where, value, "a number in [0, 1]")
     return float(value)
+
+
+def _label(doc: Mapping, key: str, default: str, source: str) -> str:
+    value = doc.get(key, default)
+    if not isinstance(value, str) or len(value) > 1000:
+        raise WorkloadError(source, key, value, "a string (up to 1,000 characters)")
+    return printable(value)
 
 
 def workload_from_doc(
@@ -222,10 +257,8 @@ def workload_from_doc(
                 raise WorkloadError(
                     source, "arrays", doc.get("arrays"), "an .npz file beside the JSON"
                 )
-            weights = arrays.get(f"layer{i}.weights")
-            mask = arrays.get(f"layer{i}.mask")
-            if mask is not None and mask.dtype != np.bool_:
-                raise WorkloadError(source, f"{where} mask dtype", str(mask.dtype), "bool")
+            weights = _array(arrays, f"layer{i}.weights", source, where)
+            mask = _array(arrays, f"layer{i}.mask", source, where)
         try:
             layers.append(
                 LayerWorkload(
@@ -254,15 +287,19 @@ def workload_from_doc(
 
         graph = nx.DiGraph()
         graph.add_nodes_from(names)
+        if not isinstance(doc["edges"], list):
+            raise WorkloadError(source, "edges", doc["edges"], "null or a list of [from, to]")
         for e in doc["edges"]:
-            if not (isinstance(e, list) and len(e) == 2 and all(x in graph for x in e)):
+            ok = isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)
+            e = [printable(x) for x in e] if ok else e
+            if not (ok and all(x in graph for x in e)):
                 raise WorkloadError(source, "edges", e, "pairs of layer names")
             graph.add_edge(*e)
     try:
         return Workload(
-            str(doc.get("name", Path(source).stem)),
+            _label(doc, "name", Path(source).stem, source),
             tuple(layers),
-            str(doc.get("sparsity", "dense")),
+            _label(doc, "sparsity", "dense", source),
             graph,
         )
     except ValueError as err:
@@ -284,34 +321,33 @@ def encode_workload(wl: Workload, name: str) -> dict[str, bytes]:
     return {name: json.dumps(doc, indent=1).encode(), **files}
 
 
-def read_workload(path: str | Path) -> Workload:
-    p = Path(path)
+def parse_json(text: str, source: str) -> Any:
+    """JSON text to Python values; syntax, nesting past Python's recursion limit and
+    numbers past its 4,300-digit limit are WorkloadErrors."""
     try:
-        doc = json.loads(p.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
         raise WorkloadError(
-            str(p), "file", p.name, f"a saved-workload JSON document: {err}"
-        ) from err
+            source, f"syntax (line {err.lineno}, column {err.colno})", err.msg, "JSON"
+        ) from None
+    except (ValueError, RecursionError) as err:
+        reason = "nested too deep" if isinstance(err, RecursionError) else str(err)
+        raise WorkloadError(source, "document", reason, "a saved-workload JSON document") from None
+
+
+def read_workload(path: str | Path) -> Workload:
+    """A saved workload; its `arrays` .npz must sit in the JSON's own folder."""
+    p = Path(path)
+    doc = parse_json(read_text(p, "saved-workload JSON"), str(p))
     arrays = None
-    if isinstance(doc, dict) and isinstance(doc.get("arrays"), str):
-        npz = p.parent / doc["arrays"]
-        try:
-            raw = npz.read_bytes()
-        except OSError as err:
-            raise WorkloadError(
-                str(p), "arrays", doc["arrays"], f"a readable .npz beside it: {err}"
-            ) from err
+    if isinstance(doc, dict) and doc.get("arrays") is not None:
+        npz = confined(p.parent, doc["arrays"], str(p), "arrays")
+        arrays = read_npz(npz, "saved-workload arrays (.npz)", source=str(p), field="arrays")
         pinned = doc.get("arrays_sha256")
-        if pinned is not None and hashlib.sha256(raw).hexdigest() != pinned:
+        if pinned is not None and hashlib.sha256(npz.read_bytes()).hexdigest() != pinned:
             raise WorkloadError(
-                str(p), "arrays_sha256", pinned,
-                f"the SHA-256 of {doc['arrays']} (the .npz was replaced without this JSON)",
+                str(p), "arrays_sha256", printable(pinned),
+                f"the SHA-256 of {printable(doc['arrays'])} (the .npz was replaced without this"
+                " JSON)",
             )  # fmt: skip
-        try:
-            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
-        except (OSError, ValueError) as err:
-            raise WorkloadError(
-                str(p), "arrays", doc["arrays"], f"a readable .npz beside it: {err}"
-            ) from err
     return workload_from_doc(doc, arrays, source=str(p))

@@ -25,7 +25,8 @@ import math
 import re
 from pathlib import Path
 
-from workloads.errors import WorkloadError
+from workloads.errors import WorkloadError, parse_decimal, printable
+from workloads.inputs import read_text
 from workloads.layers import Conv2d, Gemm, Layer, renamed
 from workloads.sparsity import NM
 from workloads.workload import LayerWorkload, Workload
@@ -41,7 +42,7 @@ CONV_COLUMNS = (
     "Strides",
 )
 GEMM_COLUMNS = ("Layer name", "M", "N", "K")
-_NM = re.compile(r"^(\d+):(\d+)$")
+_NM = re.compile(r"^([0-9]{1,9}):([0-9]{1,9})$")
 
 
 def _form(header: list[str], first_row: list[str] | None) -> str:
@@ -50,7 +51,7 @@ def _form(header: list[str], first_row: list[str] | None) -> str:
         return "conv"
     if [h.strip().upper() for h in header[1:4]] == ["M", "N", "K"]:
         return "gemm"
-    numeric = [f for f in (first_row or [])[1:] if f.strip().isdigit()]
+    numeric = [f for f in (first_row or [])[1:] if parse_decimal(f) is not None]
     return "conv" if len(numeric) >= len(CONV_COLUMNS) - 1 else "gemm"
 
 
@@ -62,9 +63,10 @@ def _fields(line: str) -> list[str]:
 
 
 def _int(source: str, lineno: int, column: str, text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    value = parse_decimal(text) if text.isascii() and text.isdigit() else None
+    if value is None or value < 1:
         raise WorkloadError(source, f"line {lineno}, column '{column}'", text, "a positive integer")
-    return int(text)
+    return value
 
 
 def _pattern(source: str, lineno: int, text: str) -> NM:
@@ -75,7 +77,7 @@ def _pattern(source: str, lineno: int, text: str) -> NM:
 
 
 def _conv_row(source: str, lineno: int, f: list[str]) -> tuple[Layer, NM | None]:
-    name = f[0]
+    name = printable(f[0])
     h, w, r, s, c, k, stride = (
         _int(source, lineno, col, text) for col, text in zip(CONV_COLUMNS[1:], f[1:8], strict=True)
     )
@@ -105,7 +107,7 @@ def _gemm_row(source: str, lineno: int, f: list[str]) -> tuple[Layer, NM | None]
         _int(source, lineno, col, t) for col, t in zip(GEMM_COLUMNS[1:], f[1:4], strict=True)
     )
     pattern = _pattern(source, lineno, f[4]) if len(f) > 4 else None
-    return Gemm(f[0], m=m, n=n, k=k), pattern
+    return Gemm(printable(f[0]), m=m, n=n, k=k), pattern
 
 
 def parse_topology(text: str, source: str = "<topology>", name: str | None = None) -> Workload:
@@ -148,8 +150,4 @@ def parse_topology(text: str, source: str = "<topology>", name: str | None = Non
 
 def read_topology(path: str | Path) -> Workload:
     p = Path(path)
-    try:
-        text = p.read_text()
-    except (OSError, UnicodeDecodeError) as err:
-        raise WorkloadError(str(p), "file", str(p), f"a readable text CSV ({err})") from err
-    return parse_topology(text, source=str(p))
+    return parse_topology(read_text(p, "SCALE-Sim topology CSV"), source=str(p))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from workloads.errors import WorkloadError
+from workloads.errors import WorkloadError, parse_decimal
 from workloads.sparsity import NM
+
+MAX_NM_M = 1024  # N:M group length: hardware uses 4..16; longer is a typo, not a pattern
 
 SPARSITY_FORMS = (
     "dense, nm:N:M (1 <= N <= M), bdwp:N:M (N:M along K and along N), magnitude:S, "
@@ -100,19 +102,20 @@ def _fraction(text: str, whole: str, source: str) -> float:
 
 
 def _positive_int(text: str, field: str, whole: str, source: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    value = parse_decimal(text, max_digits=9) if text.isascii() and text.isdigit() else None
+    if value is None or value < 1:
         raise WorkloadError(source, field, whole, "a positive integer (e.g. block:4:0.5)")
-    return int(text)
+    return value
 
 
 def _parse_weight_spec(parts: list[str], whole: str, source: str) -> SparsitySpec:
     head = parts[0]
     if parts == ["dense"]:
         return SparsitySpec()
-    if head in ("nm", "bdwp") and len(parts) == 3 and all(p.isdigit() for p in parts[1:]):
-        n, m = int(parts[1]), int(parts[2])
-        if not 1 <= n <= m:
-            raise WorkloadError(source, "N:M", whole, "1 <= N <= M (e.g. nm:2:4)")
+    if head in ("nm", "bdwp") and len(parts) == 3:
+        n, m = (_positive_int(p, "N:M", whole, source) for p in parts[1:])
+        if not 1 <= n <= m <= MAX_NM_M:
+            raise WorkloadError(source, "N:M", whole, f"1 <= N <= M <= {MAX_NM_M} (e.g. nm:2:4)")
         return SparsitySpec(Method(head), pattern=NM(n, m))
     if head in ("magnitude", "global", "random", "channel") and len(parts) == 2:
         return SparsitySpec(Method(head), sparsity=_fraction(parts[1], whole, source))

@@ -28,18 +28,19 @@ __all__ = [
 ]
 
 SHAPE_FORMS = "gemm:MxNxK (e.g. gemm:1024x1024x1024) or conv:HxWxC:RxSxK[:stride]"
-_GEMM = re.compile(r"^gemm:(\d+)x(\d+)x(\d+)$")
-_CONV = re.compile(r"^conv:(\d+)x(\d+)x(\d+):(\d+)x(\d+)x(\d+)(?::(\d+))?$")
+_N = "([0-9]{1,12})"  # ASCII digits only ('²' is a digit to \d), at most 12 of them
+_GEMM = re.compile(rf"gemm:{_N}x{_N}x{_N}")
+_CONV = re.compile(rf"conv:{_N}x{_N}x{_N}:{_N}x{_N}x{_N}(?::{_N})?")
 
 
 def parse_shape(text: str, source: str = "--workload") -> Layer:
     """Parse an inline shape (`gemm:MxNxK`, `conv:HxWxC:RxSxK[:stride]`) into a layer."""
-    if mt := _GEMM.match(text):
+    if mt := _GEMM.fullmatch(text):
         m, n, k = map(int, mt.groups())
         if min(m, n, k) < 1:
             raise WorkloadError(source, "gemm dimensions", text, "positive integers")
         return Gemm(name=text, m=m, n=n, k=k)
-    if mt := _CONV.match(text):
+    if mt := _CONV.fullmatch(text):
         h, w, c, r, s, k = map(int, mt.groups()[:6])
         stride = int(mt.group(7) or 1)
         if min(h, w, c, r, s, k, stride) < 1 or r > h or s > w:

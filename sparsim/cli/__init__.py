@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 
 from sparsim import __version__
 from sparsim.cli.common import COMMAND_HELP, Parser, UsageError, did_you_mean
-from workloads.errors import InputError
+from workloads.errors import MAX_TEXT_CHARS, InputError, printable
 
 COMMANDS = tuple(COMMAND_HELP)
 
@@ -48,8 +49,21 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _note(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (an importer's assumption, an op left out) as one escaped line each."""
+    text = printable(str(message), 2 * MAX_TEXT_CHARS)
+    print(f"sparsim: note: {text}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _note
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         command = _command_of(argv)
         args = build_parser([command] if command else []).parse_args(argv)
@@ -62,8 +76,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     except BrokenPipeError:
         return 0
+    except MemoryError:  # the input's arrays do not fit: still the input's doing
+        print(
+            "sparsim: error: out of memory; allowed: inputs whose weights and masks fit in "
+            "memory (inline shapes past 2^25 weights run shape-only)",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as exc:  # the one place that turns a bug into exit 1
-        print(f"sparsim: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        text = printable(f"{type(exc).__name__}: {exc}", MAX_TEXT_CHARS)
+        print(f"sparsim: internal error: {text}", file=sys.stderr)
         return 1
 
 

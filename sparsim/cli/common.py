@@ -12,11 +12,13 @@ import difflib
 import io
 import re
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import TextIO
 
 from simulator.results import Comparison, LayerResult, WorkloadResult
-from workloads.errors import InputError
+from workloads.errors import InputError, parse_decimal
 
 # one line each for `sparsim --help`, so it lists every command without importing them
 COMMAND_HELP = {
@@ -74,6 +76,41 @@ def _flags(parser: argparse.ArgumentParser) -> list[str]:
             for sub in action.choices.values():
                 flags += _flags(sub)
     return flags
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type of seeds and counts: an ASCII integer >= 0 (bad ones are usage errors)."""
+    value = parse_decimal(text, max_digits=19)
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not an integer >= 0")
+    return value
+
+
+def output_dir(text: str, flag: str = "-o") -> Path:
+    """The folder `-o` names, created (and test-written) now, so a bad one fails
+    before the run: a file in the way, an unwritable parent, /proc."""
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        reason = getattr(err, "strerror", None) or str(err)
+        raise UsageError(
+            flag, "output", text, f"a folder that can be created and written ({reason})"
+        ) from None
+    return path
+
+
+def output_json(text: str, flag: str = "-o") -> Path:
+    """The workload file `-o` names: a .json path whose folder can be written."""
+    path = Path(text)
+    if path.suffix.lower() != ".json" or path.is_dir():
+        raise UsageError(
+            flag, "output", text, "a .json file path (its arrays go to a .npz beside it)"
+        )
+    output_dir(str(path.parent), flag)
+    return path
 
 
 def _fmt_int(v: float) -> str:

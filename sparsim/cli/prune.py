@@ -6,7 +6,7 @@ import argparse
 import json
 
 from sparsim import api
-from sparsim.cli.common import COMMAND_HELP, UsageError
+from sparsim.cli.common import COMMAND_HELP, UsageError, output_json
 from workloads.resolve import WORKLOAD_FORMS
 from workloads.sparsity import finest_nm
 from workloads.sparsity_spec import SPARSITY_FORMS
@@ -64,6 +64,8 @@ def layer_summary(workload: Workload) -> list[dict]:
 def prune(args: argparse.Namespace) -> int:
     if not 0.0 <= args.min_density <= 1.0:
         raise UsageError("--min-density", "min_density", args.min_density, "0 <= D <= 1")
+    if args.output:
+        output_json(args.output)  # a bad -o fails now, not after pruning
     workload = api.prune(
         args.model, args.method, batch=args.batch, seed=args.seed, min_density=args.min_density
     )

@@ -14,7 +14,7 @@ from simulator.load import load_arch
 from simulator.results import WorkloadResult
 from sparsim import api
 from sparsim.cli import common
-from sparsim.cli.common import UsageError, format_table, table_rows
+from sparsim.cli.common import UsageError, format_table, output_dir, table_rows
 from sparsim.writers import json_bytes, write_atomic, write_set
 from workloads.resolve import WORKLOAD_FORMS
 from workloads.specs import SPARSITY_FORMS
@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--input-shape",
         metavar="HxW",
-        help="input height x width of a state dict's convs (a state dict has no activations)",
+        help="ifmap of a state dict's convs, HxW or CxHxW (a state dict has no activations)",
     )
     p.add_argument(
         "--inputs",
@@ -84,14 +84,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _input_shape(text: str | None) -> tuple[int, int] | None:
+def _input_shape(text: str | None) -> tuple[int, ...] | None:
+    """`HxW`, `CxHxW` or `H` (square) as a tuple; the resolver checks the ranges."""
     if text is None:
         return None
-    m = re.fullmatch(r"([0-9]{1,6})(?:x([0-9]{1,6}))?", text.strip())
-    if not m or int(m.group(1)) < 1 or (m.group(2) is not None and int(m.group(2)) < 1):
-        raise UsageError("--input-shape", "input_shape", text, "HxW or H (square), positive")
-    h = int(m.group(1))
-    return (h, int(m.group(2)) if m.group(2) else h)
+    m = re.fullmatch(r"[0-9]{1,7}(?:x[0-9]{1,7}){0,2}", text.strip())
+    if not m:
+        raise UsageError("--input-shape", "input_shape", text, "HxW, CxHxW or H (square)")
+    dims = tuple(int(v) for v in text.strip().split("x"))
+    return dims * 2 if len(dims) == 1 else dims
 
 
 def _arch_doc(arch: ArchSpec) -> dict:
@@ -113,6 +114,8 @@ def _arch_doc(arch: ArchSpec) -> dict:
 def run(args: argparse.Namespace) -> int:
     if args.plot and not args.output:
         raise UsageError("--plot", "plot", True, "with -o DIR (the plot joins result.json there)")
+    if args.output:
+        output_dir(args.output)  # a bad -o fails now, not after the run
     arch = load_arch(args.arch)
     workload = api.load_workload(
         args.workload,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from hw.configs import BLOCKS, RtlConfig, configs
 from sparsim.cli import common
-from sparsim.cli.common import UsageError
+from sparsim.cli.common import UsageError, non_negative_int
 
 EXAMPLES = f"""blocks: {", ".join(BLOCKS)}
 
@@ -31,7 +31,7 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("verify", help=common.COMMAND_HELP["verify"], epilog=EXAMPLES)
     p.add_argument("block", nargs="?", help="one block (default: all)")
-    p.add_argument("--seed", type=int, help="stimulus seed (default: random; printed)")
+    p.add_argument("--seed", type=non_negative_int, help="stimulus seed (default: random; printed)")
     p.add_argument("--cases", type=int, help="random cases per bench test (default: the bench's)")
     p.add_argument("--slow", action="store_true", help="also the slow configurations")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
