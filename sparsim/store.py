@@ -135,7 +135,10 @@ class Store:
         marks = ", ".join("?" for _ in NAMES)
         with self.conn:
             self.conn.executemany(
-                f"INSERT OR IGNORE INTO points ({', '.join(NAMES)}) VALUES ({marks})",
+                # only a repeated key is skipped (another client stored it first); a
+                # bad row fails the whole batch
+                f"INSERT INTO points ({', '.join(NAMES)}) VALUES ({marks}) "
+                "ON CONFLICT(key) DO NOTHING",
                 [tuple(row.get(n) for n in NAMES) for row in rows],
             )
             self.conn.executemany(
