@@ -17,10 +17,11 @@ from sparsim.writers import write_atomic
 def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
     """Cycles (compute without fill/drain, fill/drain, memory stall) and energy,
     dense vs sparse, per layer."""
-    fig, (ax_c, ax_e) = plt.subplots(1, 2, figsize=(12, 4.8))
-    labels, steady, fill, stall, energy_parts = [], [], [], [], []
+    fig, (ax_c, ax_e) = plt.subplots(1, 2, figsize=(13, 5.2))
+    labels, steady, fill, stall, energy_parts, speedups = [], [], [], [], [], []
     for label, comp in comparisons.items():
         for tag, result in (("dense", comp.dense), (comp.sparse.sparsity, comp.sparse)):
+            speedups.append(None if result is comp.dense else comp.speedup)
             t = result.totals
             labels.append("\n".join([*label.split(":", 1), tag]))
             steady.append(t.cycles.compute - t.cycles.fill_drain)
@@ -33,10 +34,20 @@ def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
     ax_c.bar(
         x, stall, bottom=[a + b for a, b in zip(steady, fill, strict=True)], label="memory stall"
     )
+    totals = [a + b + c for a, b, c in zip(steady, fill, stall, strict=True)]
+    for i, (top, speedup) in enumerate(zip(totals, speedups, strict=True)):
+        if speedup is not None:
+            ax_c.annotate(
+                f"{speedup:.2f}x", (i, top), ha="center", va="bottom", fontsize=9,
+                fontweight="bold", xytext=(0, 2), textcoords="offset points",
+            )  # fmt: skip
+    ax_c.set_ylim(0, max(totals) * 1.12)
     ax_c.set_xticks(list(x), labels, fontsize=8)
     ax_c.set_ylabel("cycles")
-    ax_c.set_title("Cycles, dense vs sparse (same hardware)")
-    ax_c.legend(fontsize=8)
+    archs = sorted({c.sparse.arch for c in comparisons.values()})
+    ax_c.set_title(f"Cycles on {', '.join(archs)}, dense vs sparse (speedup over dense)")
+    # legends below the axes, clear of the bars
+    ax_c.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     bottom = [0.0] * len(labels)
     for key in energy_parts[0]:
         vals = [p[key] / 1e6 for p in energy_parts]
@@ -44,7 +55,7 @@ def plot_comparison(comparisons: dict[str, Comparison], path: Path) -> Path:
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     ax_e.set_xticks(list(x), labels, fontsize=8)
     ax_e.set_ylabel("energy (µJ)")
-    ax_e.set_title("Energy breakdown")
+    ax_e.set_title(f"Energy breakdown on {', '.join(archs)}")
     ax_e.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     buf = io.BytesIO()

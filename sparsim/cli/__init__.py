@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from sparsim import __version__
-from sparsim.cli import demo, export, presets, prune, report, run, sweep, verify
+from sparsim.cli import demo, export, presets, prune, report, run, study, sweep, verify
 from sparsim.cli.common import Parser, UsageError
 from workloads.errors import InputError
 
-COMMANDS = (run, prune, verify, presets, demo, sweep, export, report)
+COMMANDS = (run, prune, verify, presets, demo, sweep, export, report, study)
 
 
 def build_parser() -> Parser:
