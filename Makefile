@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format clean venv
+.PHONY: demo test lint format clean venv browser
 
 venv: $(STAMP)
 
@@ -21,7 +21,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) lint
+# headless Chromium renders the HTML report in tests/test_report.py (Debian package; CI is root)
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  (apt-get update && apt-get install -y chromium) || \
+	  echo "make: could not install chromium: tests/test_report.py will fail"
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 format: $(STAMP)

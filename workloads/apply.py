@@ -30,6 +30,7 @@ from workloads.layers import Conv2d, Gemm, Layer
 from workloads.pruning import (
     bidirectional_nm_mask,
     block_mask,
+    blockdiag_mask,
     channel_keep,
     global_magnitude_masks,
     kept_count,
@@ -58,6 +59,8 @@ def _method_mask(w: np.ndarray, spec: SparsitySpec, rng: np.random.Generator) ->
         return block_mask(w, (spec.block, spec.block), spec.sparsity)
     if kind is Method.GROUP:
         return block_mask(w, (spec.block, 1), spec.sparsity)
+    if kind is Method.BLOCKDIAG:
+        return blockdiag_mask(w.shape, spec.block)
     raise ValueError(f"{kind} is not a per-layer mask method")
 
 

@@ -224,6 +224,22 @@ def bidirectional_nm_mask(weights: np.ndarray, pattern: NM) -> np.ndarray:
     return _untile(keep.reshape(tiles.shape), k_dim, n_dim).copy()
 
 
+def blockdiag_mask(shape: tuple[int, ...], blocks: int) -> np.ndarray:
+    """Block-diagonal weights (one factor of Monarch, Dao et al., ICML 2022): the (K, N)
+    view cut into `blocks` x `blocks` blocks of ceil(K/blocks) x ceil(N/blocks), only
+    the diagonal ones kept, so input block i feeds output block i alone (density
+    about 1/blocks). Structural: it depends on the shape, not on the values; a
+    leading groups axis gets the same mask per group."""
+    if blocks < 1:
+        raise ValueError(f"blocks = {blocks!r}; allowed: a positive integer")
+    k, n = shape[-2:]
+    bk, bn = -(-k // blocks), -(-n // blocks)
+    row_block = np.arange(k) // bk
+    col_block = np.arange(n) // bn
+    mask = row_block[:, None] == col_block[None, :]
+    return np.ascontiguousarray(np.broadcast_to(mask, tuple(shape)))
+
+
 def cubic_sparsity(
     step: int, final: float, begin_step: int, end_step: int, initial: float = 0.0
 ) -> float:

@@ -12,7 +12,8 @@ MAX_NM_M = 1024  # N:M group length: hardware uses 4..16; longer is a typo, not 
 
 SPARSITY_FORMS = (
     "dense, nm:N:M (1 <= N <= M), bdwp:N:M (N:M along K and along N), magnitude:S, "
-    "global:S, random:S, channel:S, block:B:S, group:G:S, each optionally followed by "
+    "global:S, random:S, channel:S, block:B:S, group:G:S, blockdiag:NB (NB diagonal blocks), "
+    "each optionally followed by "
     "+act:S (activation sparsity); S = fraction removed, 0 <= S < 1"
 )
 
@@ -29,6 +30,7 @@ class Method(str, enum.Enum):
     CHANNEL = "channel"  # output channels by L1 norm: a smaller dense layer
     BLOCK = "block"  # B x B blocks of the (K, N) view
     GROUP = "group"  # groups of G consecutive weights along K
+    BLOCKDIAG = "blockdiag"  # NB diagonal blocks of the (K, N) view (Monarch-style)
 
     def __str__(self) -> str:
         return self.value
@@ -50,7 +52,8 @@ class SparsitySpec:
     """What to prune to.
 
     `pattern` for nm / bdwp; `sparsity` (fraction removed) for the others;
-    `block` is the block side (block) or group length (group);
+    `block` is the block side (block), group length (group) or the number of
+    diagonal blocks (blockdiag);
     `activation_sparsity` (fraction of zero activations) when `+act:S` is given.
     """
 
@@ -73,6 +76,8 @@ class SparsitySpec:
             return self.pattern.density  # type: ignore[union-attr]
         if self.kind in (Method.DENSE, Method.CHANNEL):
             return 1.0
+        if self.kind is Method.BLOCKDIAG:
+            return 1.0 / self.block
         return 1.0 - self.sparsity
 
     def __str__(self) -> str:
@@ -82,6 +87,8 @@ class SparsitySpec:
             text = f"{self.kind}:{self.pattern}"
         elif self.kind in (Method.BLOCK, Method.GROUP):
             text = f"{self.kind}:{self.block}:{self.sparsity:g}"
+        elif self.kind is Method.BLOCKDIAG:
+            text = f"{self.kind}:{self.block}"
         else:
             text = f"{self.kind}:{self.sparsity:g}"
         if self.activation_sparsity is not None:
@@ -122,6 +129,9 @@ def _parse_weight_spec(parts: list[str], whole: str, source: str) -> SparsitySpe
     if head in ("block", "group") and len(parts) == 3:
         size = _positive_int(parts[1], "B" if head == "block" else "G", whole, source)
         return SparsitySpec(Method(head), sparsity=_fraction(parts[2], whole, source), block=size)
+    if head == "blockdiag" and len(parts) == 2:
+        blocks = _positive_int(parts[1], "NB", whole, source)
+        return SparsitySpec(Method.BLOCKDIAG, block=blocks)
     raise WorkloadError(source, "sparsity", whole, SPARSITY_FORMS)
 
 

@@ -27,6 +27,10 @@ COMMAND_HELP = {
     "verify": "check the RTL blocks against the reference model (cocotb on Verilator)",
     "presets": "list the architecture presets",
     "demo": "a GEMM and a conv, dense vs 2:4, on the edge preset",
+    "sweep": "run a design-space sweep into a resumable result store",
+    "export": "export a result store as CSV or JSON",
+    "report": "write a self-contained HTML report of a result store",
+    "study": "the co-design study: pruned digits models on every preset",
 }
 
 

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Sweep throughput: design points per second on 1 and 2 local worker processes
+and on 2 Dask workers (a LocalCluster of 2 single-thread worker processes on
+loopback TCP), side by side in one run.
+
+The sweep: single-layer points (small GEMMs and a conv) on `edge` with the PE
+array's rows and cols and the GLB capacity swept, dense / 2:4 / 1:4, WS / OS /
+IS: a fresh store each time, so every point is computed. Each configuration
+runs in its own fresh Python process (no simulator cache carried over from
+another configuration); repeats are interleaved and the median is reported.
+"model alone" simulates the same points in a plain loop in one process (no
+store, no workers): the ceiling the sweep machinery is measured against.
+Times are those of `run_sweep` (store writes, batching and the workers'
+start-up included; the Dask cluster is started before the clock).
+
+    .venv/bin/python bench/sweep_rate.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SPEC = """
+name: sweep-rate
+workloads: [gemm:16x64x64, gemm:32x128x64, conv:8x8x16:3x3x16]
+arch: [edge]
+set:
+  pe_array.rows: [4, 8, 16, 32]
+  pe_array.cols: [4, 8, 16, 32]
+  memory.glb.capacity_kib: [64, 128, 256]
+sparsity: [dense, nm:2:4, nm:1:4]
+dataflow: [ws, os, is]
+"""
+CONFIGS = (("model", 1), ("local", 1), ("local", 2), ("dask", 2))
+
+
+def child(mode: str, workers: int) -> dict:
+    """One measurement, in this (fresh) process."""
+    import logging
+
+    from sparsim.sweep import load_sweep, model_version, run_sweep
+    from sparsim.sweep.evaluate import evaluate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "sweep.yaml"
+        spec.write_text(SPEC)
+        sweep = load_sweep(spec)
+        store = Path(tmp) / "r.db"
+        if mode == "model":  # the points simulated in a plain loop: no store, no workers
+            model = model_version()
+            start = time.perf_counter()
+            for point in sweep.points:
+                evaluate(point, "", model)
+            return {"points": len(sweep.points), "seconds": time.perf_counter() - start}
+        if mode == "local":
+            summary = run_sweep(sweep, store, workers=workers)
+        else:
+            from dask.distributed import LocalCluster
+
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
+            with LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                protocol="tcp",
+                host="127.0.0.1",
+                dashboard_address=None,
+            ) as cluster:
+                summary = run_sweep(sweep, store, scheduler=cluster.scheduler_address)
+    return summary.to_dict()
+
+
+def measure(mode: str, workers: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(workers)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "WORKERS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], int(args.child[1]))))
+        return 0
+    runs: dict[tuple[str, int], list[dict]] = {c: [] for c in CONFIGS}
+    for _ in range(args.repeat):
+        for config in CONFIGS:
+            runs[config].append(measure(*config))
+    cpus = len(os.sched_getaffinity(0))
+    points = runs[CONFIGS[0]][0]["points"]
+    print(f"sweep-rate: {points} single-layer design points per run, {args.repeat} runs each")
+    print(f"(medians; {cpus} CPUs visible to this process)\n")
+    print(f"{'executor':<26} {'seconds':>8} {'points/s':>9} {'vs 1 process':>13}")
+    secs = {c: statistics.median(r["seconds"] for r in runs[c]) for c in CONFIGS}
+    rate = {c: points / secs[c] for c in CONFIGS}
+    for config in CONFIGS:
+        label = f"{config[0]}, {config[1]} worker{'s' if config[1] > 1 else ''}"
+        if config[0] == "model":
+            label = "model alone, in-process"
+        print(
+            f"{label:<26} {secs[config]:>8.2f} {rate[config]:>9.0f} "
+            f"{rate[config] / rate[('local', 1)]:>12.2f}x"
+        )
+    overhead = rate[("local", 2)] / rate[("dask", 2)] - 1
+    print(
+        f"\nDask vs local processes at 2 workers: {overhead:+.1%} time "
+        f"({'within' if overhead <= 0.15 else 'OVER'} the 15% budget)"
+    )
+    sweep_cost = rate[("model", 1)] / rate[("local", 1)] - 1
+    print(
+        f"one process: {rate[('local', 1)]:.0f} points/s (the per-core rate); the sweep "
+        f"machinery (store, batches, worker) adds {sweep_cost:+.1%} to the model's own time"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
