@@ -29,7 +29,7 @@ from mappings.dataflow import ROLES, Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping, check_mapping
 from simulator.accesses import Accesses, Nest, count_accesses, default_nest
 from simulator.arch import ArchSpec, LevelKind
-from simulator.capacity import fits_nest
+from simulator.capacity import TileFit, fits_nest
 from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
 from simulator.energy_table import EnergyTable
 from simulator.formats import OperandBytes, operand_bytes
@@ -59,6 +59,7 @@ from workloads.sparsity import NM
 from workloads.workload import LayerWorkload, Workload
 
 DEFAULT_FINALISTS = 3  # candidates the default tiling simulates before choosing
+FINALIST_SLACK = 1.15  # ... when their estimate is within this factor of the best
 FIRST_WINDOW = WINDOWS[0]
 
 
@@ -147,6 +148,18 @@ class _Evaluator:
             hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st)
         return hit
 
+    def step_tile_bytes(self, index: int, nest: Nest) -> float:
+        """Input and weight tiles of the step level plus its output tile (data width)."""
+        plan = self.plan
+        g = plan.gemm
+        tm, tn, tk = nest.levels[index].tile
+        s = plan.sizes
+        return (
+            s.inputs * tm * tk / (g.m * g.k)
+            + s.weights * tk * tn / (g.k * g.n)
+            + s.outputs * tm * tn / (g.m * g.n)
+        )
+
     def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
         self.evaluations += 1
         plan, pe = self.plan, self.pe
@@ -173,13 +186,9 @@ class _Evaluator:
                 continue
             reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
             slowest = max(slowest, reads / lbw)
-        steps = max(1, acc.array_tiles)
-        exposed = (
-            0.0
-            if math.isinf(bw)
-            else (dram.reads_bytes / steps + dram.updates_bytes / steps) / bw
-            + 2 * dram_spec.latency_cycles
-        )
+        # the first step's loads and the last write-back do not overlap compute
+        first = self.step_tile_bytes(names.index(step), nest)
+        exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
             acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots
@@ -249,8 +258,9 @@ def candidate_mappings(
 ) -> list[tuple[Mapping, Estimate]]:
     """Every fitting mapping of the space for a dataflow, with its estimate: GLB
     tiles (fold-aligned near-divisors and powers of two; when none fits, any
-    size) on the fitting frontier (growing any dimension to its next option
-    would not fit), x bypass x the loop orders that differ; levels inside the
+    size) on the fitting frontier (growing a dimension on the array to its
+    next option would not fit; every streamed size), x bypass x the loop
+    orders that differ; levels inside the
     GLB that cannot hold its tile get the largest (m, n) tile that fits."""
     if aligned is None:
         ev = evaluator or _Evaluator(plan)
@@ -262,17 +272,27 @@ def candidate_mappings(
     staging = staging_bytes(plan, dataflow)
     tiles = candidate_tiles(g, plan.arch, dataflow, plan.pattern, aligned)
     options = [sorted({t[i] for t in tiles}) for i in range(3)]
+    names = on_chip_levels(plan.arch)
+    inner_levels = names.index(plan.arch.glb.name) < len(names) - 1
+    # the frontier is taken over the dims on the array; a shorter streamed tile
+    # costs no reuse and lets loads overlap compute, so all its sizes stay
+    spatial = ["mnk".index(ROLES[dataflow].rows), "mnk".index(ROLES[dataflow].cols)]
     out = []
     for bypass in bypass_options(dataflow):
-        fitting: dict[tuple[int, int, int], tuple[Mapping, Nest]] = {}
+        quick = TileFit(plan.sizes, plan.arch, g, bypass, staging)
+        fitting: dict[tuple[int, int, int], Mapping] = {}
         for tile in tiles:
-            found = _with_inner_tiles(plan, glb_mapping(dataflow, tile, "nmk", bypass), staging)
-            if found is not None:
-                fitting[tile] = found
-        for tile, (base, _) in fitting.items():
+            m = glb_mapping(dataflow, tile, "nmk", bypass)
+            if quick(tile):
+                fitting[tile] = m
+            elif inner_levels:  # a level inside the GLB may take a smaller tile
+                found = _with_inner_tiles(plan, m, staging)
+                if found is not None:
+                    fitting[tile] = found[0]
+        for tile, base in fitting.items():
             # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
-            for i in range(3):
+            for i in spatial:
                 nxt = [o for o in options[i] if o > tile[i]]
                 if nxt:
                     bigger = tuple(nxt[0] if j == i else tile[j] for j in range(3))
@@ -337,7 +357,10 @@ def search(
         key=lambda me: (*key(me[1]), me[1].dram_bytes, len(me[0].bypass), -_volume(me[0])),
     )
     chosen: list[Mapping] = []
-    for m, _ in ranked:
+    lead = ranked[0][1].value(objective)
+    for m, est in ranked:
+        if chosen and est.value(objective) > FINALIST_SLACK * lead:
+            break  # the estimate already separates the rest
         if all((f.dataflow, f.tiles, f.bypass) != (m.dataflow, m.tiles, m.bypass) for f in chosen):
             chosen.append(m)
         if len(chosen) == finalists:
