@@ -260,8 +260,15 @@ def count_accesses(
     stream_density: float = 1.0,
     mac_fraction: float = 1.0,
     steady_pe_cycles: float = 0.0,
+    inputs_resident: bool = False,
+    outputs_resident: bool = False,
 ) -> Accesses:
     """Accesses of every level for one layer's nest (bytes, all groups).
+
+    `inputs_resident` / `outputs_resident`: the layer's input is already on
+    chip in the outermost level keeping inputs (its producer left it there),
+    / its output stays in the outermost level keeping outputs for its
+    consumers: no DRAM transfer for them (network-level scheduling).
 
     `stream_density`: the streamed activations' density when zeros are
     skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
@@ -303,6 +310,9 @@ def count_accesses(
     array_tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
     # (an operand no level keeps streams to the array once per array tile at least)
     transfers: dict[str, float] = dict.fromkeys(("w", "i", "ob", "ou"), float(array_tiles))
+    outer = {
+        op: min((i for i, (_, h, _) in enumerate(chain) if op in h), default=-1) for op in OPERANDS
+    }
     for idx, (name, holds, above) in reversed(list(enumerate(chain))):
         acc: dict[Operand, OperandAccesses] = {}
         n_tiles = counts[idx + 1]
@@ -311,12 +321,16 @@ def count_accesses(
                 continue
             reuse = _reuse_factor(above, OPERAND_DIMS[op])
             fills = full[op] * reuse
+            if op is Operand.INPUTS and inputs_resident and idx == outer[op]:
+                fills = 0.0  # the whole input is here already
             acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
             inner_fill[op] = fills
             transfers[key] = groups * math.prod(n_tiles[d] for d in OPERAND_DIMS[op]) * reuse
         if Operand.OUTPUTS in holds:
             visits = _reuse_factor(above, "mn")
             final = groups * m_n * out_b
+            if outputs_resident and idx == outer[Operand.OUTPUTS]:
+                final = 0.0  # stays here for the consumers
             spills = groups * m_n * (visits - 1) * acc_b
             drained = final + spills  # written back to the next level out
             read_back = spills  # filled back from it
