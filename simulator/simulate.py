@@ -16,7 +16,9 @@ loop nest: whole operands streamed, no GLB tiling.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 import math
 from collections.abc import Callable
 from collections.abc import Mapping as MappingABC
@@ -24,12 +26,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mappings.dataflow import Dataflow, Operand
-from mappings.mapping import LOOP_ORDERS, Mapping, check_mapping
-from simulator.arch import ArchSpec
-from simulator.energy import ActionCounts, EnergyTable, energy_breakdown_pj, load_energy_table
+from mappings.dataflow import ROLES, Dataflow, Operand
+from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping, check_mapping
+from simulator.accesses import Accesses, Nest, count_accesses, default_nest
+from simulator.arch import ArchSpec, LevelKind
+from simulator.capacity import TileFit, fits_nest
+from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
+from simulator.energy_table import EnergyTable
 from simulator.formats import OperandBytes, operand_bytes
-from simulator.memory import WINDOWS, MemoryRun, StepCost, burst_bytes, run_memory
+from simulator.memory import WINDOWS, MemoryRun, StepCost, run_memory
 from simulator.results import Comparison, Cycles, LayerResult, WorkloadResult
 from simulator.sparse_modes import (
     activation_density,
@@ -43,20 +48,20 @@ from simulator.tile_model import FoldStreams, fold_streams, period_cycles, tail_
 from simulator.tiling import (
     GLB,
     LoopNest,
-    analytic_traffic,
     bypass_options,
     candidate_tiles,
     enumerate_steps,
-    fits,
+    fold_units,
     glb_mapping,
-    resolve_tile,
     tile_bytes,
+    tile_options,
 )
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
 from workloads.workload import LayerWorkload, Workload
 
 DEFAULT_FINALISTS = 3  # candidates the default tiling simulates before choosing
+FINALIST_SLACK = 1.15  # ... when their estimate is within this factor of the best
 FIRST_WINDOW = WINDOWS[0]
 
 
@@ -73,6 +78,7 @@ class LayerPlan:
     skip_activations: bool
     sizes: OperandBytes  # one group's operands as stored
     mask: np.ndarray | None  # (groups, K, N) when all-zero tiles are skipped
+    real_macs: float | None = None  # nonzero weight x nonzero activation MACs
 
     @property
     def stream_density(self) -> float:
@@ -94,53 +100,108 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
     whole_window = pattern is None or (pe.multipliers * pattern.m) % pattern.n == 0
     mask = weight_mask(lw) if pe.tile_skipping and weights and whole_window else None
     return LayerPlan(
-        lw, arch, pattern, gemm, groups, act, pe.activation_skipping and act < 1.0, sizes, mask
-    )
+        lw, arch, pattern, gemm, groups, act, pe.activation_skipping and act < 1.0, sizes, mask,
+        lw.effective_macs * act,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """A mapping scored without simulating memory."""
+    """A mapping scored without simulating memory (one mapping evaluation)."""
 
     compute_cycles: int  # exact (no tile skipping)
     dram_bytes: float
     bound_cycles: int  # a lower bound on total cycles: compute, or DRAM time
-    cycles: float  # estimated total: bound plus the exposed first load and last write
+    cycles: float  # estimated total: the slowest of compute and each level's traffic, plus
+    # the exposed first load and last write
+    energy_pj: float  # every level's accesses, MACs, registers, network (leakage at `cycles`)
+
+    def value(self, objective: str) -> float:
+        return {
+            "cycles": self.cycles,
+            "energy": self.energy_pj,
+            "edp": self.cycles * self.energy_pj,
+        }[objective]
 
 
-def estimate(
-    plan: LayerPlan,
-    dataflow: Dataflow,
-    tile: tuple[int, int, int],
-    loop_order: str,
-    bypass: tuple[Operand, ...] = (),
-) -> Estimate:
-    pe = plan.arch.pe_array
-    streams = fold_streams(
-        plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
-    )
-    compute = streams.compute_cycles(pe, dataflow)
-    nest = LoopNest(plan.gemm, plan.groups, tile, loop_order, bypass)
-    return _estimate_with(plan, dataflow, nest, compute)
+OBJECTIVES = ("cycles", "energy", "edp")
 
 
-def _estimate_with(plan: LayerPlan, dataflow: Dataflow, nest: LoopNest, compute: int) -> Estimate:
-    dram = plan.arch.dram
-    traffic = analytic_traffic(nest, plan.sizes).total
-    bw = dram.bandwidth_bytes_per_cycle
-    dram_cycles = 0.0 if math.isinf(bw) else traffic / bw
-    # the array's operand reads from the GLB (full tiles: an upper estimate)
-    glb_bw = plan.arch.glb.port_bandwidth
-    reads = _step_nominal(plan, dataflow, nest.tile)[1] * nest.steps
-    glb_cycles = 0.0 if math.isinf(glb_bw) else reads / glb_bw
-    tiles = tile_bytes(nest, plan.sizes)
-    exposed = 0.0 if math.isinf(bw) else (
-        (tiles[Operand.INPUTS] + tiles[Operand.WEIGHTS]) / bw
-        + 2 * dram.latency_cycles
-        + tiles[Operand.OUTPUTS] * plan.arch.pe_array.data_bits / plan.arch.pe_array.acc_bits / bw
-    )  # fmt: skip
-    bound = max(compute, math.ceil(dram_cycles))
-    return Estimate(compute, traffic, bound, max(compute, dram_cycles, glb_cycles) + exposed)
+class _Evaluator:
+    """Scores mappings of one layer plan; caches what depends on the array tile only."""
+
+    def __init__(self, plan: LayerPlan) -> None:
+        self.plan = plan
+        self.compute: dict[tuple, tuple[int, FoldStreams]] = {}
+        pe = plan.arch.pe_array
+        self.real_macs = plan.real_macs
+        self.costs = action_costs(plan.arch)
+        self.pe = pe
+        self.evaluations = 0
+
+    def streams(self, dataflow: Dataflow, tile: tuple[int, int, int]) -> tuple[int, FoldStreams]:
+        key = (dataflow, tile)
+        hit = self.compute.get(key)
+        if hit is None:
+            plan, pe = self.plan, self.pe
+            st = fold_streams(
+                plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
+            )
+            hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st)
+        return hit
+
+    def step_tile_bytes(self, index: int, nest: Nest) -> float:
+        """Input and weight tiles of the step level plus its output tile (data width)."""
+        plan = self.plan
+        g = plan.gemm
+        tm, tn, tk = nest.levels[index].tile
+        s = plan.sizes
+        return (
+            s.inputs * tm * tk / (g.m * g.k)
+            + s.weights * tk * tn / (g.k * g.n)
+            + s.outputs * tm * tn / (g.m * g.n)
+        )
+
+    def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
+        self.evaluations += 1
+        plan, pe = self.plan, self.pe
+        arch = plan.arch
+        nest = nest or nest_of(plan, mapping)
+        compute, st = self.streams(mapping.dataflow, nest.array_tile)
+        slots = st.steady_cycles * pe.pes * pe.multipliers
+        real = self.real_macs if self.real_macs is not None else slots
+        acc = count_accesses(
+            nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
+            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+        )  # fmt: skip
+        dram_spec = arch.dram
+        dram = acc.levels[0].total
+        dram_bytes = dram.reads_bytes + dram.updates_bytes
+        bw = dram_spec.bandwidth_bytes_per_cycle
+        slowest = 0.0 if math.isinf(bw) else dram_bytes / bw
+        step = _step_level(arch, mapping)
+        names = [lv.name for lv in nest.levels]
+        for lv, la in zip(nest.levels, acc.levels[1:], strict=False):
+            spec = arch.memory.level(lv.name)
+            lbw = spec.port_bandwidth
+            if math.isinf(lbw) or names.index(lv.name) < names.index(step):
+                continue
+            reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
+            slowest = max(slowest, reads / lbw)
+        # the first step's loads and the last write-back do not overlap compute
+        first = self.step_tile_bytes(names.index(step), nest)
+        exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
+        cycles = max(compute, slowest) + exposed
+        energy = energy_estimate_pj(
+            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots
+        )
+        bound = max(compute, math.ceil(0.0 if math.isinf(bw) else dram_bytes / bw))
+        return Estimate(compute, dram_bytes, bound, cycles, energy)
+
+
+def estimate(plan: LayerPlan, mapping: Mapping) -> Estimate:
+    """One mapping's instant score (no memory simulation)."""
+    return _Evaluator(plan)(mapping)
 
 
 def staging_bytes(plan: LayerPlan, dataflow: Dataflow) -> dict[Operand, float]:
@@ -156,33 +217,96 @@ def staging_bytes(plan: LayerPlan, dataflow: Dataflow) -> dict[Operand, float]:
     }
 
 
+def _effective_orders(trips: dict[str, int]) -> list[str]:
+    """Loop orders that differ once loops of one trip are dropped (the rest tie)."""
+    seen, out = set(), []
+    for order in LOOP_ORDERS:
+        key = "".join(d for d in order if trips[d] > 1)
+        if key not in seen:
+            seen.add(key)
+            out.append(order)
+    return out
+
+
+def _with_inner_tiles(
+    plan: LayerPlan, mapping: Mapping, staging: dict[Operand, float]
+) -> tuple[Mapping, Nest] | None:
+    """The mapping if every level holds its tiles; else, when a level inside the
+    step level is too small, the largest (m, n) tile of it that fits (K kept
+    whole there, so partial sums stay in it), or None."""
+    nest = nest_of(plan, mapping)
+    if fits_nest(nest, plan.sizes, plan.arch, staging):
+        return mapping, nest
+    step = _step_level(plan.arch, mapping)
+    names = [lv.name for lv in nest.levels]
+    inner = names[names.index(step) + 1 :]
+    if not inner:
+        return None
+    tm, tn, tk = nest.levels[names.index(step)].tile
+    units = fold_units(plan.arch, mapping.dataflow, plan.pattern)
+    opts_m = tile_options(tm, min(units["m"], tm), min(units["m"], tm))
+    opts_n = tile_options(tn, min(units["n"], tn), min(units["n"], tn))
+    for im, in_ in sorted(itertools.product(opts_m, opts_n), key=lambda t: (-t[0] * t[1], -t[1])):
+        tiles = mapping.tiles + tuple(LevelTile(name, im, in_, tk, "nmk") for name in inner)
+        m2 = dataclasses.replace(mapping, tiles=tiles)
+        nest2 = nest_of(plan, m2)
+        if fits_nest(nest2, plan.sizes, plan.arch, staging):
+            return m2, nest2
+    return None
+
+
 def candidate_mappings(
-    plan: LayerPlan, dataflow: Dataflow, aligned: bool | None = None
+    plan: LayerPlan, dataflow: Dataflow, aligned: bool | None = None, evaluator=None
 ) -> list[tuple[Mapping, Estimate]]:
-    """Every fitting (tile, loop order, bypass) for a dataflow with its estimate:
-    tiles aligned to the folds, or (when none of those fits) any power of two."""
+    """Every fitting mapping of the space for a dataflow, with its estimate: GLB
+    tiles (fold-aligned near-divisors and powers of two; when none fits, any
+    size) on the fitting frontier (growing a dimension on the array to its
+    next option would not fit; every streamed size), x bypass x the loop
+    orders that differ; levels inside the
+    GLB that cannot hold its tile get the largest (m, n) tile that fits."""
     if aligned is None:
-        return candidate_mappings(plan, dataflow, True) or candidate_mappings(plan, dataflow, False)
-    out = []
-    pe = plan.arch.pe_array
-    staging = staging_bytes(plan, dataflow)
-    for tile in candidate_tiles(plan.gemm, plan.arch, dataflow, plan.pattern, aligned):
-        streams = fold_streams(
-            plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
+        ev = evaluator or _Evaluator(plan)
+        return candidate_mappings(plan, dataflow, True, ev) or candidate_mappings(
+            plan, dataflow, False, ev
         )
-        compute = streams.compute_cycles(pe, dataflow)
-        for bypass in bypass_options(dataflow):
-            nest = LoopNest(plan.gemm, plan.groups, tile, "nmk", bypass)
-            if not fits(nest, plan.sizes, plan.arch, staging):
+    ev = evaluator or _Evaluator(plan)
+    g = plan.gemm
+    staging = staging_bytes(plan, dataflow)
+    tiles = candidate_tiles(g, plan.arch, dataflow, plan.pattern, aligned)
+    options = [sorted({t[i] for t in tiles}) for i in range(3)]
+    names = on_chip_levels(plan.arch)
+    inner_levels = names.index(plan.arch.glb.name) < len(names) - 1
+    # the frontier is taken over the dims on the array; a shorter streamed tile
+    # costs no reuse and lets loads overlap compute, so all its sizes stay
+    spatial = ["mnk".index(ROLES[dataflow].rows), "mnk".index(ROLES[dataflow].cols)]
+    out = []
+    for bypass in bypass_options(dataflow):
+        quick = TileFit(plan.sizes, plan.arch, g, bypass, staging)
+        fitting: dict[tuple[int, int, int], Mapping] = {}
+        for tile in tiles:
+            m = glb_mapping(dataflow, tile, "nmk", bypass)
+            if quick(tile):
+                fitting[tile] = m
+            elif inner_levels:  # a level inside the GLB may take a smaller tile
+                found = _with_inner_tiles(plan, m, staging)
+                if found is not None:
+                    fitting[tile] = found[0]
+        for tile, base in fitting.items():
+            # the frontier: a tile some dimension of which could grow and still fit loses
+            grows = False
+            for i in spatial:
+                nxt = [o for o in options[i] if o > tile[i]]
+                if nxt:
+                    bigger = tuple(nxt[0] if j == i else tile[j] for j in range(3))
+                    if bigger in fitting:
+                        grows = True
+                        break
+            if grows:
                 continue
-            for order in LOOP_ORDERS:
-                nest = LoopNest(plan.gemm, plan.groups, tile, order, bypass)
-                out.append(
-                    (
-                        glb_mapping(dataflow, tile, order, bypass),
-                        _estimate_with(plan, dataflow, nest, compute),
-                    )
-                )
+            trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
+            for order in _effective_orders(trips):
+                m = dataclasses.replace(base, loop_order=order)
+                out.append((m, ev(m)))
     return out
 
 
@@ -197,8 +321,55 @@ def _default(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun |
     if plan.arch.scalesim_compat:
         return glb_mapping(dataflow, (g.m, g.n, g.k), "nmk"), None
     return _default_mapping_cached(
-        plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density
+        plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density,
+        plan.real_macs,
+    )  # fmt: skip
+
+
+def rank_key(objective: str):
+    """Order of estimates for an objective: its value, ties to less energy."""
+    return lambda est: (est.value(objective), est.energy_pj)
+
+
+def run_value(run: _MappedRun, objective: str) -> tuple[float, float]:
+    cycles, energy = run.total, run.energy_pj
+    return ({"cycles": cycles, "energy": energy, "edp": cycles * energy}[objective], energy)
+
+
+def search(
+    plan: LayerPlan,
+    dataflows: tuple[Dataflow, ...],
+    objective: str = "cycles",
+    finalists: int = DEFAULT_FINALISTS,
+) -> tuple[_MappedRun | None, int, int]:
+    """The best mapping for an objective: every candidate estimated, the best
+    `finalists` distinct tilings simulated, the best run kept. (run, candidates
+    estimated, mappings simulated)."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
+    ev = _Evaluator(plan)
+    scored = []
+    for df in dataflows:
+        scored += candidate_mappings(plan, df, None, ev)
+    if not scored:
+        return None, 0, 0
+    key = rank_key(objective)
+    ranked = sorted(
+        scored,
+        key=lambda me: (*key(me[1]), me[1].dram_bytes, len(me[0].bypass), -_volume(me[0])),
     )
+    chosen: list[Mapping] = []
+    lead = ranked[0][1].value(objective)
+    for m, est in ranked:
+        if chosen and est.value(objective) > FINALIST_SLACK * lead:
+            break  # the estimate already separates the rest
+        if all((f.dataflow, f.tiles, f.bypass) != (m.dataflow, m.tiles, m.bypass) for f in chosen):
+            chosen.append(m)
+        if len(chosen) == finalists:
+            break
+    runs = [_run_mapping(plan, m) for m in chosen]
+    best = min(runs, key=lambda r: run_value(r, objective))
+    return best, len(scored), len(runs)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -210,9 +381,10 @@ def _default_mapping_cached(
     pattern: NM | None,
     sizes: OperandBytes,
     stream_density: float,
+    real_macs: float | None,
 ) -> tuple[Mapping, _MappedRun | None]:
     # only what the default tiling reads: the layer itself and its mask play no
-    # part, so the winner's run stands for any layer with these (mask-free) numbers
+    # part, so the winner's run stands for any layer with these numbers
     plan = LayerPlan(
         lw=None,  # type: ignore[arg-type]
         arch=arch,
@@ -223,28 +395,10 @@ def _default_mapping_cached(
         skip_activations=stream_density < 1.0,
         sizes=sizes,
         mask=None,
+        real_macs=real_macs,
     )
-    scored = candidate_mappings(plan, dataflow)
-    if scored:
-        ranked = sorted(
-            scored,
-            key=lambda me: (
-                me[1].cycles,
-                me[1].dram_bytes,
-                len(me[0].bypass),
-                -math.prod(_tile_of(me[0])),
-            ),
-        )
-        # the estimate ranks; the memory model decides among the few best
-        # distinct tiles (loop orders often tie: keep each tile's first)
-        finalists: list[Mapping] = []
-        for m, _ in ranked:
-            if all((f.tiles, f.bypass) != (m.tiles, m.bypass) for f in finalists):
-                finalists.append(m)
-            if len(finalists) == DEFAULT_FINALISTS:
-                break
-        runs = [_run_mapping(plan, m) for m in finalists]
-        best = min(runs, key=lambda r: r.total)
+    best, _, _ = search(plan, (dataflow,), "cycles")
+    if best is not None:
         return best.mapping, best
     # nothing fits: the smallest tiles, and let the memory model show the cost
     tiles = candidate_tiles(gemm, arch, dataflow, pattern, aligned=False)
@@ -254,9 +408,9 @@ def _default_mapping_cached(
     return glb_mapping(dataflow, smallest, "nmk", bypass_options(dataflow)[-1]), None
 
 
-def _tile_of(mapping: Mapping) -> tuple[int, int, int]:
+def _volume(mapping: Mapping) -> int:
     t = mapping.tile(GLB)
-    return (t.m, t.n, t.k) if t else (1, 1, 1)
+    return t.m * t.n * t.k if t else 1
 
 
 def _step_nominal(
@@ -270,26 +424,29 @@ def _step_nominal(
     not compete with operand reads for GLB bandwidth.
     """
     pe = plan.arch.pe_array
-    rows, cols = pe.rows, pe.cols
+    roles = ROLES[dataflow]
     sm, sn, sk = sizes3
-    steps = pe.reduction_steps(sk, plan.pattern)
     d = plan.stream_density
-    data, acc = pe.data_bits / 8, pe.acc_bits / 8
+    data, acc = pe.a_bits / 8, pe.acc_bits / 8
     g = plan.gemm
-    w_tile = plan.sizes.weights * sk * sn / (g.k * g.n)
-    a_tile = sm * sk * data  # the lowered (im2col) operand the array reads
+    size = {"m": sm, "n": sn, "k": pe.reduction_steps(sk, plan.pattern)}
+    row_folds, col_folds = -(-size[roles.rows] // pe.rows), -(-size[roles.cols] // pe.cols)
+    t = size[roles.stream]
+    if Operand.INPUTS in roles.streamed and roles.stream != "n":
+        t = max(1, math.ceil(t * d))  # skipped zero activations compact the stream
+    tile = {
+        Operand.WEIGHTS: plan.sizes.weights * sk * sn / (g.k * g.n),
+        Operand.INPUTS: sm * sk * data,  # the lowered (im2col) operand the array reads
+    }
+    folds_along = {roles.rows: row_folds, roles.cols: col_folds}
+    reads = 0.0
+    for op, dims in ((Operand.WEIGHTS, "kn"), (Operand.INPUTS, "mk")):
+        refetch = math.prod(f for dim, f in folds_along.items() if dim not in dims)
+        dens = d if (op is Operand.INPUTS and op in roles.streamed) else 1.0
+        reads += tile[op] * refetch * dens
     out_tile = sm * sn * acc
-    row_folds = -(-steps // rows)
-    if dataflow is Dataflow.WS:
-        folds, t = row_folds * -(-sn // cols), max(1, math.ceil(sm * d))
-        reads, psums = w_tile + -(-sn // cols) * a_tile * d, out_tile * (2 * row_folds - 1)
-    elif dataflow is Dataflow.IS:
-        folds, t = row_folds * -(-sm // cols), sn
-        reads, psums = a_tile + -(-sm // cols) * w_tile, out_tile * (2 * row_folds - 1)
-    else:
-        folds, t = -(-sm // rows) * -(-sn // cols), max(1, math.ceil(steps * d))
-        reads, psums = -(-sn // cols) * a_tile * d + -(-sm // rows) * w_tile, out_tile
-    return folds * period_cycles(pe, dataflow, t), reads, psums
+    psums = out_tile * (2 * row_folds - 1) if roles.reduction_on_rows else out_tile
+    return row_folds * col_folds * period_cycles(pe, dataflow, t), reads, psums
 
 
 def _skip_lists(plan: LayerPlan, tile: tuple[int, int, int]) -> list[np.ndarray] | None:
@@ -303,50 +460,208 @@ def _skip_lists(plan: LayerPlan, tile: tuple[int, int, int]) -> list[np.ndarray]
     ]
 
 
+def on_chip_levels(arch: ArchSpec) -> tuple[str, ...]:
+    return tuple(lv.name for lv in arch.memory.levels if lv.kind is not LevelKind.DRAM)
+
+
+def _step_level(arch: ArchSpec, mapping: Mapping) -> str:
+    """The level whose tiles the memory simulation steps: the GLB when the
+    mapping tiles it, else the outermost tiled level (untiled: the GLB)."""
+    names = [t.level for t in mapping.tiles]
+    if GLB in names or not names:
+        return arch.glb.name
+    return next(n for n in on_chip_levels(arch) if n in names)
+
+
+def nest_of(plan: LayerPlan, mapping: Mapping) -> Nest:
+    """The mapping's loop nest over every on-chip level (`accesses.default_nest`)."""
+    g = plan.gemm
+    tiles = {}
+    for t in mapping.tiles:
+        c = t.clamp(g)
+        tiles[t.level] = ((c.m, c.n, c.k), t.loop_order or mapping.loop_order)
+    step = _step_level(plan.arch, mapping)
+    if step not in tiles:
+        tiles[step] = ((g.m, g.n, g.k), mapping.loop_order)
+    return default_nest(plan.arch, g, plan.groups, tiles, mapping.bypass, step)
+
+
+def _simpy_nest(plan: LayerPlan, mapping: Mapping, nest: Nest) -> LoopNest:
+    """The step level's loop nest for the memory simulation: an operand no
+    level at or above the step level keeps is fetched for every step."""
+    step = _step_level(plan.arch, mapping)
+    names = [lv.name for lv in nest.levels]
+    upto = nest.levels[: names.index(step) + 1]
+    kept = {op for lv in upto for op in lv.holds}
+    bypass = tuple(op for op in (Operand.INPUTS, Operand.WEIGHTS) if op not in kept)
+    lv = nest.levels[names.index(step)]
+    return LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order, bypass)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _MappedRun:
-    """A layer under one mapping: its folds and the memory model's run."""
+    """A layer under one mapping: its folds, accesses and the memory model's run."""
 
     mapping: Mapping
+    nest: Nest
     streams: FoldStreams
     compute: int
     run: MemoryRun
-    steps: list
-    nominal: Callable
+    accesses: Accesses
+    energy_pj: float
 
     @property
     def total(self) -> int:
         return max(self.compute, self.run.end_cycles)
 
 
-def _run_mapping(plan: LayerPlan, mapping: Mapping) -> _MappedRun:
+@dataclass(frozen=True, slots=True)
+class Residency:
+    """Network-level scheduling for one layer: is its input already on chip (its
+    producers left it there), does its output stay on chip for its consumers,
+    and how many bytes of the holding level resident tensors take meanwhile."""
+
+    inputs_on_chip: bool = False
+    outputs_on_chip: bool = False
+    reserved_bytes: float = 0.0
+    producers: tuple[str, ...] = ()
+    consumers: tuple[str, ...] = ()
+
+
+NO_RESIDENCY = Residency()
+
+
+def layer_accesses(
+    plan: LayerPlan,
+    mapping: Mapping,
+    nest: Nest,
+    streams: FoldStreams,
+    residency: Residency = NO_RESIDENCY,
+) -> Accesses:
+    pe = plan.arch.pe_array
+    slots = streams.steady_cycles * pe.pes * pe.multipliers
+    real = plan.real_macs if plan.real_macs is not None else slots
+    return count_accesses(
+        nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
+        min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
+        residency.inputs_on_chip, residency.outputs_on_chip,
+    )  # fmt: skip
+
+
+def _resident_steps(steps: list, nest: LoopNest, residency: Residency) -> list:
+    """Steps without the DRAM transfers a resident input / kept output saves."""
+    if not (residency.inputs_on_chip or residency.outputs_on_chip):
+        return steps
+    k_pos = 1 + nest.loop_order.index("k")
+    last_k = nest.trips["k"] - 1
+    out = []
+    for st in steps:
+        loads, releases, write, keep = st.loads, st.releases, st.write_bytes, False
+        if residency.inputs_on_chip:
+            loads = tuple((op, b) for op, b in loads if op is not Operand.INPUTS)
+            releases = tuple(op for op in releases if op is not Operand.INPUTS)
+        if residency.outputs_on_chip and write > 0 and st.index[k_pos] == last_k:
+            write, keep = 0.0, True  # the final output stays on chip
+        out.append(
+            dataclasses.replace(
+                st, loads=loads, releases=releases, write_bytes=write, keeps_output=keep
+            )
+        )
+    return out
+
+
+def _port_bytes(accesses: Accesses, nest: Nest, step: str) -> dict[str, float]:
+    """Per on-chip level at or inside the step level: the operand bytes its inner
+    side reads from it (partial sums go through the accumulate path)."""
+    names = [lv.name for lv in nest.levels]
+    out = {}
+    for lv in nest.levels[names.index(step) :]:
+        a = accesses.level(lv.name)
+        out[lv.name] = a.of(Operand.INPUTS).reads_bytes + a.of(Operand.WEIGHTS).reads_bytes
+    return out
+
+
+def _run_mapping(
+    plan: LayerPlan, mapping: Mapping, residency: Residency = NO_RESIDENCY
+) -> _MappedRun:
     pe = plan.arch.pe_array
     dataflow = mapping.dataflow
-    check_mapping(mapping, (GLB,), "mapping")
-    tile = resolve_tile(mapping, plan.gemm)
-    nest = LoopNest(plan.gemm, plan.groups, tile, mapping.loop_order, mapping.bypass)
+    check_mapping(mapping, on_chip_levels(plan.arch), "mapping")
+    nest = nest_of(plan, mapping)
+    tile = nest.array_tile
     streams = fold_streams(
         plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern,
         _skip_lists(plan, tile), plan.stream_density,
     )  # fmt: skip
     compute = streams.compute_cycles(pe, dataflow)
     tail = tail_cycles(pe, dataflow, streams.last_stream_len) if streams.counts else 0
+    accesses = layer_accesses(plan, mapping, nest, streams, residency)
+    step_nest = _simpy_nest(plan, mapping, nest)
+    step = _step_level(plan.arch, mapping)
     nominal = functools.lru_cache(maxsize=None)(
         lambda s: _step_nominal(plan, dataflow, s)
     )  # per distinct tile shape
-    steps = first = enumerate_steps(nest, plan.sizes, window=FIRST_WINDOW)
-    nominal_total = sum(s.weight * nominal(s.sizes)[0] for s in steps)
-    # the exact compute spread over the tiles in proportion to their folds
-    # (skipped tiles are spread evenly: the memory model sees the average)
+    first = _resident_steps(
+        enumerate_steps(step_nest, plan.sizes, window=FIRST_WINDOW), step_nest, residency
+    )
+    all_steps = step_nest.steps
+    nominal_total = compute_nominal_total(first, nominal)
+    # the exact compute (and each level's array-side bytes) spread over the steps
+    # in proportion to their folds (skipped tiles evenly: the memory model sees the average)
     scale = (compute - tail) / nominal_total if nominal_total else 0.0
+    ports = _port_bytes(accesses, nest, step)
+    per_cycle = {name: b / (nominal_total or all_steps) for name, b in ports.items()}
 
     def build(window):
-        steps = first if window == FIRST_WINDOW else enumerate_steps(nest, plan.sizes, window)
-        costs = [StepCost(round(nominal(s.sizes)[0] * scale), nominal(s.sizes)[1]) for s in steps]
+        steps = (
+            first
+            if window == FIRST_WINDOW
+            else _resident_steps(
+                enumerate_steps(step_nest, plan.sizes, window), step_nest, residency
+            )
+        )
+        costs = []
+        for s in steps:
+            nom = nominal(s.sizes)[0] if nominal_total else 1
+            port = tuple((name, r * nom) for name, r in per_cycle.items())
+            costs.append(StepCost(round(nominal(s.sizes)[0] * scale), port))
         return steps, costs
 
     run = run_memory(plan.arch.memory, build, tail)
-    return _MappedRun(mapping, streams, compute, run, steps, nominal)
+    slots = streams.steady_cycles * pe.pes * pe.multipliers
+    real = plan.real_macs if plan.real_macs is not None else slots
+    total = max(compute, run.end_cycles)
+    energy = energy_estimate_pj(
+        accesses, plan.arch, real, max(slots - real, 0), total, plan.pattern, slots
+    )
+    return _MappedRun(mapping, nest, streams, compute, run, accesses, energy)
+
+
+def compute_nominal_total(steps, nominal) -> float:
+    return sum(s.weight * nominal(s.sizes)[0] for s in steps)
+
+
+def _fallback(lw: LayerWorkload, plan: LayerPlan) -> dict | None:
+    """The mode a sparse layer ran in when the array could not use its sparsity, and why."""
+    why = fallback_reason(lw, plan.arch.pe_array, plan.pattern)
+    if why is None:
+        return None
+    return {"mode": str(plan.pattern) if plan.pattern else "dense", "reason": why}
+
+
+def _bound(arch: ArchSpec, compute: int, stall: int, accesses: Accesses) -> str:
+    """`compute`, or the memory level whose traffic takes longest at its bandwidth."""
+    if stall <= 0:
+        return "compute"
+    worst, name = 0.0, "compute"
+    for lv in arch.memory.levels:
+        bw = lv.bandwidth_bytes_per_cycle * (lv.concurrency if lv.kind is LevelKind.SRAM else 1)
+        if math.isinf(bw):
+            continue
+        t = accesses.level(lv.name).total.total_bytes / bw
+        if t > worst:
+            worst, name = t, lv.name
+    return name if worst > 0 else "compute"
 
 
 def simulate_layer(
@@ -354,58 +669,59 @@ def simulate_layer(
     arch: ArchSpec,
     mapping: Mapping | None = None,
     table: EnergyTable | None = None,
+    residency: Residency = NO_RESIDENCY,
 ) -> LayerResult:
-    """One layer on the arch: cycles (compute, fill/drain, stall), traffic, energy."""
-    table = table or load_energy_table(arch.energy_table)
+    """One layer on the arch: cycles (compute, fill/drain, stall), accesses per
+    level, energy per level and action. (`table` is unused: the arch carries
+    its energy table, read when it was loaded.) `residency`: what network-level
+    scheduling keeps on chip (`simulate` decides it from the workload graph)."""
+    del table
     pe = arch.pe_array
     plan = plan_layer(lw, arch)
     mapping = mapping or Mapping(pe.dataflow)
     dataflow = mapping.dataflow
     mapped = None
     if not mapping.tiles:
-        mapping, mapped = _default(plan, dataflow)
-    if mapped is None or plan.mask is not None:
-        mapped = _run_mapping(plan, mapping)
-    streams, compute, run, full_steps, nominal = (
-        mapped.streams, mapped.compute, mapped.run, mapped.steps, mapped.nominal,
-    )  # fmt: skip
+        if residency.reserved_bytes > 0:
+            # resident tensors take part of the holding level: tile the rest
+            small = plan_layer(lw, reserve_bytes(arch, residency.reserved_bytes))
+            mapping = _default(small, dataflow)[0]
+        else:
+            mapping, mapped = _default(plan, dataflow)
+    resident = residency.inputs_on_chip or residency.outputs_on_chip
+    if mapped is None or plan.mask is not None or resident:
+        mapped = _run_mapping(plan, mapping, residency)
+    streams, compute, run, nest = mapped.streams, mapped.compute, mapped.run, mapped.nest
+    # the cached default run was counted with the cached plan (no layer): recount
+    accesses = layer_accesses(plan, mapping, nest, streams, residency)
     steady = streams.steady_cycles
     all_folds = (
         streams.folds
         if plan.mask is None
         else fold_streams(
-            plan.gemm, plan.groups, resolve_tile(mapping, plan.gemm), pe, dataflow,
+            plan.gemm, plan.groups, nest.array_tile, pe, dataflow,
             plan.pattern, None, plan.stream_density,
         ).folds
     )  # fmt: skip
-    dram = arch.dram
-    dram_read = sum(s.weight * sum(burst_bytes(b, dram) for _, b in s.loads) for s in full_steps)
-    dram_write = sum(s.weight * burst_bytes(s.write_bytes, dram) for s in full_steps)
-    glb_array = sum(s.weight * sum(nominal(s.sizes)[1:]) for s in full_steps)
-    glb_bytes = round(glb_array + dram_read + dram_write)
-
     report = compute - plan.groups if arch.scalesim_compat and compute else compute
     # the stall against the exact compute (the simulation's per-step compute is
     # the same cycles spread over the tiles, up to rounding)
     stall = max(0, run.end_cycles - compute)
     cycles = Cycles(report, report - steady, stall)
 
-    pe_steps = steady * pe.pes
-    slots = pe_steps * pe.multipliers
+    slots = steady * pe.pes * pe.multipliers
     real_macs = round(lw.effective_macs * plan.activation_density)
     index_bits = plan.pattern.index_bits if plan.pattern else 0
-    window = pe.window(plan.pattern) if (plan.pattern is None or not pe.nm_any) else 1
-    data_b, acc_b = pe.data_bits / 8, pe.acc_bits / 8
-    counts = ActionCounts(
+    actions = ArrayActions(
         macs=real_macs,
         gated_macs=max(slots - real_macs, 0),
-        pe_register_bytes=round(pe_steps * (window * data_b + acc_b + pe.multipliers * data_b)),
-        glb_bytes=glb_bytes,
-        dram_bytes=round(dram_read + dram_write),
         metadata_bits=slots * index_bits,
         pe_cycles=pe.pes * cycles.total,
-        glb_kib_cycles=(arch.glb.capacity_bytes or 0) / 1024 * cycles.total,
+        cycles=cycles.total,
     )
+    energy, levels = price(accesses, actions, arch)
+    dram = accesses.level(arch.dram.name).total
+    glb = accesses.level(arch.glb.name).total
     if plan.activation_density >= 1.0:
         zeros = "dense"
     elif plan.skip_activations:
@@ -421,16 +737,74 @@ def simulate_layer(
         folds=streams.folds,
         cycles=cycles,
         multiplier_slots=pe.pes * pe.multipliers * cycles.total,
-        energy_pj=energy_breakdown_pj(counts, table, pe.zero_gating),
-        dram_bytes=round(dram_read + dram_write),
-        glb_bytes=glb_bytes,
+        energy_pj=energy,
+        dram_bytes=round(dram.reads_bytes + dram.updates_bytes),
+        glb_bytes=round(glb.total_bytes),
         mapping=mapping.to_dict(),
         weight_format=str(plan.sizes.weight_format),
         zero_activations=zeros,
         skipped_folds=all_folds - streams.folds,
         simulated_steps=run.simulated_steps,
-        fallback=fallback_reason(lw, pe, plan.pattern),
+        useful_macs=round(real_macs),
+        levels={lv.name: lv.to_dict() for lv in levels},
+        bound=_bound(arch, report, stall, accesses),
+        fallback=_fallback(lw, plan),
+        compulsory_dram_bytes=round(
+            plan.groups
+            * (
+                plan.sizes.weights
+                + (0 if residency.inputs_on_chip else plan.sizes.inputs)
+                + (0 if residency.outputs_on_chip else plan.sizes.outputs)
+            )
+        ),
+        operands=_operand_record(arch, residency),
     )
+
+
+def activation_level(arch: ArchSpec):
+    """Where resident activations live: the outermost on-chip level keeping inputs."""
+    for lv in arch.memory.on_chip:
+        if Operand.INPUTS in lv.holds:
+            return lv
+    return arch.glb
+
+
+def activation_budget_bytes(arch: ArchSpec) -> float:
+    lv = activation_level(arch)
+    cap = lv.capacity_for(Operand.INPUTS)
+    return float(cap) if cap is not None else math.inf
+
+
+def reserve_bytes(arch: ArchSpec, nbytes: float) -> ArchSpec:
+    """The arch with `nbytes` of the activation level taken (by resident tensors)."""
+    lv = activation_level(arch)
+    take = math.ceil(nbytes)
+    if lv.partition:
+        part = tuple(
+            (op, max(0, size - take) if op is Operand.INPUTS else size) for op, size in lv.partition
+        )
+        new = dataclasses.replace(lv, partition=part)
+    elif lv.capacity_bytes is not None:
+        new = dataclasses.replace(lv, capacity_bytes=max(0, lv.capacity_bytes - take))
+    else:
+        return arch
+    levels = tuple(new if x.name == lv.name else x for x in arch.memory.levels)
+    return dataclasses.replace(arch, memory=dataclasses.replace(arch.memory, levels=levels))
+
+
+def _operand_record(arch: ArchSpec, residency: Residency) -> dict:
+    on_chip = activation_level(arch).name
+    return {
+        "weights": {"from": arch.dram.name},
+        "inputs": {
+            "from": on_chip if residency.inputs_on_chip else arch.dram.name,
+            "producers": list(residency.producers),
+        },
+        "outputs": {
+            "to": on_chip if residency.outputs_on_chip else arch.dram.name,
+            "consumers": list(residency.consumers),
+        },
+    }
 
 
 MappingChoice = Mapping | MappingABC[str, Mapping] | None
@@ -441,29 +815,90 @@ def simulate(
     arch: ArchSpec,
     mapping: MappingChoice = None,
     table: EnergyTable | None = None,
+    keep_on_chip: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> WorkloadResult:
     """Run every layer of `workload` on `arch` with the tile model.
 
     `mapping`: one for every layer (its tiles clamped to each layer; no
-    tiles: each layer's default tiling), or one per layer name. `progress`
-    is called with (layers done, layers) after each layer.
+    tiles: each layer's default tiling), or one per layer name.
+    `keep_on_chip`: network-level scheduling (`schedule_residency`): a layer's
+    output stays on chip for its consumers when the activation level holds it.
+    `progress` is called with (layers done, layers) after each layer.
     """
-    table = table or load_energy_table(arch.energy_table)
+    plan = schedule_residency(workload, arch) if keep_on_chip else {}
     layers = []
     for i, lw in enumerate(workload.layers):
         m = mapping.get(lw.name) if isinstance(mapping, MappingABC) else mapping
-        layers.append(simulate_layer(lw, arch, m, table))
+        layers.append(simulate_layer(lw, arch, m, None, plan.get(lw.name, NO_RESIDENCY)))
         if progress:
             progress(i + 1, len(workload.layers))
-    return WorkloadResult(arch.name, workload.name, workload.sparsity, tuple(layers))
+    return WorkloadResult(
+        arch.name, workload.name, workload.sparsity, tuple(layers), clock_mhz=arch.clock_mhz
+    )
+
+
+RESIDENT_SHARE = 0.5  # at most this share of the activation level holds resident tensors
+
+
+def schedule_residency(workload: Workload, arch: ArchSpec) -> dict[str, Residency]:
+    """Which layer outputs stay on chip, in topological order over the graph
+    (residual branches included: a tensor stays until its last consumer ran).
+
+    A layer's output stays when its consumers exist and, with every tensor
+    still live, it fits in `RESIDENT_SHARE` of the activation level (the rest
+    is left to the layers' own tiles, which are searched in it). A layer's
+    input comes from chip when every producer's output stayed.
+    """
+    if arch.scalesim_compat or not workload.layers:
+        return {}
+    graph = workload.graph
+    names = [lw.name for lw in workload.layers]
+    if graph is None:
+        preds = {n: ([names[i - 1]] if i else []) for i, n in enumerate(names)}
+    else:
+        preds = {n: list(graph.predecessors(n)) for n in names}
+    succs: dict[str, list[str]] = {n: [] for n in names}
+    for n in names:
+        for p in preds[n]:
+            succs[p].append(n)
+    budget = RESIDENT_SHARE * activation_budget_bytes(arch)
+    pe = arch.pe_array
+    out_bytes = {lw.name: lw.layer.output_elements * pe.data_bits / 8 for lw in workload.layers}
+    live: dict[str, int] = {}  # resident tensor -> consumers still to run
+    resident: set[str] = set()
+    result = {}
+    for lw in workload.layers:
+        name = lw.name
+        inputs_on_chip = bool(preds[name]) and all(p in resident for p in preds[name])
+        held = sum(out_bytes[t] for t in live)
+        keep = bool(succs[name]) and held + out_bytes[name] <= budget
+        reserved = held + (out_bytes[name] if keep else 0.0)
+        result[name] = Residency(
+            inputs_on_chip, keep, reserved if math.isfinite(budget) else 0.0,
+            tuple(preds[name]), tuple(succs[name]),
+        )  # fmt: skip
+        for p in preds[name]:
+            if p in live:
+                live[p] -= 1
+                if live[p] == 0:
+                    del live[p]
+        if keep:
+            resident.add(name)
+            live[name] = len(succs[name])
+    return result
 
 
 def dense_baseline(workload: Workload) -> Workload:
     """The same layers unpruned (channel-pruned layers at their original size),
     dense activations: every weight and activation counts, the array runs dense."""
     layers = tuple(LayerWorkload(getattr(lw, "dense_layer", lw.layer)) for lw in workload.layers)
-    return Workload(workload.name, layers, sparsity="dense")
+    return Workload(workload.name, layers, sparsity="dense", graph=workload.graph)
+
+
+def mappings_of(result: WorkloadResult) -> dict[str, Mapping]:
+    """The mapping each layer of a result ran, by layer name."""
+    return {lr.name: Mapping.from_dict(lr.mapping) for lr in result.layers}
 
 
 def compare_to_dense(
@@ -471,20 +906,34 @@ def compare_to_dense(
     arch: ArchSpec,
     mapping: MappingChoice = None,
     dense_mapping: MappingChoice = None,
+    compare: str = "same",
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
-    """Simulate `workload` and its dense baseline on the same hardware
-    (`progress`: (layer runs done, layer runs) over both)."""
-    table = load_energy_table(arch.energy_table)
+    """Simulate `workload` and its dense baseline on the same hardware.
+
+    compare="same" (default): the dense baseline runs each layer on the
+    mapping the sparse run used (so the ratio is the sparsity's alone);
+    "best": each run takes its own default mapping (or `dense_mapping`).
+    `progress`: (layer runs done, layer runs) over both runs.
+    """
+    if compare not in ("same", "best"):
+        raise ValueError(f"compare {compare!r}; allowed: same, best")
     n = len(workload.layers)
 
     def part(offset: int) -> Callable[[int, int], None] | None:
         return (lambda done, _: progress(offset + done, 2 * n)) if progress else None
 
-    return Comparison(
-        simulate(workload, arch, mapping, table, part(0)),
-        simulate(dense_baseline(workload), arch, dense_mapping or mapping, table, part(n)),
-    )
+    sparse = simulate(workload, arch, mapping, progress=part(0))
+    if dense_mapping is None and compare == "same":
+        dense_mapping = _same_mappings(workload, sparse)
+    dense = simulate(dense_baseline(workload), arch, dense_mapping or mapping, progress=part(n))
+    return Comparison(sparse, dense, compare=compare)
+
+
+def _same_mappings(workload: Workload, sparse: WorkloadResult) -> dict[str, Mapping]:
+    """The sparse run's mappings for the dense layers (a channel-pruned layer is
+    larger dense: its tiles are clamped to it, the loop order kept)."""
+    return mappings_of(sparse)
 
 
 __all__ = [

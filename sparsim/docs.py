@@ -49,14 +49,16 @@ class Field:
 
 
 @contextlib.contextmanager
-def _recording() -> Iterator[dict[str, Field]]:
-    """Every `Node.get` the loader makes while active, by YAML path."""
+def _recording(sources: set[str]) -> Iterator[dict[str, Field]]:
+    """Every `Node.get` the loader makes on the arch documents `sources` while
+    active, by YAML path (files a spec names, such as an energy table, have
+    their own schema and are left out)."""
     seen: dict[str, Field] = {}
     real_get = Node.get
 
     def get(self: Node, key: str, kind: Any, default: Any = spec_reader._MISSING, **kw: Any):
         path = _generic(self._field(key))
-        if path not in seen:
+        if self.source in sources and path not in seen:
             allowed = kw.get("allowed")
             seen[path] = Field(path, spec_reader._kind_name(kind), default, allowed)
         return real_get(self, key, kind, default, **kw)
@@ -97,7 +99,8 @@ def _every_branch(doc: dict) -> dict:
 def walk_schema() -> dict[str, Field]:
     """The fields the YAML loader reads, in the order it reads them."""
     presets = arch_module.preset_names()
-    with _recording() as seen:
+    sources = {"<every branch>", *(str(arch_module.preset_path(name)) for name in presets)}
+    with _recording(sources) as seen:
         base = load_yaml(arch_module.preset_path("edge"))
         arch_module.parse_arch(_every_branch(base), "<every branch>")
         for name in presets:

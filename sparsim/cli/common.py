@@ -156,7 +156,7 @@ def fallback_lines(res: WorkloadResult) -> list[str]:
     groups: dict[tuple[str, str], list[str]] = {}
     for lr in res.layers:
         if lr.fallback:
-            groups.setdefault((lr.mode, lr.fallback), []).append(lr.name)
+            groups.setdefault((lr.mode, lr.fallback["reason"]), []).append(lr.name)
     lines = []
     for (mode, why), names in groups.items():
         which = names[0] if len(names) == 1 else f"{len(names)} of {len(res.layers)} layers"
@@ -202,8 +202,8 @@ def layer_records(res: Comparison | WorkloadResult) -> list[dict]:
                 "speedup": twin.cycles.total / lr.cycles.total
                 if twin and lr.cycles.total
                 else None,
-                "bound": getattr(lr, "bound", None),
-                "fallback": lr.fallback,
+                "bound": lr.bound,
+                "fallback": lr.fallback["reason"] if lr.fallback else None,
             }
         )
     return rows

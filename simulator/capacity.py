@@ -1,0 +1,123 @@
+"""Capacity: does each level hold the tiles a nest puts in it?
+
+Per on-chip level, every operand it keeps takes its tile's bytes (outputs
+at the accumulator width), twice when the level is double-buffered; a
+partitioned level checks each operand against its share, a shared one
+checks the sum. An operand a level does not keep takes nothing there,
+except the GLB's staging of a bypassing operand (one fold's worth).
+"""
+
+from __future__ import annotations
+
+from mappings.dataflow import Operand
+from simulator.accesses import Nest
+from simulator.arch import ArchSpec
+from simulator.formats import OperandBytes
+
+
+def tile_bytes_at(
+    tile: tuple[int, int, int], nest: Nest, sizes: OperandBytes
+) -> dict[Operand, float]:
+    """Bytes one tile of each operand takes (outputs at the accumulator width)."""
+    g = nest.gemm
+    tm, tn, tk = tile
+    return {
+        Operand.INPUTS: sizes.inputs * tm * tk / (g.m * g.k),
+        Operand.WEIGHTS: sizes.weights * tk * tn / (g.k * g.n),
+        Operand.OUTPUTS: sizes.psums * tm * tn / (g.m * g.n),
+    }
+
+
+def level_need_bytes(
+    nest: Nest,
+    sizes: OperandBytes,
+    arch: ArchSpec,
+    staging: dict[Operand, float] | None = None,
+) -> dict[str, dict[Operand, float]]:
+    """Per on-chip level, the bytes each operand needs there under the nest."""
+    out = {}
+    glb = arch.glb.name
+    for lv in nest.levels:
+        spec = arch.memory.level(lv.name)
+        copies = arch.memory.copies(spec)
+        tiles = tile_bytes_at(lv.tile, nest, sizes)
+        need = {op: copies * tiles[op] for op in lv.holds}
+        if lv.name == glb and staging:
+            for op in spec.holds:
+                if op not in lv.holds and op in staging:  # bypassing: staged only
+                    need[op] = copies * min(tiles[op], staging[op])
+        out[lv.name] = need
+    return out
+
+
+def fits_nest(
+    nest: Nest,
+    sizes: OperandBytes,
+    arch: ArchSpec,
+    staging: dict[Operand, float] | None = None,
+) -> bool:
+    for name, need in level_need_bytes(nest, sizes, arch, staging).items():
+        spec = arch.memory.level(name)
+        if spec.capacity_bytes is None:
+            continue
+        if spec.partition:
+            if any(b > (spec.capacity_for(op) or 0) for op, b in need.items()):
+                return False
+        elif sum(need.values()) > spec.capacity_bytes:
+            return False
+    return True
+
+
+class TileFit:
+    """`fits_nest` for the nests where every level holds the step level's tile
+    (levels inside it hold the same tile; outer ones pass it through), as a
+    few multiplications per tile: the mapper asks it for thousands of tiles."""
+
+    def __init__(
+        self,
+        sizes: OperandBytes,
+        arch: ArchSpec,
+        gemm,
+        bypass: tuple[Operand, ...] = (),
+        staging: dict[Operand, float] | None = None,
+    ) -> None:
+        g = gemm
+        self.per = (
+            sizes.inputs / (g.m * g.k),
+            sizes.weights / (g.k * g.n),
+            sizes.psums / (g.m * g.n),
+        )
+        glb = arch.glb.name
+        checks = []
+        for spec in arch.memory.on_chip:
+            copies = arch.memory.copies(spec)
+            holds = [op for op in spec.holds if not (spec.name == glb and op in bypass)]
+            staged = []
+            if spec.name == glb and staging:
+                staged = [(op, staging[op]) for op in spec.holds if op in bypass and op in staging]
+            checks.append((spec, copies, tuple(holds), tuple(staged)))
+        self.checks = checks
+
+    def __call__(self, tile: tuple[int, int, int]) -> bool:
+        tm, tn, tk = tile
+        pi, pw, po = self.per
+        size = {
+            Operand.INPUTS: pi * tm * tk,
+            Operand.WEIGHTS: pw * tk * tn,
+            Operand.OUTPUTS: po * tm * tn,
+        }
+        for spec, copies, holds, staged in self.checks:
+            if spec.capacity_bytes is None:
+                continue
+            need = {op: copies * size[op] for op in holds}
+            for op, b in staged:
+                need[op] = copies * min(size[op], b)
+            if spec.partition:
+                if any(b > (spec.capacity_for(op) or 0) for op, b in need.items()):
+                    return False
+            elif sum(need.values()) > spec.capacity_bytes:
+                return False
+        return True
+
+
+__all__ = ["TileFit", "fits_nest", "level_need_bytes", "tile_bytes_at"]
