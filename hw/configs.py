@@ -66,6 +66,13 @@ WS_CI = (
     (8, (2, 8), 1, 32),
     (2, (4, 8), 0, 16),
 )
+# IS: (size, (N, M), Overlapped, AccWidth), like WS.
+IS_CI = (
+    (2, (2, 4), 1, 16),
+    (4, (1, 4), 0, 32),
+    (8, (4, 8), 1, 32),
+    (2, (2, 8), 0, 16),
+)
 OS_CI = (
     (2, (2, 8), 16),
     (4, (1, 4), 32),
@@ -78,16 +85,17 @@ def _array_params(size: int, nm: tuple[int, int], acc: int) -> dict[str, int]:
     return {"Rows": size, "Cols": size, "N": nm[0], "M": nm[1], "AccWidth": acc}
 
 
-def _ws_configs() -> list[RtlConfig]:
-    ci = {(s, nm, ov): acc for s, nm, ov, acc in WS_CI}
+def _stationary_configs(block: str, ci_table) -> list[RtlConfig]:
+    """WS / IS arrays: the CI rows, then the rest of the cross product as slow."""
+    ci = {(s, nm, ov): acc for s, nm, ov, acc in ci_table}
     out = [
-        RtlConfig("ws_array", _frozen({**_array_params(s, nm, acc), "Overlapped": ov}))
+        RtlConfig(block, _frozen({**_array_params(s, nm, acc), "Overlapped": ov}))
         for (s, nm, ov), acc in ci.items()
     ]
     for i, (s, nm, ov) in enumerate(itertools.product(SIZES, (*NM_PATTERNS, DENSE_NM), (0, 1))):
         if (s, nm, ov) not in ci:
             params = {**_array_params(s, nm, 16 if i % 2 else 32), "Overlapped": ov}
-            out.append(RtlConfig("ws_array", _frozen(params), slow=True))
+            out.append(RtlConfig(block, _frozen(params), slow=True))
     return out
 
 
@@ -111,7 +119,8 @@ CONFIGS: tuple[RtlConfig, ...] = (
     RtlConfig("pingpong_buf", _frozen({"Width": 16, "Depth": 1})),
     RtlConfig("pingpong_buf", _frozen({"Width": 24, "Depth": 6})),
     RtlConfig("pingpong_buf", _frozen({"Width": 128, "Depth": 16}), slow=True),
-    *_ws_configs(),
+    *_stationary_configs("ws_array", WS_CI),
+    *_stationary_configs("is_array", IS_CI),
     *_os_configs(),
 )
 

@@ -25,6 +25,9 @@ CORNERS: tuple[tuple[str, dict[str, int]], ...] = (
     ("pingpong_buf", {"Width": 1, "Depth": 3}),
     ("ws_array", {"Rows": 1, "Cols": 1, "N": 1, "M": 1}),
     ("ws_array", {"Rows": 3, "Cols": 1, "N": 3, "M": 5, "Overlapped": 1}),
+    ("nm_pe_is", {"N": 1, "M": 1}),
+    ("is_array", {"Rows": 1, "Cols": 1, "N": 1, "M": 1}),
+    ("is_array", {"Rows": 3, "Cols": 1, "N": 3, "M": 5, "Overlapped": 1}),
     ("os_array", {"Rows": 1, "Cols": 3, "N": 1, "M": 1}),
     ("os_array", {"Rows": 2, "Cols": 1, "N": 3, "M": 6, "AccWidth": 12}),
 )
