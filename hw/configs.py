@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from hw.accel_config import ARCH_DIR, accel_parameters, load_accel_arch
+
 
 @dataclass(frozen=True, slots=True)
 class RtlConfig:
@@ -26,6 +28,12 @@ class RtlConfig:
     block: str
     params: Mapping[str, int] = field(default_factory=dict)
     slow: bool = False
+    arch: str = ""  # accel_top: the arch YAML (hw/arch/<arch>.yaml) the params come from
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Extra environment for the bench (accel_top: $SPARSIM_ARCH)."""
+        return {"SPARSIM_ARCH": str(ARCH_DIR / f"{self.arch}.yaml")} if self.arch else {}
 
     @property
     def bench(self) -> str:
@@ -35,6 +43,8 @@ class RtlConfig:
     @property
     def id(self) -> str:
         """A short name for test ids and tables, e.g. `4x4-2of4-ov-acc16`."""
+        if self.arch:
+            return self.arch
         p = self.params
         parts = []
         if "Rows" in p:
@@ -109,6 +119,14 @@ def _os_configs() -> list[RtlConfig]:
     return out
 
 
+def _accel_config(arch: str, slow: bool = False) -> RtlConfig:
+    """The top built from hw/arch/<arch>.yaml (the tile model reads the same file)."""
+    return RtlConfig("accel_top", accel_parameters(load_accel_arch(arch)), slow, arch)
+
+
+# The accelerator top: one arch per fold timing and array size.
+ACCEL_ARCHS = ("accel-8x8-2of4", "accel-4x4-1of4", "accel-2x2-4of8")
+
 CONFIGS: tuple[RtlConfig, ...] = (
     # The PE: M must be a power of two (or 1) for sparse mode (see nm_pe.sv).
     *(RtlConfig("nm_pe", _frozen({"N": n, "M": m})) for n, m in ((1, 1), *NM_PATTERNS)),
@@ -122,6 +140,7 @@ CONFIGS: tuple[RtlConfig, ...] = (
     *_stationary_configs("ws_array", WS_CI),
     *_stationary_configs("is_array", IS_CI),
     *_os_configs(),
+    *(_accel_config(a) for a in ACCEL_ARCHS),
 )
 
 BLOCKS: tuple[str, ...] = tuple(dict.fromkeys(c.block for c in CONFIGS))

@@ -81,7 +81,7 @@ def verify_configs(
         if progress:
             progress(i, len(configs), config, "run")
         try:
-            run = run_cocotb(build, config.bench, seed=seed, cases=cases)
+            run = run_cocotb(build, config.bench, seed=seed, cases=cases, extra_env=config.env)
         except AssertionError as exc:
             ran = time.monotonic() - start - built
             results.append(ConfigResult(config, False, 0, 0, built, ran, 0.0, str(exc)))

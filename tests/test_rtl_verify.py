@@ -106,4 +106,5 @@ def test_slow_matrix_is_the_full_cross_product() -> None:
         "ws_array",
         "is_array",
         "os_array",
+        "accel_top",
     }

@@ -74,8 +74,15 @@ module nm_pe_is #(
     .w_idx_i,
     .act_i   (x_q),
     .psum_i,
-    .sum_o   (mac_sum)
+    .held_i  ('0),
+    .sum_o   (mac_sum),
+    .sel_o   (unused_sel),
+    .live_o  (unused_live)
   );
+
+  // Zero gating is the WS PE's (nm_pe); this PE computes every product.
+  logic [N*DataWidth-1:0] unused_sel;
+  logic [N-1:0]           unused_live;
 
   always_comb begin
     x_d     = x_q;
