@@ -71,7 +71,7 @@ def verify_configs(
             progress(i, len(configs), config, "build")
         start = time.monotonic()
         try:
-            build = build_rtl(config.block, parameters=config.params)
+            build = build_rtl(config.block, **config.build_options())
         except SimulatorNotFoundError:
             raise
         except (RuntimeError, FileNotFoundError) as exc:

@@ -46,7 +46,7 @@ def test_verify_exits_1_on_a_mismatch(monkeypatch, capsys) -> None:
         raise AssertionError("cycle 3: w_o = [1, 2], expected [2, 1]")
 
     monkeypatch.setenv("SPARSIM_SEED", "0")  # --seed sets it; restored after the test
-    monkeypatch.setattr(hw.verify, "build_rtl", lambda block, parameters: None)
+    monkeypatch.setattr(hw.verify, "build_rtl", lambda block, **options: None)
     monkeypatch.setattr(hw.verify, "run_cocotb", mismatching)
     assert main(["verify", "pingpong_buf", "--seed", "1", "--quiet"]) == 1
     out = capsys.readouterr().out

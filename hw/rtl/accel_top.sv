@@ -103,7 +103,11 @@ module accel_top #(
 
   output logic                   busy_o,
   output logic [31:0]            cycles_o,
-  output logic [NumCounts*32-1:0] counts_o
+  output logic [NumCounts*32-1:0] counts_o,
+
+  // Observability: the array's preload strobe, swap bit, stream valid (this
+  // cycle's inputs) and column 0's output valid, in one word for a monitor.
+  output logic [3:0]             ctrl_o
 );
 
   localparam int unsigned WBits   = N * DataWidth;
@@ -674,12 +678,10 @@ module accel_top #(
              arr_out_valid[0]);
     end
   end
-`else
-  logic unused_out_valid;
-  assign unused_out_valid = arr_out_valid[0];
 `endif
 
   assign o_valid_o = o_valid_q;
+  assign ctrl_o    = {arr_out_valid[0], arr_act_valid, arr_swap, arr_w_load};
 
   // The stream start is decided at the preload's last step, which needs a
   // preload of two steps or more.

@@ -18,8 +18,9 @@ case the bench checks
   * the outputs == numpy's A @ W (wrapped at AccWidth);
   * counts_o == simulator.action_counts.ws_action_counts.
 
-Control signals are sampled each busy cycle (four reads); the stream data is
-driven a beat per edge; the Python models run once per case, not per cycle.
+The array's control is sampled each run cycle as one word (ctrl_o) and
+compared in a batch after the run; the stream data is driven a beat per edge;
+the Python models run once per case, not per cycle.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 import cocotb
@@ -54,6 +56,7 @@ from workloads.layers import Conv2d, GemmShape
 from workloads.pruning import prune_nm
 
 DEFAULT_CASES = 12
+DONE = object()  # what next() returns for a finished step generator
 COUNT_NAMES = [f.name for f in fields(ArrayActionCounts)]
 
 
@@ -218,28 +221,33 @@ class AccelBench:
             for g in range(kw)
         ]
 
-    async def load(self, cases: list[Case]) -> None:
+    # Every `yield` below is one clock cycle: the driver loop (test_random_layers)
+    # steps the loader and the case runner once per falling edge, so the two
+    # share one wake-up per cycle.
+
+    def load(self, cases: list[Case]) -> Iterator[None]:
         dut = self.dut
         for case in cases:
             if dut.busy_o.value:
                 self.coverage["load_during_run"] += 1
-            await self.push(
+            yield from self.push(
                 dut.w_valid_i, dut.w_ready_o, dut.w_group_i, dut.w_last_i, self.groups(case)
             )
-            await self.push(
+            yield from self.push(
                 dut.a_valid_i, dut.a_ready_o, dut.a_window_i, dut.a_last_i, self.windows(case)
             )
 
-    async def push(self, valid, ready, data, last, words: list[int]) -> None:
+    def push(self, valid, ready, data, last, words: list[int]) -> Iterator[None]:
         """A valid/ready stream: each word is held until an edge sees ready high."""
-        dut = self.dut
         valid.value = 1
+        final = len(words) - 1
         for j, word in enumerate(words):
             data.value = word
-            last.value = int(j == len(words) - 1)
+            if j == final:
+                last.value = 1
             while True:
-                go = bool(ready.value)  # what the next rising edge samples
-                await FallingEdge(dut.clk_i)
+                go = ready.value  # what the next rising edge samples
+                yield
                 if go:
                     break
         valid.value = 0
@@ -247,33 +255,32 @@ class AccelBench:
 
     # ---- one case -------------------------------------------------------------------
 
-    async def run_case(self, case: Case, index: int) -> int:
+    def run_cases(self, cases: list[Case]) -> Iterator[None]:
+        for i, case in enumerate(cases):
+            yield from self.run_case(case, i)
+
+    def run_case(self, case: Case, index: int) -> Iterator[None]:
         dut = self.dut
         (m, k), n = case.a.shape, case.w.shape[1]
         while not dut.cmd_ready_o.value:
-            await FallingEdge(dut.clk_i)
+            yield
         dut.cmd_dense_i.value = int(case.dense)
         for name, v in (("m", m), ("n", n), ("k", k)):
             getattr(dut, f"cmd_{name}_i").value = v
         for name, v in zip(("tm", "tn", "tk"), case.tile, strict=True):
             getattr(dut, f"cmd_{name}_i").value = v
         dut.cmd_valid_i.value = 1
-        await FallingEdge(dut.clk_i)  # the command edge (e0)
+        yield  # the command edge (e0)
         dut.cmd_valid_i.value = 0
         bits, total = self.schedule(case)
-        arr = dut.u_array
         # sample j (after edge e0 + j): inputs for the edge P0 + j, outputs after
-        # edge P0 + j - 1 (P0 = e0 + 1, the first preload edge)
-        seen = np.zeros((total + 2, 4), np.int8)
-        for j in range(total + 2):
-            if j:
-                await FallingEdge(dut.clk_i)
-            seen[j] = (
-                int(arr.w_load_i.value),
-                int(arr.swap_i.value),
-                int(arr.act_valid_i.value),
-                int(arr.out_valid_o.value) & 1,
-            )
+        # edge P0 + j - 1 (P0 = e0 + 1, the first preload edge); compared at the end
+        ctrl = dut.ctrl_o
+        words = [int(ctrl.value)]
+        for _ in range(total + 1):
+            yield
+            words.append(int(ctrl.value))
+        seen = (np.array(words, np.int64)[:, None] >> np.arange(4)) & 1
         want = np.zeros_like(seen)
         want[:total, :3] = bits[:, :3]
         want[1 : total + 1, 3] = bits[:, 3]
@@ -296,12 +303,14 @@ class AccelBench:
         # outputs, row-major
         got = []
         dut.o_ready_i.value = 1
+        o_valid, o_data = dut.o_valid_o, dut.o_data_o
         while len(got) < m * n:
-            await FallingEdge(dut.clk_i)
-            if dut.o_valid_o.value:
-                got.append(int(dut.o_data_o.value))
-                last = int(dut.o_last_o.value)
-                assert last == (len(got) == m * n), f"case {index}: o_last_o = {last} at {len(got)}"
+            yield
+            if o_valid.value:
+                got.append(int(o_data.value))
+        assert int(dut.o_last_o.value) == 1, f"case {index}: no o_last_o on the last output"
+        yield
+        assert not o_valid.value, f"case {index}: outputs past the last one"
         out = np.array(unpack(pack(got, self.acc), m * n, self.acc, signed=True)).reshape(m, n)
         want_o = np.vectorize(lambda v: wrap(int(v), self.acc), otypes=[np.int64])(case.a @ case.w)
         if not np.array_equal(out, want_o):
@@ -324,7 +333,6 @@ class AccelBench:
         cov["gated"] += model_counts.gated_macs > 0
         cov["k_tiles"] += case.tile[2] < k
         cov["wrap"] += bool(np.any(want_o != case.a @ case.w))
-        return cycles
 
 
 @cocotb.test()
@@ -342,10 +350,11 @@ async def test_random_layers(dut) -> None:
         getattr(dut, name).value = 0
     await clock_and_reset(dut)
     start = cocotb.utils.get_sim_time("ns")
-    loader = cocotb.start_soon(bench.load(cases))
-    for i, case in enumerate(cases):
-        await bench.run_case(case, i)
-    await loader
+    edge = FallingEdge(dut.clk_i)
+    steps = [bench.load(cases), bench.run_cases(cases)]
+    while steps:
+        steps = [s for s in steps if next(s, DONE) is not DONE]
+        await edge
     edges = int((cocotb.utils.get_sim_time("ns") - start) // CLOCK_NS)
     logger.info("coverage: %s", dict(bench.coverage))
     need = ["sparse"] if bench.pattern else []
