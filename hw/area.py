@@ -10,6 +10,7 @@ RTL it came from, so tests/test_rtl_area.py notices stale rows and re-synthesize
 one small configuration to check the numbers come from the RTL.
 
     python -m hw.area            # regenerate both files (several minutes)
+    python -m hw.area --stale    # re-synthesize only new rows and rows whose RTL changed
     python -m hw.area --check    # exit 1 if a row's RTL changed since
 
 Counts are generic cells, not um^2: compare configurations with each other,
@@ -64,6 +65,16 @@ AREA_CONFIGS: tuple[AreaConfig, ...] = (
     *(AreaConfig("os_array", {"Rows": 4, "Cols": 4, "N": n, "M": m}) for n, m in _NM),
     AreaConfig("pingpong_buf", {"Width": 64, "Depth": 8}),
     AreaConfig("pingpong_buf", {"Width": 128, "Depth": 16}),
+    *(AreaConfig("nm_pe_is", {"N": n, "M": m}) for n, m in ((2, 4), (2, 8))),
+    AreaConfig("nm_pe", {"N": 2, "M": 4, "Gating": 1}),
+    AreaConfig("is_array", {"Rows": 4, "Cols": 4, "N": 2, "M": 4}),
+    AreaConfig("is_array", {"Rows": 4, "Cols": 4, "N": 2, "M": 4, "Overlapped": 1}),
+    # The top with small buffers (the array and the controller; the buffers'
+    # flops scale with WDepth, ADepth, ODepth; in silicon they are SRAM macros).
+    AreaConfig(
+        "accel_top",
+        {"Rows": 4, "Cols": 4, "N": 2, "M": 4, "WDepth": 32, "ADepth": 32, "ODepth": 64},
+    ),
 )
 
 
@@ -221,6 +232,11 @@ def _write_atomic(path: Path, text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hw.area", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only check the table is current")
+    parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="re-synthesize only new rows and rows whose RTL changed",
+    )
     args = parser.parse_args(argv)
     if args.check:
         problems = stale_rows(read_csv())
@@ -228,10 +244,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(p, file=sys.stderr)
         return 1 if problems else 0
     yosys = find_yosys()
+    keep: dict[tuple[str, str], AreaRow] = {}
+    if args.stale and AREA_CSV.is_file():
+        hashes = {c.block: rtl_hash(c.block) for c in AREA_CONFIGS}
+        keep = {(r.block, r.config): r for r in read_csv() if r.rtl_sha256 == hashes.get(r.block)}
     rows = []
     for i, config in enumerate(AREA_CONFIGS):
-        print(f"[{i + 1}/{len(AREA_CONFIGS)}] {config.block} {config.config}", file=sys.stderr)
-        rows.append(synthesize(config, yosys))
+        kept = keep.get((config.block, config.config))
+        what = "kept" if kept else "synthesizing"
+        print(
+            f"[{i + 1}/{len(AREA_CONFIGS)}] {config.block} {config.config}: {what}", file=sys.stderr
+        )
+        rows.append(kept or synthesize(config, yosys))
     write_csv(rows)
     _write_atomic(AREA_MD, render_markdown(rows))
     print(f"wrote {AREA_CSV} and {AREA_MD}", file=sys.stderr)

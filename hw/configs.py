@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from hw.accel_config import ARCH_DIR, accel_parameters, load_accel_arch
+
 
 @dataclass(frozen=True, slots=True)
 class RtlConfig:
@@ -26,6 +28,28 @@ class RtlConfig:
     block: str
     params: Mapping[str, int] = field(default_factory=dict)
     slow: bool = False
+    arch: str = ""  # accel_top: the arch YAML (hw/arch/<arch>.yaml) the params come from
+    # Compile the model with the C++ optimizer (build_rtl(fast_build=False)):
+    # a longer build for a 2x faster simulation, for the largest tops.
+    optimize: bool = False
+    # Only the top's ports and the parameters visible through VPI (not every
+    # signal: cocotb's default --public-flat-rw halves the model's speed), for
+    # benches that read nothing inside the DUT.
+    top_only: bool = False
+
+    def build_options(self) -> dict:
+        """Keyword arguments of hw.sim.build_rtl for this configuration."""
+        args = ("--no-public-flat-rw", "--public-params", "--public-depth", "1")
+        return {
+            "parameters": self.params,
+            "fast_build": not self.optimize,
+            "build_args": args if self.top_only else (),
+        }
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Extra environment for the bench (accel_top: $SPARSIM_ARCH)."""
+        return {"SPARSIM_ARCH": str(ARCH_DIR / f"{self.arch}.yaml")} if self.arch else {}
 
     @property
     def bench(self) -> str:
@@ -35,6 +59,8 @@ class RtlConfig:
     @property
     def id(self) -> str:
         """A short name for test ids and tables, e.g. `4x4-2of4-ov-acc16`."""
+        if self.arch:
+            return self.arch
         p = self.params
         parts = []
         if "Rows" in p:
@@ -66,6 +92,13 @@ WS_CI = (
     (8, (2, 8), 1, 32),
     (2, (4, 8), 0, 16),
 )
+# IS: (size, (N, M), Overlapped, AccWidth), like WS.
+IS_CI = (
+    (2, (2, 4), 1, 16),
+    (4, (1, 4), 0, 32),
+    (8, (4, 8), 1, 32),
+    (2, (2, 8), 0, 16),
+)
 OS_CI = (
     (2, (2, 8), 16),
     (4, (1, 4), 32),
@@ -78,16 +111,17 @@ def _array_params(size: int, nm: tuple[int, int], acc: int) -> dict[str, int]:
     return {"Rows": size, "Cols": size, "N": nm[0], "M": nm[1], "AccWidth": acc}
 
 
-def _ws_configs() -> list[RtlConfig]:
-    ci = {(s, nm, ov): acc for s, nm, ov, acc in WS_CI}
+def _stationary_configs(block: str, ci_table) -> list[RtlConfig]:
+    """WS / IS arrays: the CI rows, then the rest of the cross product as slow."""
+    ci = {(s, nm, ov): acc for s, nm, ov, acc in ci_table}
     out = [
-        RtlConfig("ws_array", _frozen({**_array_params(s, nm, acc), "Overlapped": ov}))
+        RtlConfig(block, _frozen({**_array_params(s, nm, acc), "Overlapped": ov}))
         for (s, nm, ov), acc in ci.items()
     ]
     for i, (s, nm, ov) in enumerate(itertools.product(SIZES, (*NM_PATTERNS, DENSE_NM), (0, 1))):
         if (s, nm, ov) not in ci:
             params = {**_array_params(s, nm, 16 if i % 2 else 32), "Overlapped": ov}
-            out.append(RtlConfig("ws_array", _frozen(params), slow=True))
+            out.append(RtlConfig(block, _frozen(params), slow=True))
     return out
 
 
@@ -101,6 +135,15 @@ def _os_configs() -> list[RtlConfig]:
     return out
 
 
+def _accel_config(arch: str, slow: bool = False) -> RtlConfig:
+    """The top built from hw/arch/<arch>.yaml (the tile model reads the same file)."""
+    params = accel_parameters(load_accel_arch(arch))
+    return RtlConfig("accel_top", params, slow, arch, optimize=params["Rows"] >= 8, top_only=True)
+
+
+# The accelerator top: one arch per fold timing and array size.
+ACCEL_ARCHS = ("accel-8x8-2of4", "accel-4x4-1of4", "accel-2x2-4of8")
+
 CONFIGS: tuple[RtlConfig, ...] = (
     # The PE: M must be a power of two (or 1) for sparse mode (see nm_pe.sv).
     *(RtlConfig("nm_pe", _frozen({"N": n, "M": m})) for n, m in ((1, 1), *NM_PATTERNS)),
@@ -111,8 +154,10 @@ CONFIGS: tuple[RtlConfig, ...] = (
     RtlConfig("pingpong_buf", _frozen({"Width": 16, "Depth": 1})),
     RtlConfig("pingpong_buf", _frozen({"Width": 24, "Depth": 6})),
     RtlConfig("pingpong_buf", _frozen({"Width": 128, "Depth": 16}), slow=True),
-    *_ws_configs(),
+    *_stationary_configs("ws_array", WS_CI),
+    *_stationary_configs("is_array", IS_CI),
     *_os_configs(),
+    *(_accel_config(a) for a in ACCEL_ARCHS),
 )
 
 BLOCKS: tuple[str, ...] = tuple(dict.fromkeys(c.block for c in CONFIGS))

@@ -21,8 +21,10 @@ variable of the same name wins, so `SPARSIM_SEED=123 pytest ...` replays a run):
 against the DUT), `SPARSIM_TOPLEVEL` and `SPARSIM_STATS` (where the bench
 notes its cases and cycles, summed into `CocotbRun`).
 
-Wave dumps are recorded on every run and kept when the run fails, or always
-with `waves=True` / `SPARSIM_WAVES=1`; the failure message prints their path.
+Tracing is off by default (it costs 2-4x the simulation time); a failing run
+is replayed with the same seed and tracing on, and its dump is kept, or
+always with `waves=True` / `SPARSIM_WAVES=1`; the failure message prints the
+path.
 They are FST: with the system's lz4 if installed, else with lz4 built from
 the `lz4` PyPI sdist's bundled sources (`wave_support`); VCD only when that
 fails too (the log says why). Leave cocotb's own `WAVES` variable unset: it
@@ -622,14 +624,41 @@ def run_cocotb(
 
     Raises AssertionError naming each failed test, its message, the seed, the
     log and the wave dump if any test failed, none passed, or the simulator
-    exited with an error. `waves`: None records a dump and keeps it only when
-    the run fails (the default; $SPARSIM_WAVES=1 makes it True); True always
+    exited with an error. `waves`: None runs without tracing and replays a
+    failing run with tracing on, keeping its dump (the default;
+    $SPARSIM_WAVES=1 makes it True); True always
     keeps it; False records none. `run_name` names the run folder under the
     build dir (default: the module and testcase).
     """
     seed = resolve_seed(seed)
     if waves is None and os.environ.get("SPARSIM_WAVES") == "1":
         waves = True
+    if waves is None:
+        # Tracing costs 2-4x the simulation time: run without it, and replay a
+        # failing run (same seed, same tests: the stimulus is deterministic)
+        # with tracing on, keeping its dump.
+        again = functools.partial(
+            run_cocotb,
+            build,
+            test_module,
+            seed=seed,
+            cases=cases,
+            testcase=testcase,
+            extra_env=extra_env,
+            run_name=run_name,
+        )
+        try:
+            return again(waves=False)
+        except AssertionError as failed:
+            try:
+                again(waves=True)
+            except AssertionError as replay:
+                kept = re.search(r"^  waves: .*$", str(replay), re.M)
+                note = kept.group(0) if kept else "  waves: none (the replay recorded none)"
+                raise AssertionError(f"{failed}\n{note} (replayed with tracing)") from None
+            raise AssertionError(
+                f"{failed}\n  waves: none (the replay with tracing passed)"
+            ) from None
     if run_name is None:
         tests = [testcase] if isinstance(testcase, str) else list(testcase or [])
         run_name = "-".join([test_module.rsplit(".", 1)[-1], *tests])

@@ -71,7 +71,7 @@ def verify_configs(
             progress(i, len(configs), config, "build")
         start = time.monotonic()
         try:
-            build = build_rtl(config.block, parameters=config.params)
+            build = build_rtl(config.block, **config.build_options())
         except SimulatorNotFoundError:
             raise
         except (RuntimeError, FileNotFoundError) as exc:
@@ -81,7 +81,7 @@ def verify_configs(
         if progress:
             progress(i, len(configs), config, "run")
         try:
-            run = run_cocotb(build, config.bench, seed=seed, cases=cases)
+            run = run_cocotb(build, config.bench, seed=seed, cases=cases, extra_env=config.env)
         except AssertionError as exc:
             ran = time.monotonic() - start - built
             results.append(ConfigResult(config, False, 0, 0, built, ran, 0.0, str(exc)))

@@ -25,8 +25,15 @@ CORNERS: tuple[tuple[str, dict[str, int]], ...] = (
     ("pingpong_buf", {"Width": 1, "Depth": 3}),
     ("ws_array", {"Rows": 1, "Cols": 1, "N": 1, "M": 1}),
     ("ws_array", {"Rows": 3, "Cols": 1, "N": 3, "M": 5, "Overlapped": 1}),
+    ("nm_pe_is", {"N": 1, "M": 1}),
+    ("is_array", {"Rows": 1, "Cols": 1, "N": 1, "M": 1}),
+    ("is_array", {"Rows": 3, "Cols": 1, "N": 3, "M": 5, "Overlapped": 1}),
     ("os_array", {"Rows": 1, "Cols": 3, "N": 1, "M": 1}),
     ("os_array", {"Rows": 2, "Cols": 1, "N": 3, "M": 6, "AccWidth": 12}),
+    ("nm_pe", {"N": 3, "M": 5, "Gating": 1}),
+    ("ws_array", {"Rows": 2, "Cols": 3, "N": 1, "M": 2, "Gating": 1}),
+    ("accel_top", {"Rows": 2, "Cols": 3, "N": 1, "M": 1, "Overlapped": 0, "Gating": 0}),
+    ("accel_top", {"Rows": 3, "Cols": 1, "N": 2, "M": 8, "WDepth": 1, "ADepth": 2, "ODepth": 5}),
 )
 PARAMETER_SETS = [
     *((c.block, dict(c.params)) for c in CONFIGS),

@@ -46,7 +46,7 @@ def test_verify_exits_1_on_a_mismatch(monkeypatch, capsys) -> None:
         raise AssertionError("cycle 3: w_o = [1, 2], expected [2, 1]")
 
     monkeypatch.setenv("SPARSIM_SEED", "0")  # --seed sets it; restored after the test
-    monkeypatch.setattr(hw.verify, "build_rtl", lambda block, parameters: None)
+    monkeypatch.setattr(hw.verify, "build_rtl", lambda block, **options: None)
     monkeypatch.setattr(hw.verify, "run_cocotb", mismatching)
     assert main(["verify", "pingpong_buf", "--seed", "1", "--quiet"]) == 1
     out = capsys.readouterr().out
@@ -77,26 +77,34 @@ def test_progress_bar_draws_only_when_enabled() -> None:
     assert hidden.getvalue() == ""
 
 
-@pytest.mark.parametrize("block", ["ws_array", "os_array"])
+@pytest.mark.parametrize("block", ["ws_array", "is_array", "os_array"])
 def test_ci_matrix_covers_every_size_and_pattern(block: str) -> None:
     """Every size and every N:M at least once per array type in the default run."""
     ci = [c for c in CONFIGS if c.block == block and not c.slow]
     assert {c.params["Rows"] for c in ci} == set(SIZES)
     assert {(c.params["N"], c.params["M"]) for c in ci} >= set(NM_PATTERNS)
-    if block == "ws_array":
+    if block != "os_array":
         assert {c.params["Overlapped"] for c in ci} == {0, 1}
     assert {c.params["AccWidth"] for c in ci} == {16, 32}
 
 
 def test_slow_matrix_is_the_full_cross_product() -> None:
-    for block in ("ws_array", "os_array"):
+    for block in ("ws_array", "is_array", "os_array"):
         every = configs(block, slow=True)
         keys = {
             (c.params["Rows"], c.params["N"], c.params["M"], c.params.get("Overlapped"))
             for c in every
         }
-        timings = (0, 1) if block == "ws_array" else (None,)
+        timings = (0, 1) if block != "os_array" else (None,)
         want = {(s, n, m, t) for s in SIZES for n, m in (*NM_PATTERNS, DENSE_NM) for t in timings}
         assert keys == want
         assert len(every) == len(want), "one build per parameter set"
-    assert set(BLOCKS) == {"nm_pe", "nm_compressor", "pingpong_buf", "ws_array", "os_array"}
+    assert set(BLOCKS) == {
+        "nm_pe",
+        "nm_compressor",
+        "pingpong_buf",
+        "ws_array",
+        "is_array",
+        "os_array",
+        "accel_top",
+    }

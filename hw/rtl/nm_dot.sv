@@ -1,9 +1,15 @@
 // The N:M multiply-accumulate of one PE, combinational:
 //   dense mode  (dense_i = 1): sum_o = psum_i + sum_j w_i[j] * act_i[j]
 //   sparse mode (dense_i = 0): sum_o = psum_i + sum_j w_i[j] * act_i[w_idx_i[j]]
-// with two's-complement wrap at AccWidth. Shared by the weight-stationary PE
-// (nm_pe) and the output-stationary PE (nm_pe_os), so both select and add
+// with two's-complement wrap at AccWidth. Shared by the weight-, input- and
+// output-stationary PEs (nm_pe, nm_pe_is, nm_pe_os), so all select and add
 // exactly alike (simulator.reference.pe: NMPE.dot and _nm_dot).
+//
+// live_o[j]: multiplier j has a nonzero weight and a nonzero selected
+// activation (sel_o[j]): a real MAC. With Gating = 1 a multiplier that is not
+// live is gated: its activation input is held at held_i[j] (the PE's last
+// live operand, so the multiplier does not toggle) and its product is not
+// added; the sum is the same, the cycle stays (DESIGN.md: zero gating).
 //
 // Ports are flat packed vectors: element j of width W sits at [j*W +: W].
 // Data is signed two's complement; indices are unsigned.
@@ -16,6 +22,8 @@ module nm_dot #(
   parameter int unsigned DataWidth = 8,
   // Width of the sum; it wraps at this width.
   parameter int unsigned AccWidth  = 32,
+  // Gate the multipliers that are not live (hold their operands, add nothing).
+  parameter bit          Gating    = 1'b0,
   // Bits of one group index (at least 1 so a 1:1 PE still has a port).
   localparam int unsigned IdxWidth = (M > 1) ? $clog2(M) : 1
 ) (
@@ -24,7 +32,10 @@ module nm_dot #(
   input  logic [N*IdxWidth-1:0]  w_idx_i,
   input  logic [M*DataWidth-1:0] act_i,
   input  logic [AccWidth-1:0]    psum_i,
-  output logic [AccWidth-1:0]    sum_o
+  input  logic [N*DataWidth-1:0] held_i,
+  output logic [AccWidth-1:0]    sum_o,
+  output logic [N*DataWidth-1:0] sel_o,
+  output logic [N-1:0]           live_o
 );
 
   localparam int unsigned ProdWidth = 2 * DataWidth;
@@ -36,10 +47,12 @@ module nm_dot #(
   logic [N-1:0][IdxWidth-1:0]  w_idx;
   logic [N-1:0][DataWidth-1:0] sel;
   logic [N-1:0][ProdWidth-1:0] prod;
+  logic [N-1:0][DataWidth-1:0] held;
 
   assign act   = act_i;
   assign w     = w_i;
   assign w_idx = w_idx_i;
+  assign held  = held_i;
 
   // Operand select: activation j in dense mode, activation w_idx[j] in sparse mode.
   for (genvar j = 0; j < N; j++) begin : g_sel
@@ -52,9 +65,25 @@ module nm_dot #(
       assign sparse_sel = (32'(w_idx[j]) < M) ? act[w_idx[j]] : '0;
     end
 
-    assign sel[j]  = dense_i ? act[j] : sparse_sel;
-    assign prod[j] = $signed(w[j]) * $signed(sel[j]);
+    assign sel[j]    = dense_i ? act[j] : sparse_sel;
+    assign live_o[j] = (w[j] != '0) && (sel[j] != '0);
+
+    if (Gating) begin : g_gated
+      // Operand isolation: a gated multiplier sees its held operand and its
+      // product is dropped.
+      logic [DataWidth-1:0] mul_act;
+      logic [ProdWidth-1:0] mul;
+      assign mul_act = live_o[j] ? sel[j] : held[j];
+      assign mul     = $signed(w[j]) * $signed(mul_act);
+      assign prod[j] = live_o[j] ? mul : '0;
+    end else begin : g_plain
+      assign prod[j] = $signed(w[j]) * $signed(sel[j]);
+      logic unused_held;
+      assign unused_held = ^held[j];
+    end
   end
+
+  assign sel_o = sel;
 
   // Sign-extend (or, if AccWidth < ProdWidth, truncate) each product and add:
   // the wrap at AccWidth is the same either way.

@@ -12,6 +12,12 @@
 // A weight load (w_load_i) takes effect at the same edge, so the MAC of that
 // cycle still uses the old weights. Latency from valid_i to valid_o: 1 cycle.
 //
+// Gating = 1: a multiplier whose weight or selected activation is zero is
+// gated (nm_dot): its activation operand is held in a register (updated only
+// by live MACs) and it adds nothing; the result and the timing are the same.
+// macs_o / gated_o count this cycle's live and gated multipliers (0 without
+// valid_i), for the action counts of the energy model.
+//
 // Ports are flat packed vectors: element j of a vector of elements of width W
 // sits at bits [j*W +: W]. All data is signed two's complement; indices are
 // unsigned.
@@ -24,8 +30,12 @@ module nm_pe #(
   parameter int unsigned DataWidth = 8,
   // Width of the partial sum; the sum wraps at this width.
   parameter int unsigned AccWidth  = 32,
+  // Gate multipliers with a zero operand (hold the operand, add nothing).
+  parameter bit          Gating    = 1'b0,
   // Bits of one group index (at least 1 so a 1:1 PE still has a port).
-  localparam int unsigned IdxWidth = (M > 1) ? $clog2(M) : 1
+  localparam int unsigned IdxWidth = (M > 1) ? $clog2(M) : 1,
+  // Bits of a count of multipliers (0..N).
+  localparam int unsigned CntWidth = $clog2(N + 1)
 ) (
   input  logic                    clk_i,
   input  logic                    rst_ni,
@@ -42,7 +52,9 @@ module nm_pe #(
   output logic [M*DataWidth-1:0]  act_o,
   output logic [AccWidth-1:0]     psum_o,
   output logic [N*DataWidth-1:0]  w_o,
-  output logic [N*IdxWidth-1:0]   w_idx_o
+  output logic [N*IdxWidth-1:0]   w_idx_o,
+  output logic [CntWidth-1:0]     macs_o,
+  output logic [CntWidth-1:0]     gated_o
 );
 
   // Every index value addresses an activation when M fills the index range.
@@ -63,21 +75,62 @@ module nm_pe #(
   /////////
 
   logic [AccWidth-1:0]              mac_sum;
+  logic [N*DataWidth-1:0]           sel, held;
+  logic [N-1:0]                     live;
 
   // The N products of the held weights, added to the incoming partial sum.
   nm_dot #(
     .N         (N),
     .M         (M),
     .DataWidth (DataWidth),
-    .AccWidth  (AccWidth)
+    .AccWidth  (AccWidth),
+    .Gating    (Gating)
   ) u_dot (
     .dense_i,
     .w_i     (w_q),
     .w_idx_i (w_idx_q),
     .act_i,
     .psum_i,
-    .sum_o   (mac_sum)
+    .held_i  (held),
+    .sum_o   (mac_sum),
+    .sel_o   (sel),
+    .live_o  (live)
   );
+
+  // Live and gated multipliers this cycle.
+  always_comb begin
+    macs_o  = '0;
+    gated_o = '0;
+    for (int unsigned j = 0; j < N; j++) begin
+      macs_o  = macs_o + CntWidth'(valid_i && live[j]);
+      gated_o = gated_o + CntWidth'(valid_i && !live[j]);
+    end
+  end
+
+  if (Gating) begin : g_hold
+    // Each multiplier's activation operand, updated by live MACs only.
+    logic [N-1:0][DataWidth-1:0] held_d, held_q;
+    always_comb begin
+      held_d = held_q;
+      for (int unsigned j = 0; j < N; j++) begin
+        if (valid_i && live[j]) begin
+          held_d[j] = sel[j*DataWidth +: DataWidth];
+        end
+      end
+    end
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        held_q <= '0;
+      end else begin
+        held_q <= held_d;
+      end
+    end
+    assign held = held_q;
+  end else begin : g_no_hold
+    assign held = '0;
+    logic unused_sel;
+    assign unused_sel = ^sel;
+  end
 
   always_comb begin
     valid_d = valid_i;

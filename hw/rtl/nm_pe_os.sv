@@ -83,8 +83,15 @@ module nm_pe_os #(
     .w_idx_i,
     .act_i,
     .psum_i  (base),
-    .sum_o   (sum)
+    .held_i  ('0),
+    .sum_o   (sum),
+    .sel_o   (unused_sel),
+    .live_o  (unused_live)
   );
+
+  // Zero gating is the WS PE's (nm_pe); this PE computes every product.
+  logic [N*DataWidth-1:0] unused_sel;
+  logic [N-1:0]           unused_live;
 
   always_comb begin
     valid_d     = valid_i;

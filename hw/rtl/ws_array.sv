@@ -24,6 +24,12 @@
 //     last column has no de-skew register, so the array's total latency is
 //     the reference's: the last output appears at the same edge.
 //
+// Gating = 1 gates every PE's multipliers with a zero operand (nm_pe);
+// macs_o / gated_o / weight_writes_o count this cycle's live and gated
+// multipliers over all PEs and the PE weight registers written (preload
+// chain shifts and, with Overlapped, swaps): the action counts of the energy
+// model, counted where they happen.
+//
 // dense_i selects the PEs' dense mode for the whole array. The stream never
 // stalls: a cycle without act_valid_i is a bubble travelling with the
 // wavefront (this is how the array takes rows from pingpong_buf: act_valid_i =
@@ -47,8 +53,12 @@ module ws_array #(
   parameter int unsigned AccWidth   = 32,
   // Shadow weight registers and a swap bit, for the overlapped fold timing.
   parameter bit          Overlapped = 1'b0,
+  // Gate multipliers with a zero operand (nm_pe).
+  parameter bit          Gating     = 1'b0,
   // Bits of one group index (at least 1, as in nm_pe).
-  localparam int unsigned IdxWidth  = (M > 1) ? $clog2(M) : 1
+  localparam int unsigned IdxWidth  = (M > 1) ? $clog2(M) : 1,
+  // Bits of an array-wide count per cycle (up to 2 * Rows * Cols * N).
+  localparam int unsigned CntWidth  = $clog2(2 * Rows * Cols * N + 1)
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -64,8 +74,14 @@ module ws_array #(
   input  logic [Rows*M*DataWidth-1:0]   act_i,
 
   output logic [Cols-1:0]               out_valid_o,
-  output logic [Cols*AccWidth-1:0]      out_psum_o
+  output logic [Cols*AccWidth-1:0]      out_psum_o,
+
+  output logic [CntWidth-1:0]           macs_o,
+  output logic [CntWidth-1:0]           gated_o,
+  output logic [CntWidth-1:0]           weight_writes_o
 );
+
+  localparam int unsigned PeCntWidth = $clog2(N + 1);
 
   localparam int unsigned WBits   = N * DataWidth;
   localparam int unsigned IdxBits = N * IdxWidth;
@@ -131,6 +147,8 @@ module ws_array #(
   logic [Rows-1:0][Cols-1:0][WBits-1:0]    chain_w;
   logic [Rows-1:0][Cols-1:0][IdxBits-1:0]  chain_idx;
   logic [Rows-1:0][Cols-1:0]               swap_out;
+  logic [Rows-1:0][Cols-1:0][PeCntWidth-1:0] pe_macs, pe_gated;
+  logic [Rows-1:0][Cols-1:0]               pe_w_write, pe_swap;
 
   for (genvar r = 0; r < Rows; r++) begin : g_row
     for (genvar c = 0; c < Cols; c++) begin : g_col
@@ -166,6 +184,11 @@ module ws_array #(
         assign chain_w_in   = chain_w[r-1][c];
         assign chain_idx_in = chain_idx[r-1][c];
       end
+
+      // Weight registers written this cycle: the chain's (working weights or
+      // shadow) on a load, and with Overlapped the working weights on a swap.
+      assign pe_w_write[r][c] = col_load[c];
+      assign pe_swap[r][c]    = Overlapped && swap_in;
 
       if (!Overlapped) begin : g_chain
         // The preload chain runs through the working weights; the column's
@@ -219,7 +242,8 @@ module ws_array #(
         .N         (N),
         .M         (M),
         .DataWidth (DataWidth),
-        .AccWidth  (AccWidth)
+        .AccWidth  (AccWidth),
+        .Gating    (Gating)
       ) u_pe (
         .clk_i,
         .rst_ni,
@@ -234,8 +258,28 @@ module ws_array #(
         .act_o    (pe_act[r][c]),
         .psum_o   (pe_psum[r][c]),
         .w_o      (pe_w[r][c]),
-        .w_idx_o  (pe_idx[r][c])
+        .w_idx_o  (pe_idx[r][c]),
+        .macs_o   (pe_macs[r][c]),
+        .gated_o  (pe_gated[r][c])
       );
+    end
+  end
+
+  ///////////////////
+  // Action counts //
+  ///////////////////
+
+  always_comb begin
+    macs_o          = '0;
+    gated_o         = '0;
+    weight_writes_o = '0;
+    for (int unsigned r = 0; r < Rows; r++) begin
+      for (int unsigned c = 0; c < Cols; c++) begin
+        macs_o          = macs_o + CntWidth'(pe_macs[r][c]);
+        gated_o         = gated_o + CntWidth'(pe_gated[r][c]);
+        weight_writes_o = weight_writes_o + CntWidth'(pe_w_write[r][c])
+                          + CntWidth'(pe_swap[r][c]);
+      end
     end
   end
 

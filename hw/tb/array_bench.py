@@ -1,15 +1,16 @@
-"""What the systolic array benches (tb_ws_array, tb_os_array) share.
+"""What the systolic array benches (tb_ws_array, tb_is_array, tb_os_array) share.
 
 The golden model is simulator.reference.SystolicArrayRef: for one GEMM it
 returns a per-edge trace of what the controller drove into each row's left
 edge and each column's top edge, and of every output that left the array.
 The RTL arrays take those inputs *unskewed* (one activation row, one weight
-row per cycle) and skew them inside, as real arrays do; the WS array also
-de-skews its outputs. So the bench turns the trace into port values:
+row per cycle) and skew them inside, as real arrays do; the WS and IS arrays
+also de-skew their outputs (IS: the WS ports with the operands' roles
+swapped). So the bench turns the trace into port values:
 
     port input at edge e, array row r     = trace[e + r].left[r]
     port input at edge e, array column c  = trace[e + c].top[c]
-    WS output at edge e, column c         = trace[e - (Cols-1-c)] output of column c
+    WS/IS output at edge e, column c      = trace[e - (Cols-1-c)] output of column c
     OS output at edge e, PE (r, c)        = trace[e] output of PE (r, c)
 
 and checks on the way that the trace is representable at the ports (every
@@ -80,7 +81,7 @@ class ArrayBench:
         self.dut = dut
         self.dataflow = dataflow
         names = ["Rows", "Cols", "N", "M", "DataWidth", "AccWidth", "IdxWidth"]
-        if dataflow is Dataflow.WS:
+        if dataflow is not Dataflow.OS:
             names.append("Overlapped")
         p = dut_params(dut, names)
         self.rows, self.cols, self.n, self.m = p["Rows"], p["Cols"], p["N"], p["M"]
@@ -89,7 +90,7 @@ class ArrayBench:
             p["AccWidth"],
             p["IdxWidth"],
         )
-        if dataflow is Dataflow.WS:
+        if dataflow is not Dataflow.OS:
             # The array's structure fixes the fold timing.
             fold_timing = FoldTiming.OVERLAPPED if p["Overlapped"] else FoldTiming.SERIALIZED
         assert fold_timing is not None, "OS: the test picks the fold timing"
@@ -124,6 +125,9 @@ class ArrayBench:
         if self.dataflow is Dataflow.WS:
             m_rows = pick(2 * rows)
             k = pick(2 * rows * win + 1)
+        elif self.dataflow is Dataflow.IS:  # columns tile M, the stream is N
+            m_rows = pick(2 * cols + 1)
+            k = pick(2 * rows * win + 1)
         else:
             m_rows = pick(2 * rows + 1)
             k = pick(3 * win + 1)
@@ -139,7 +143,11 @@ class ArrayBench:
     def port_cycles(self, trace: tuple[CycleIO, ...]) -> list[PortCycle]:
         """The run's trace as unskewed port values, one PortCycle per edge."""
         self._check_no_early_inputs(trace)
-        build = self._ws_cycle if self.dataflow is Dataflow.WS else self._os_cycle
+        build = {
+            Dataflow.WS: self._ws_cycle,
+            Dataflow.IS: self._is_cycle,
+            Dataflow.OS: self._os_cycle,
+        }[self.dataflow]
         return [build(trace, e) for e in range(len(trace))]
 
     @staticmethod
@@ -200,15 +208,39 @@ class ArrayBench:
             "swap_i": int(swap),
             "act_i": self._pack_rows(lefts),
         }
+        return PortCycle(inputs, *self._deskewed_outputs(trace, e))
+
+    def _is_cycle(self, trace, e: int) -> PortCycle:
+        """IS: the WS ports with the operands' roles swapped (inputs down the
+        chain, compressed weights from the left); outputs de-skewed alike."""
+        lefts, tops = self._rows_in(trace, e), self._cols_in(trace, e)
+        load = self._same("x_load_i", e, [t.load for t in tops])
+        valid = self._same("w_valid_i", e, [lin.valid for lin in lefts])
+        swap = self._same("swap_i", e, [lin.swap for lin in lefts])
+        w = [v for lin in lefts for v in self._vec(lin.vec, self.data_width, self.n)]
+        w_idx = [v for lin in lefts for v in self._vec(lin.idx, self.idx_width, self.n)]
+        x = [v for t in tops for v in self._vec(t.vec, self.data_width, self.m)]
+        inputs = {
+            "x_load_i": int(load),
+            "x_i": pack(x, self.data_width),
+            "w_valid_i": int(valid),
+            "swap_i": int(swap),
+            "w_i": pack(w, self.data_width),
+            "w_idx_i": pack(w_idx, self.idx_width),
+        }
+        return PortCycle(inputs, *self._deskewed_outputs(trace, e))
+
+    def _deskewed_outputs(self, trace, e: int) -> tuple[dict[str, object], dict]:
+        """WS/IS: column c's bottom output delayed by Cols-1-c (the de-skew)."""
         valids, expected, coords = [], {}, {}
         for c in range(self.cols):
-            src = e - (self.cols - 1 - c)  # the de-skew delays column c by Cols-1-c
+            src = e - (self.cols - 1 - c)
             beats = [b for b in (trace[src].outputs if src >= 0 else ()) if b.col == c]
             valids.append(int(bool(beats)))
             if beats:
                 expected[f"out_psum_o[{c}]"] = beats[0].value
                 coords[f"out_psum_o[{c}]"] = (beats[0].m, beats[0].n)
-        return PortCycle(inputs, {"out_valid_o": valids, **expected}, coords)
+        return {"out_valid_o": valids, **expected}, coords
 
     def _os_cycle(self, trace, e: int) -> PortCycle:
         lefts, tops = self._rows_in(trace, e), self._cols_in(trace, e)
@@ -238,11 +270,11 @@ class ArrayBench:
     # ---- driving ----------------------------------------------------------------------
 
     def idle_inputs(self) -> dict[str, int]:
-        names = (
-            ("w_load_i", "w_i", "w_idx_i", "act_valid_i", "swap_i", "act_i")
-            if self.dataflow is Dataflow.WS
-            else ("act_valid_i", "act_first_i", "act_last_i", "act_i", "w_i", "w_idx_i")
-        )
+        names = {
+            Dataflow.WS: ("w_load_i", "w_i", "w_idx_i", "act_valid_i", "swap_i", "act_i"),
+            Dataflow.IS: ("x_load_i", "x_i", "w_valid_i", "swap_i", "w_i", "w_idx_i"),
+            Dataflow.OS: ("act_valid_i", "act_first_i", "act_last_i", "act_i", "w_i", "w_idx_i"),
+        }[self.dataflow]
         return dict.fromkeys(names, 0)
 
     def drive(self, inputs: dict[str, int]) -> None:
@@ -252,7 +284,7 @@ class ArrayBench:
     def sample(self, expected: dict[str, object]) -> dict[str, object]:
         """The outputs named in `expected`, read from the DUT."""
         dut = self.dut
-        if self.dataflow is Dataflow.WS:
+        if self.dataflow is not Dataflow.OS:
             count, vec, name = self.cols, dut.out_psum_o, "out_psum_o[{}]"
         else:
             count, vec, name = self.rows * self.cols, dut.out_o, "out_o[{},{}]"
@@ -262,7 +294,7 @@ class ArrayBench:
         for j, value in enumerate(values):
             key = (
                 name.format(j)
-                if self.dataflow is Dataflow.WS
+                if self.dataflow is not Dataflow.OS
                 else name.format(*divmod(j, self.cols))
             )
             if key in expected:

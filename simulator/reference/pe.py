@@ -58,6 +58,10 @@ class NMPE:
     act_q: list[int] = field(default_factory=list)
     psum_q: int = 0
     valid_q: bool = False
+    # Action counts since reset (zero gating, DESIGN.md): multiplier slots of a
+    # valid cycle with a nonzero weight and activation (live), and the rest.
+    live_macs: int = 0
+    gated_macs: int = 0
 
     def __post_init__(self) -> None:
         _check_nm(self.n, self.m)
@@ -69,6 +73,7 @@ class NMPE:
         self.act_q = [0] * self.m
         self.psum_q = 0
         self.valid_q = False
+        self.live_macs = self.gated_macs = 0
 
     def dot(self, act: Sequence[int], dense: bool) -> int:
         """The combinational sum of this PE's N products for activations `act`."""
@@ -89,6 +94,10 @@ class NMPE:
         if valid:
             self.psum_q = wrap(psum + self.dot(act, dense), self.acc_bits)
             self.act_q = list(act)
+            for j, wj in enumerate(self.w_q):
+                live = wj != 0 and (act[j] if dense else act[self.w_idx_q[j]]) != 0
+                self.live_macs += live
+                self.gated_macs += not live
         self.valid_q = valid
         if w_load:
             self.w_q = list(w)
