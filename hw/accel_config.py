@@ -25,7 +25,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from mappings.dataflow import Dataflow, FoldTiming
-from simulator.arch import ArchSpec, load_arch
+from simulator.arch import ArchSpec
+from simulator.load import load_arch
 from simulator.spec_reader import SpecError
 
 ARCH_DIR = Path(__file__).resolve().parent / "arch"

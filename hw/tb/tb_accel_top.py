@@ -49,7 +49,7 @@ from hw.tb.common import (
 )
 from mappings.dataflow import Dataflow, FoldTiming
 from simulator.action_counts import ArrayActionCounts, ws_action_counts, ws_folds
-from simulator.arch import load_arch
+from simulator.load import load_arch
 from simulator.reference import wrap
 from simulator.tile_model import fold_streams
 from workloads.layers import Conv2d, GemmShape
