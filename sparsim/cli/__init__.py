@@ -12,11 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from sparsim import __version__
-from sparsim.cli import demo, presets, prune, run, verify
+from sparsim.cli import demo, presets, prune, run, validate, verify
 from sparsim.cli.common import Parser, UsageError
 from workloads.errors import InputError
 
-COMMANDS = (run, prune, verify, presets, demo)
+COMMANDS = (run, prune, verify, validate, presets, demo)
 
 
 def build_parser() -> Parser:
