@@ -77,8 +77,10 @@ def test_eyeriss_map_plan_maps_levels_and_spatial_fanout():
         pytest.skip("no res2a_branch2b case")
     plan = plan_case(case)
     assert plan.problem.gemm == (56 * 56, 64, 64 * 9)
-    assert plan.array == (12, 14)
-    assert [lv.sparsim for lv in plan.levels][:2] == ["dram", "glb"]
+    assert plan.array == (12, 14)  # C x S on one axis, M x Q on the other
+    assert [lv.sparsim for lv in plan.levels] == ["dram", "glb", *["pe_registers"] * 3]
+    glb = plan.levels[1]
+    assert any("mixes GEMM dimensions" in why for why in glb.not_same)  # row stationary
 
 
 def _gap(case_name: str) -> str:
@@ -168,3 +170,50 @@ def test_cli_writes_the_report(tmp_path, capsys):
     for c in CASES:
         assert c.name in text
     assert "wrote" in capsys.readouterr().out
+
+
+OLD_STATS = """Level 0
+-------
+=== MAC ===
+
+    SPECS
+    -----
+    Word bits             : 8
+    Instances             : 1 (1*1)
+    Energy-per-op         : 0.56 pJ
+
+    STATS
+    -----
+    Utilized instances      : 1
+    Computes (total)        : 16
+    Energy (total)          : 8.97 pJ
+Level 1
+-------
+=== Buffer ===
+
+    SPECS
+    -----
+        Data word bits               : 8
+        Instances                    : 2 (2*1)
+
+    STATS
+    -----
+    A:
+        Utilized instances (max)                 : 2
+        Scalar reads (per-instance)              : 16
+        Scalar fills (per-instance)              : 4
+        Scalar updates (per-instance)            : 0
+        Energy (per-scalar-access)               : 0.42 pJ
+        Energy (total)                           : 16.80 pJ
+"""
+
+
+def test_parse_stats_older_format_and_instances():
+    """Timeloop's older layout (Energy-per-op, one count per action) reads the same;
+    per-instance counts are multiplied by the instances that hold the data."""
+    stats = parse_stats(OLD_STATS)
+    mac = stats.arithmetic
+    assert (mac.name, mac.computes_algorithmic, mac.compute_energy_pj) == ("MAC", 16, 0.56)
+    buf = stats.storage[0].dataspace("A")
+    assert buf.algorithmic == {"reads": 32, "fills": 8, "updates": 0}
+    assert buf.energy_per_access_pj == 0.42 and stats.energy_pj == pytest.approx(8.97 + 16.8)

@@ -182,14 +182,15 @@ def parse_stats(text: str, source: str = "stats") -> Stats:
         kv = _kv_lines(block)
         word_bits = int(_num(kv.get("Word bits", kv.get("Data word bits", "0"))))
         instances = int(_num(kv.get("Instances", "1")))
-        if "Compute energy" in kv:
+        per_op = kv.get("Compute energy", kv.get("Energy-per-op"))
+        if per_op is not None or "Computes (total)" in kv or "Actual Computes (total)" in kv:
             algo = kv.get("Algorithmic Computes (total)", kv.get("Computes (total)", "0"))
             actual = kv.get("Actual Computes (total)", kv.get("Computes (total)", "0"))
             levels.append(
                 LevelStats(
                     index, name, True, word_bits, instances,
                     energy_pj=_num(kv.get("Energy (total)", "0")),
-                    compute_energy_pj=_num(kv["Compute energy"]),
+                    compute_energy_pj=_num(per_op or "0"),
                     computes_algorithmic=_num(algo),
                     computes_actual=_num(actual),
                 )

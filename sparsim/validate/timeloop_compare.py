@@ -36,6 +36,8 @@ SHARE_TOLERANCE_PP = 10.0  # percentage points of total energy, per level
 # GEMM view of the two problem families the tutorial and example designs use:
 # dimension -> GEMM dimension; data space -> (operand, the dimensions it spans)
 CONV_GEMM_DIM = {"N": "m", "P": "m", "Q": "m", "M": "n", "C": "k", "R": "k", "S": "k"}
+# Timeloop's ISPASS 2020 exercises name the output channels K (and M is absent)
+CONV_GEMM_DIM_K = {d: g for d, g in CONV_GEMM_DIM.items() if d != "M"} | {"K": "n"}
 CONV_SPACES = {
     "Weights": ("weights", "CMRS"),
     "Inputs": ("inputs", "NCPQRS"),
@@ -83,6 +85,9 @@ def problem_of(case: Case) -> Problem:
         return Problem("gemm", dims, GEMM_GEMM_DIM, GEMM_SPACES)
     if names <= set(CONV_SPACES) and set(dims) <= set(CONV_GEMM_DIM):
         return Problem("conv", dims, CONV_GEMM_DIM, CONV_SPACES)
+    if names <= set(CONV_SPACES) and set(dims) <= set(CONV_GEMM_DIM_K):
+        spaces = {ds: (op, d.replace("M", "K")) for ds, (op, d) in CONV_SPACES.items()}
+        return Problem("conv", dims, CONV_GEMM_DIM_K, spaces)
     raise ValueError(
         f"{case.name}: data spaces {sorted(names)} over dimensions {sorted(dims)} are "
         "neither a CNN layer (Weights/Inputs/Outputs) nor a GEMM (A/B/Z)"
@@ -107,21 +112,58 @@ class Plan:
     levels: tuple[LevelPlan, ...]  # outermost first (storage levels only)
     array: tuple[int, int]  # rows, cols of the PE array (spatial fan-out)
     word_bits: int
+    dataflow: str = "ws"  # the sparsim dataflow whose array carries the spatial loops
 
 
-def plan_case(case: Case) -> Plan:
+# which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
+# (mappings.dataflow: WS keeps a K x N weight tile, OS an M x N output tile, IS a K x M
+# input tile)
+ARRAY_DIMS = {"ws": ("k", "n"), "os": ("m", "n"), "is": ("k", "m")}
+
+
+def _array_dataflow(fan: dict[str, dict[str, int]]) -> tuple[str | None, tuple[int, int], str]:
+    """The dataflow whose array axes carry the map's spatial loops, the array
+    (rows, cols), and why none does ('' when one does)."""
+    axes = {ax: dims for ax, dims in fan.items() if dims}
+    whole = (math.prod(fan["Y"].values()), math.prod(fan["X"].values()))
+    if any(len(d) > 1 for d in axes.values()):
+        mixed = ", ".join(f"{ax}: {'x'.join(sorted(d))}" for ax, d in axes.items() if len(d) > 1)
+        return None, whole, f"spatial unrolling mixes GEMM dimensions on one axis ({mixed})"
+    y = next(iter(axes.get("Y", {})), None)
+    x = next(iter(axes.get("X", {})), None)
+    size = {d: n for dims in axes.values() for d, n in dims.items()}
+    for df, (rows, cols) in ARRAY_DIMS.items():
+        for r, c in ((y, x), (x, y)):
+            if r in (None, rows) and c in (None, cols) and not (r is not None and r == c):
+                return df, (size.get(rows, 1) if r else 1, size.get(cols, 1) if c else 1), ""
+    return None, whole, f"spatial unrolling over {sorted(size)} is none of WS/OS/IS"
+
+
+def plan_case(case: Case, multi_level: bool = False) -> Plan:
     """The GEMM loop nest the case's map implies, level by level, and where it
-    leaves what sparsim can express."""
+    leaves what sparsim can express. `multi_level`: the model has shared
+    on-chip levels above the GLB that keep reuse (not a pass-through L2)."""
     prob = problem_of(case)
     gd = prob.gemm_dim
     maps = case.mapping
     storage = {lv.name: lv for lv in case.stats.storage}
-    # per-operand PE scratchpads: levels (inner than every spatial loop) holding one data space
-    spatial_depth = max(
-        (i for i, lv in enumerate(maps) if any(lp.spatial for lp in lv.loops)), default=-1
-    )
+    # spatial loops in a level without data (Timeloop's DummyBuffer) fan out the
+    # nearest level above that holds data
+    owner = []
+    for i, lv in enumerate(maps):
+        owner.append(i if lv.tiles or i == 0 else owner[-1])
+    spatial_at = [owner[i] for i, lv in enumerate(maps) if any(lp.spatial for lp in lv.loops)]
+    spatial_depth = max(spatial_at, default=-1)
+    fan: dict[str, dict[str, int]] = {"X": {}, "Y": {}}
+    for lv in maps:
+        for lp in lv.loops:
+            if lp.spatial and lp.bound > 1:
+                ax = fan[lp.spatial]
+                ax[gd[lp.dim]] = ax.get(gd[lp.dim], 1) * lp.bound
+    dataflow, array, array_why = _array_dataflow(fan)
+    last = spatial_depth if spatial_depth >= 0 else len(maps) - 1
+    shared = [i for i in range(1, last + 1) if maps[i].tiles]
     out = []
-    onchip = [lv.name for i, lv in enumerate(maps) if i > 0 and i <= spatial_depth and lv.tiles]
     for i, lv in enumerate(maps):
         below = [lp for deeper in maps[i:] for lp in deeper.loops]
         tile = {"m": 1, "n": 1, "k": 1}
@@ -136,60 +178,45 @@ def plan_case(case: Case) -> Plan:
             if d in order:
                 not_same.append(f"loops over {d} split by another dimension under {lv.name}")
             order.append(d)
-        spatial: dict[str, int] = {}
-        for lp in lv.loops:
-            if lp.spatial and lp.bound > 1:
-                spatial[gd[lp.dim]] = spatial.get(gd[lp.dim], 1) * lp.bound
+        spatial = {gd[lp.dim]: lp.bound for lp in lv.loops if lp.spatial and lp.bound > 1}
         innermost = i == len(maps) - 1
+        mac_reads = (
+            f"the MAC reads {lv.name} every compute; sparsim's PE registers keep the "
+            "stationary operand between them"
+        )
         if i == 0:
             name = "dram"
             if innermost:
-                not_same.append(
-                    f"the MAC reads {lv.name} every compute; sparsim puts a GLB and PE "
-                    "registers between DRAM and the array"
-                )
-        elif spatial_depth < 0 and innermost:
-            # one MAC under a buffer: the buffer is the GLB; the MAC reads it every
-            # compute, where sparsim's PE registers keep the stationary operand
+                not_same.append(mac_reads)
+        elif i in shared and i == shared[-1]:
             name = "glb"
-            not_same.append(
-                f"the MAC reads {lv.name} every compute; sparsim's PE registers keep the "
-                "stationary operand between them"
-            )
-        elif i > spatial_depth:
-            name = "pe_registers"
-        elif len(onchip) == 1 or lv.name == onchip[-1]:
-            name = "glb"
+            if spatial_depth < 0:
+                not_same.append(mac_reads)
+        elif i in shared:
+            name = "".join(ch if ch.isalnum() else "_" for ch in lv.name.lower())
+            if not multi_level:
+                name = None
+                not_same.append(f"a second shared on-chip level ({lv.name}) above the GLB")
         else:
-            name = None
-            not_same.append(f"a second shared on-chip level ({lv.name}) above the GLB")
-        if spatial and i < spatial_depth:
+            name = "pe_registers"
+            if len(lv.tiles) == 1:
+                not_same.append(f"{lv.name} is a per-operand scratchpad")
+        if spatial and owner[i] != spatial_depth and i < spatial_depth:
             not_same.append(f"spatial fan-out under {lv.name} above an inner storage level")
-        if name == "pe_registers" and len(lv.tiles) == 1:
-            not_same.append(f"{lv.name} is a per-operand scratchpad")
+        if array_why and name in ("glb", "pe_registers"):
+            not_same.append(array_why)
         if name is not None and lv.name in storage and not storage[lv.name].dataspaces:
             name = None
         if not lv.tiles:
             continue  # a dummy level (no data): its loops are spatial glue only
         out.append(
             LevelPlan(
-                lv.name,
-                name,
-                (tile["m"], tile["n"], tile["k"]),
-                "".join(order),
-                spatial,
-                tuple(not_same),
+                lv.name, name, (tile["m"], tile["n"], tile["k"]), "".join(order), spatial,
+                tuple(dict.fromkeys(not_same)),
             )
-        )
-    rows = cols = 1
-    fan = {}
-    for lv in maps:
-        for lp in lv.loops:
-            if lp.spatial and lp.bound > 1:
-                fan[lp.spatial] = fan.get(lp.spatial, 1) * lp.bound
-    rows, cols = fan.get("Y", 1), fan.get("X", 1)
+        )  # fmt: skip
     bits = max((lv.word_bits for lv in case.stats.storage), default=8)
-    return Plan(prob, tuple(out), (rows, cols), bits)
+    return Plan(prob, tuple(out), array, bits, dataflow or "ws")
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +314,10 @@ def compare_case(case: Case, run_sparsim) -> CaseOutcome:
     # energy by level on Timeloop's per-access energies
     ar = case.stats.arithmetic
     ref_energy = {ar.name: ar.energy_pj} | {lv.name: lv.energy_pj for lv in case.stats.storage}
-    mine = {ar.name: macs * ar.compute_energy_pj}
+    per_mac = ar.compute_energy_pj or (
+        ar.energy_pj / ar.computes_actual if ar.computes_actual else 0.0
+    )
+    mine = {ar.name: macs * per_mac}
     for sname, lps in groups.items():
         total_ref = sum(_level_total(storage[lp.timeloop]) for lp in lps)
         e_ref = sum(storage[lp.timeloop].energy_pj for lp in lps)

@@ -36,7 +36,7 @@ def arch_doc(plan: Plan) -> dict:
             "cols": cols,
             "multipliers": 1,
             "nm_patterns": [],
-            "dataflow": "ws",
+            "dataflow": plan.dataflow,
             "data_bits": plan.word_bits if plan.word_bits in (4, 8, 16) else 8,
             "acc_bits": max(16, plan.word_bits),
             "zero_gating": False,
@@ -54,7 +54,7 @@ def mapping_of(plan: Plan) -> Mapping:
     dram = plan.levels[0]
     order = dram.loop_order + "".join(d for d in "nmk" if d not in dram.loop_order)
     tiles = (LevelTile("glb", *glb.tile),) if glb else ()
-    return Mapping(Dataflow.WS, tiles, order)
+    return Mapping(Dataflow(plan.dataflow), tiles, order)
 
 
 def run_plan(plan: Plan) -> tuple[dict[str, dict[str, float]], int]:
