@@ -52,12 +52,13 @@ def run_anchors(fast: bool = False, only: str | None = None) -> list[Check]:
 
 
 def run_timeloop(root: Path | None = None) -> list[CaseOutcome]:
-    from sparsim.validate.timeloop_run import run_plan
+    from sparsim.validate.timeloop_run import multi_level, run_plan
 
     root = timeloop_root(root)
     if not root.is_dir():
         return []
-    return [compare_case(case, run_plan) for case in find_cases(root)]
+    multi = multi_level()
+    return [compare_case(case, run_plan, multi) for case in find_cases(root)]
 
 
 def run(fast: bool = False, root: Path | None = None, only: str | None = None) -> Report:

@@ -104,6 +104,7 @@ class LevelPlan:
     loop_order: str  # GEMM loops over its children, outer to inner (trip > 1 only)
     spatial: dict[str, int]  # GEMM dim -> spatial fan-out under this level
     not_same: tuple[str, ...]  # why the loop nest here is not one sparsim expresses
+    holds: tuple[str, ...] = ()  # sparsim operands Timeloop keeps at this level
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,7 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
             LevelPlan(
                 lv.name, name, (tile["m"], tile["n"], tile["k"]), "".join(order), spatial,
                 tuple(dict.fromkeys(not_same)),
+                tuple(prob.spaces[ds][0] for ds in lv.tiles if ds in prob.spaces),
             )
         )  # fmt: skip
     bits = max((lv.word_bits for lv in case.stats.storage), default=8)
@@ -259,13 +261,13 @@ def _level_total(lv: LevelStats, spaces: set[str] | None = None) -> float:
     )
 
 
-def compare_case(case: Case, run_sparsim) -> CaseOutcome:
+def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutcome:
     """Compare one case. `run_sparsim(plan)` returns sparsim's counts as
     {sparsim level: {operand or "total": words}} and its MAC count."""
     from sparsim.validate.timeloop import tile_check
 
     try:
-        plan = plan_case(case)
+        plan = plan_case(case, multi_level)
     except ValueError as exc:
         return CaseOutcome(case.name, None, note=str(exc))
     mismatches = tuple(tile_check(case, plan.problem.projections()))
