@@ -132,9 +132,14 @@ def main() -> int:
     print(
         f"{'arch':<10} {'sparsity':<8} {'mappings/s':>12} {'vs Timeloop':>12} {'full sims/s':>12}"
     )
+    doc: dict = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rates": []}
     for arch, sp in rows:
         rate, _, sims = evaluations_per_s(arch, sp)
         ratio = f"{rate / tl:.0f}x" if tl else "-"
+        doc["rates"].append(
+            {"arch": arch, "sparsity": sp, "mappings_per_s": rate, "sims_per_s": sims}
+            | {"timeloop_per_s": tl or float("nan")}
+        )
         print(f"{arch:<10} {sp:<8} {rate:>12,.0f} {ratio:>12} {sims:>12,.1f}")
     print(
         f"{'timeloop':<10} {'dense':<8} {tl or float('nan'):>12,.0f}"
@@ -150,6 +155,7 @@ def main() -> int:
     zz = zigzag_resnet50(args.out, args.reuse)
     if zz is None:
         print("zigzag   not run (../shared/peers/zigzag.sh or its example workload missing)")
+        (args.out / "mapping_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
         return 0
     z_wall = zz.get("process_wall_s", zz["wall_s"])
     tag = " (reused)" if zz.get("reused") else ""
@@ -161,6 +167,12 @@ def main() -> int:
         f"sparsim is {z_wall / s_wall:.1f}x faster by wall time, {zz['cpu_s'] / s_cpu:.1f}x by "
         "CPU time (goal: >= 10x; CPU time is the fair figure on a shared machine)"
     )
+    doc["resnet50"] = {
+        "sparsim_wall_s": s_wall, "sparsim_cpu_s": s_cpu, "sparsim_arch": args.arch,
+        "zigzag_wall_s": z_wall, "zigzag_cpu_s": zz["cpu_s"], "zigzag_reused": bool(tag),
+        "ratio_wall": z_wall / s_wall, "ratio_cpu": zz["cpu_s"] / s_cpu,
+    }  # fmt: skip
+    (args.out / "mapping_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
     return 0
 
 

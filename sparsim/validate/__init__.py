@@ -38,6 +38,7 @@ class Report:
     timeloop: list[CaseOutcome] = field(default_factory=list)
     timeloop_root: Path | None = None
     fast: bool = False
+    bench_json: Path | None = REPO / "out" / "bench" / "mapping_speed.json"
 
 
 def run_anchors(fast: bool = False, only: str | None = None) -> list[Check]:

@@ -4,6 +4,7 @@ reference, sparsim's number, the error and the tolerance with why it is fair."""
 from __future__ import annotations
 
 import datetime as _dt
+import json
 
 from sparsim.validate import Report
 from sparsim.validate.timeloop_compare import COUNT_TOLERANCE, SHARE_TOLERANCE_PP
@@ -140,7 +141,51 @@ def render(report: Report, revision: str = "") -> str:
                 f"{c.why_not or '—'} |"
             )
         lines.append("")
+    lines += _gaps(report) + _bench(report)
     return "\n".join(lines) + "\n"
+
+
+def _gaps(report: Report) -> list[str]:
+    """What the model cannot express yet: every known gap and every distinct reason a
+    Timeloop comparison is not held, with how many comparisons it covers."""
+    out = ["## What the model cannot express yet", ""]
+    for c in report.anchors:
+        if c.known_gap and f"- {c.case}: {c.known_gap}" not in out:
+            out.append(f"- {c.case}: {c.known_gap}")
+    reasons: dict[str, int] = {}
+    for o in report.timeloop:
+        for c in o.comparisons:
+            for why in filter(None, (w.strip() for w in c.why_not.split(";"))):
+                reasons[why] = reasons.get(why, 0) + 1
+    for why, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        out.append(f"- Timeloop ({n} comparisons): {why}")
+    return [*out, ""]
+
+
+def _bench(report: Report) -> list[str]:
+    """The last `bench/mapping_speed.py` figures, when it has run in this checkout."""
+    out = ["## Mapping speed (bench/mapping_speed.py)", ""]
+    path = report.bench_json
+    if path is None or not path.exists():
+        return [*out, "Not run in this checkout: `.venv/bin/python bench/mapping_speed.py`.", ""]
+    doc = json.loads(path.read_text())
+    out.append(f"Last run {doc.get('when', '?')} (one process, CPU seconds on one core):")
+    out.append("")
+    for row in doc.get("rates", []):
+        out.append(
+            f"- {row['arch']} {row['sparsity']}: {row['mappings_per_s']:,.0f} valid mappings "
+            f"per CPU second ({row['mappings_per_s'] / row['timeloop_per_s']:,.0f}x Timeloop's "
+            f"mapper, {row['timeloop_per_s']:g}/s); {row['sims_per_s']:,.0f} full simulations/s"
+        )
+    rn = doc.get("resnet50")
+    if rn:
+        out.append(
+            f"- ResNet-50 per-layer mapping search: sparsim {rn['sparsim_wall_s']:.1f} s wall / "
+            f"{rn['sparsim_cpu_s']:.1f} s CPU, ZigZag 3.9.1 {rn['zigzag_wall_s']:.1f} s wall / "
+            f"{rn['zigzag_cpu_s']:.1f} s CPU: {rn['ratio_cpu']:.0f}x by CPU time "
+            f"({rn['ratio_wall']:.0f}x by wall time)"
+        )
+    return [*out, ""]
 
 
 __all__ = ["render", "summary"]

@@ -182,8 +182,8 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
         spatial = {gd[lp.dim]: lp.bound for lp in lv.loops if lp.spatial and lp.bound > 1}
         innermost = i == len(maps) - 1
         mac_reads = (
-            f"the MAC reads {lv.name} every compute; sparsim's PE registers keep the "
-            "stationary operand between them"
+            f"the MAC reads {lv.name} every compute, where sparsim's PE registers keep "
+            "the stationary operand between computes"
         )
         if i == 0:
             name = "dram"
@@ -217,7 +217,8 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
                 tuple(prob.spaces[ds][0] for ds in lv.tiles if ds in prob.spaces),
             )
         )  # fmt: skip
-    bits = max((lv.word_bits for lv in case.stats.storage), default=8)
+    # the backing store's word (Timeloop prints the innermost first)
+    bits = case.stats.storage[-1].word_bits if case.stats.storage else 8
     return Plan(prob, tuple(out), array, bits, dataflow or "ws")
 
 
