@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -50,3 +51,43 @@ class Operand(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+LOOP_DIMS = "mnk"
+OPERAND_DIMS = {Operand.INPUTS: "mk", Operand.WEIGHTS: "kn", Operand.OUTPUTS: "mn"}
+
+
+@dataclass(frozen=True, slots=True)
+class DataflowRoles:
+    """What a dataflow puts where: the one table every model reads.
+
+    `rows` / `cols` / `stream`: the GEMM dimension unrolled over the array's
+    rows, over its columns, and streamed through it in time (T). `stationary`
+    stays in the PE registers for a fold; `streamed` enter the array every
+    cycle; `moving`: operands that hop PE to PE (the array network).
+    `preload`: a fold starts by shifting the stationary tile in (WS, IS).
+    """
+
+    rows: str
+    cols: str
+    stream: str
+    stationary: Operand
+    streamed: tuple[Operand, ...]
+    preload: bool
+
+    @property
+    def reduction_on_rows(self) -> bool:
+        """K is unrolled over the rows: partial sums leave the array every K fold."""
+        return self.rows == "k"
+
+
+ROLES: dict[Dataflow, DataflowRoles] = {
+    # rows <- K, cols <- N, stream M; weights stay, inputs stream, psums flow down
+    Dataflow.WS: DataflowRoles("k", "n", "m", Operand.WEIGHTS, (Operand.INPUTS,), True),
+    # rows <- K, cols <- M, stream N; inputs stay, weights stream
+    Dataflow.IS: DataflowRoles("k", "m", "n", Operand.INPUTS, (Operand.WEIGHTS,), True),
+    # rows <- M, cols <- N, stream K; outputs stay, both operands stream
+    Dataflow.OS: DataflowRoles(
+        "m", "n", "k", Operand.OUTPUTS, (Operand.INPUTS, Operand.WEIGHTS), False
+    ),
+}

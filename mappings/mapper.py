@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LevelTile, Mapping
 from simulator.arch import ArchSpec
-from simulator.energy import EnergyTable, load_energy_table
+from simulator.energy import dram_byte_pj, mac_energy_pj
+from simulator.energy_table import EnergyTable
 from simulator.results import Comparison, LayerResult, WorkloadResult
 from simulator.simulate import (
     Estimate,
@@ -50,9 +51,10 @@ def _mapping_of(res: LayerResult, dataflow: Dataflow) -> Mapping:
     return Mapping(dataflow, tiles, m["loop_order"], tuple(Operand(b) for b in m["bypass"]))
 
 
-def _bound(objective: str, est: Estimate, plan: LayerPlan, table: EnergyTable) -> float:
-    energy = est.dram_bytes * table["dram_byte"] + (
-        plan.lw.effective_macs * plan.activation_density * table["mac_int8"]
+def _bound(objective: str, est: Estimate, plan: LayerPlan, table: EnergyTable | None) -> float:
+    arch = plan.arch
+    energy = est.dram_bytes * dram_byte_pj(arch) + (
+        plan.lw.effective_macs * plan.activation_density * mac_energy_pj(arch)
     )
     return {
         "cycles": est.bound_cycles,
@@ -80,7 +82,6 @@ def best_mapping(
     """The best mapping found for one layer, with its simulated result."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
-    table = table or load_energy_table(arch.energy_table)
     plan = plan_layer(lw, arch)
     scored: list[tuple[Mapping, Estimate]] = []
     for df in dataflows:
@@ -124,7 +125,7 @@ def simulate_best(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[WorkloadResult, dict[str, Mapping]]:
     """Every layer with its best mapping; the result and the mappings chosen."""
-    table = load_energy_table(arch.energy_table)
+    table = None
     layers, chosen = [], {}
     for i, lw in enumerate(workload.layers):
         found = best_mapping(lw, arch, objective, table=table)

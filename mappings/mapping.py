@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mappings.dataflow import Dataflow, Operand
+from mappings.dataflow import LOOP_DIMS, Dataflow, Operand
 from workloads.errors import InputError
 from workloads.layers import GemmShape
 
-LOOP_DIMS = "mnk"
 LOOP_ORDERS = ("nmk", "mnk", "nkm", "mkn", "knm", "kmn")
 
 
@@ -38,10 +37,16 @@ class LevelTile:
     m: int
     n: int
     k: int
+    # the loops over this level's tiles inside its parent's tile, outer to inner
+    # (None: the mapping's loop_order)
+    loop_order: str | None = None
 
     def clamp(self, gemm: GemmShape) -> LevelTile:
         """The tile cut to the GEMM (a tile larger than a dimension holds all of it)."""
-        return LevelTile(self.level, min(self.m, gemm.m), min(self.n, gemm.n), min(self.k, gemm.k))
+        return LevelTile(
+            self.level, min(self.m, gemm.m), min(self.n, gemm.n), min(self.k, gemm.k),
+            self.loop_order,
+        )  # fmt: skip
 
     def trips(self, gemm: GemmShape) -> tuple[int, int, int]:
         """Tiles along M, N, K."""
@@ -63,6 +68,10 @@ class Mapping:
                 return t
         return None
 
+    @staticmethod
+    def from_dict(doc: dict) -> Mapping:
+        return mapping_from_dict(doc)
+
     def describe(self) -> str:
         tiles = ", ".join(f"{t.level} {t.m}x{t.n}x{t.k}" for t in self.tiles) or "default tiles"
         bypass = f"; {'+'.join(map(str, self.bypass))} bypass the GLB" if self.bypass else ""
@@ -71,10 +80,23 @@ class Mapping:
     def to_dict(self) -> dict:
         return {
             "dataflow": self.dataflow.value,
-            "tiles": [{"level": t.level, "m": t.m, "n": t.n, "k": t.k} for t in self.tiles],
+            "tiles": [
+                {"level": t.level, "m": t.m, "n": t.n, "k": t.k}
+                | ({"loop_order": t.loop_order} if t.loop_order else {})
+                for t in self.tiles
+            ],
             "loop_order": self.loop_order,
             "bypass": [op.value for op in self.bypass],
         }
+
+
+def mapping_from_dict(doc: dict) -> Mapping:
+    """The inverse of `Mapping.to_dict` (a result's record of the mapping it ran)."""
+    tiles = tuple(
+        LevelTile(t["level"], t["m"], t["n"], t["k"], t.get("loop_order")) for t in doc["tiles"]
+    )
+    bypass = tuple(Operand(b) for b in doc.get("bypass", ()))
+    return Mapping(Dataflow(doc["dataflow"]), tiles, doc.get("loop_order", "nmk"), bypass)
 
 
 def check_mapping(mapping: Mapping, levels: tuple[str, ...], source: str) -> None:
@@ -93,6 +115,9 @@ def check_mapping(mapping: Mapping, levels: tuple[str, ...], source: str) -> Non
         if t.level in seen:
             raise MappingError(source, "tiles.level", t.level, "one tile per level")
         seen.add(t.level)
+        if t.loop_order is not None and sorted(t.loop_order) != sorted(LOOP_DIMS):
+            allowed = "a permutation of m, n, k"
+            raise MappingError(source, f"tiles.{t.level}.loop_order", t.loop_order, allowed)
         for dim in LOOP_DIMS:
             size = getattr(t, dim)
             if not isinstance(size, int) or size < 1:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from mappings.dataflow import Dataflow, FoldTiming, Operand
+from mappings.dataflow import ROLES, Dataflow, FoldTiming, Operand
+from simulator.energy_table import ENTRIES, MAC_TYPES, EnergyTable, default_table, load_energy_table
 from simulator.spec_reader import Node, SpecError, load_yaml
 from workloads.sparsity import NM
 
@@ -89,10 +90,29 @@ class PEArraySpec:
     activation_skipping: bool = False
     tile_skipping: bool = False
     nm_any: bool = False
+    mac_type: str = "int"  # int | fp16 | bf16 (the MAC's arithmetic)
+    weight_bits: int | None = None  # per-operand widths (None: data_bits)
+    input_bits: int | None = None
 
     @property
     def pes(self) -> int:
         return self.rows * self.cols
+
+    @property
+    def w_bits(self) -> int:
+        return self.weight_bits or self.data_bits
+
+    @property
+    def a_bits(self) -> int:
+        return self.input_bits or self.data_bits
+
+    @property
+    def mac_name(self) -> str:
+        """The energy table's MAC entry: int4/int8/int16 by the wider operand, fp16, bf16."""
+        if self.mac_type != "int":
+            return self.mac_type
+        bits = max(self.w_bits, self.a_bits)
+        return "int4" if bits <= 4 else "int8" if bits <= 8 else "int16"
 
     def window(self, pattern: NM | None) -> int:
         """K elements one PE reduces per cycle in a mode (None = dense)."""
@@ -116,16 +136,34 @@ class PEArraySpec:
         return self.nm_any or pattern in self.nm_patterns
 
 
+ALL_OPERANDS = (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelEnergySpec:
+    """Energy per access of one `word_bits` word, as the spec gives it (None:
+    derived from the energy table: SRAM from capacity and width, DRAM per bit)."""
+
+    read_pj: float | None = None
+    write_pj: float | None = None
+    update_pj: float | None = None
+    leakage_pj_per_cycle: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class MemLevelSpec:
-    """One level of the memory hierarchy.
+    """One level of the memory hierarchy (Timeloop's storage level).
 
     DRAM: `bandwidth_bytes_per_cycle` of one channel shared by reads and
     writes, `latency_cycles` per transfer, transfers rounded up to
-    `burst_bytes`. SRAM: `capacity_bytes` (None = unbounded), shared by all
-    operands or split by `partition` (bytes per operand); up to `ports`
-    accesses run at once (fills, the array's reads, write-backs) if there
-    are as many `banks`, each at `bandwidth_bytes_per_cycle` (per port).
+    `burst_bytes`. SRAM: `capacity_bytes` (None = unbounded), shared by the
+    operands it `holds` or split by `partition` (bytes per operand); up to
+    `ports` accesses run at once (fills, the array's reads, write-backs) if
+    there are as many `banks`, each at `bandwidth_bytes_per_cycle` (per
+    port). `holds`: the operands kept here (the others bypass the level:
+    TPU v1's accumulators hold outputs only, its weight FIFO weights only).
+    `word_bits`: the width of one access (energy is per access).
+    `double_buffered`: tiles take two copies (None: the memory's default).
     """
 
     name: str
@@ -138,6 +176,11 @@ class MemLevelSpec:
     banks: int = 1
     ports: int = 1
     partition: tuple[tuple[Operand, int], ...] = ()
+    holds: tuple[Operand, ...] = ALL_OPERANDS
+    word_bits: int = 64
+    double_buffered: bool | None = None
+    energy: LevelEnergySpec = LevelEnergySpec()
+    ert_component: str | None = None  # the Accelergy ERT component pricing this level
 
     @property
     def concurrency(self) -> int:
@@ -158,7 +201,13 @@ class MemLevelSpec:
 
 @dataclass(frozen=True, slots=True)
 class MemorySpec:
-    """The hierarchy, outermost (DRAM) first, ending at the GLB that feeds the array."""
+    """The hierarchy as one chain of levels, outermost (DRAM) first.
+
+    An operand's path to the array is the levels that hold it, in chain
+    order (`path_for`); the PE registers (`pe_local_bytes` per PE) sit below
+    the innermost level. `glb` is the level named `glb` (the buffer feeding
+    the array), present in every spec.
+    """
 
     levels: tuple[MemLevelSpec, ...]
     pe_local_bytes: int | None = None  # registers per PE; None = as many as the dataflow needs
@@ -178,7 +227,23 @@ class MemorySpec:
 
     @property
     def glb(self) -> MemLevelSpec:
+        for lv in self.levels:
+            if lv.name == "glb":
+                return lv
         return self.levels[-1]
+
+    @property
+    def on_chip(self) -> tuple[MemLevelSpec, ...]:
+        return self.levels[1:]
+
+    def copies(self, level: MemLevelSpec) -> int:
+        """Tile copies a level keeps (2 when double-buffered)."""
+        db = self.double_buffering if level.double_buffered is None else level.double_buffered
+        return 2 if db else 1
+
+    def path_for(self, operand: Operand) -> tuple[MemLevelSpec, ...]:
+        """The levels holding `operand`, DRAM first (DRAM holds everything)."""
+        return tuple(lv for lv in self.levels if lv.kind is LevelKind.DRAM or operand in lv.holds)
 
     def graph(self) -> nx.DiGraph:
         """Levels as nodes (attribute `spec`), edges parent -> child, ending at the array."""
@@ -188,13 +253,13 @@ class MemorySpec:
             if lv.parent is not None:
                 g.add_edge(lv.parent, lv.name)
         g.add_node(ARRAY_NODE, spec=None, pe_local_bytes=self.pe_local_bytes)
-        g.add_edge(self.glb.name, ARRAY_NODE)
+        g.add_edge(self.levels[-1].name, ARRAY_NODE)
         return g
 
     def path_to_array(self) -> tuple[MemLevelSpec, ...]:
-        """The levels data crosses from DRAM to the array, in order."""
-        names = nx.shortest_path(self.graph(), self.dram.name, ARRAY_NODE)[:-1]
-        return tuple(self.level(n) for n in names)
+        """The levels from DRAM down to the GLB, in order."""
+        names = [lv.name for lv in self.levels]
+        return self.levels[: names.index(self.glb.name) + 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +283,14 @@ class ArchSpec:
     source: str = ""
     scalesim_compat: bool = False
     file: str = field(default="", compare=False)
+    # the table, read when the spec is loaded (None: the default table)
+    energy: EnergyTable | None = field(default=None, compare=False)
+    technology_nm: float | None = None  # None: the table's node
+    energy_overrides: tuple[tuple[str, float], ...] = ()  # table entry -> pJ
+
+    @property
+    def table(self) -> EnergyTable:
+        return self.energy or default_table()
 
     @property
     def glb(self) -> MemLevelSpec:
@@ -300,7 +373,16 @@ def _parse_pe_array(top: Node) -> PEArraySpec:
         activation_skipping=pe.get("activation_skipping", bool, False),
         tile_skipping=pe.get("tile_skipping", bool, False),
         nm_any=nm_any,
+        mac_type=pe.choice("mac_type", str, ["int", "fp16", "bf16"], "int"),
+        weight_bits=pe.get(
+            "weight_bits", int, None, allowed="4, 8 or 16", check=lambda v: v in (4, 8, 16)
+        ),
+        input_bits=pe.get(
+            "input_bits", int, None, allowed="4, 8 or 16", check=lambda v: v in (4, 8, 16)
+        ),
     )
+    if array.mac_type != "int" and 16 not in (array.data_bits, array.w_bits, array.a_bits):
+        raise pe.error("data_bits", array.data_bits, f"16 for mac_type {array.mac_type}")
     pe.finish()
     return array
 
@@ -321,12 +403,32 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
         check=lambda v: v > 0,
     )
     latency = node.get("latency_cycles", int, 0, allowed="an integer >= 0", check=lambda v: v >= 0)
+    word_bits = node.get(
+        "word_bits", int, 64, allowed="bits per access, 1..4096", check=lambda v: 0 < v <= 4096
+    )
+    energy = _parse_level_energy(node)
+    ert = node.get("ert_component", str, None)
     if kind is LevelKind.DRAM:
         burst = node.positive_int("burst_bytes", 64)
-        return MemLevelSpec(name, kind, None, bandwidth, None, latency, burst, 1, 1)
+        return MemLevelSpec(
+            name, kind, None, bandwidth, None, latency, burst, 1, 1,
+            word_bits=word_bits, energy=energy, ert_component=ert,
+        )  # fmt: skip
     capacity = _kib(node, "capacity_kib")
     banks = node.positive_int("banks", 1)
     ports = node.positive_int("ports", 2)
+    holds_raw = node.get(
+        "holds", list, [op.value for op in ALL_OPERANDS], allowed="a list of weights/inputs/outputs"
+    )
+    holds = []
+    for i, raw in enumerate(holds_raw):
+        try:
+            holds.append(Operand(str(raw).lower()))
+        except ValueError:
+            raise node.error(f"holds[{i}]", raw, "weights, inputs or outputs") from None
+    if not holds or len(set(holds)) != len(holds):
+        raise node.error("holds", holds_raw, "a non-empty list of distinct operands")
+    holds_t = tuple(op for op in ALL_OPERANDS if op in holds)
     partition: list[tuple[Operand, int]] = []
     raw = node.get("partition", (str, dict), "shared", allowed="'shared' or per-operand KiB")
     if isinstance(raw, str):
@@ -334,7 +436,7 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
             raise node.error("partition", raw, "'shared' or {weights_kib, inputs_kib, outputs_kib}")
     else:
         part = node.child("partition")
-        for op in Operand:
+        for op in holds_t:
             size = _kib(part, f"{op.value}_kib")
             partition.append((op, size))
         part.finish()
@@ -342,9 +444,24 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
         if total > capacity:
             allowed = f"partitions summing to at most capacity_kib ({capacity / 1024:g})"
             raise node.error("partition", raw, allowed)
+    double = node.get("double_buffered", bool, None)
     return MemLevelSpec(
-        name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition)
+        name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition),
+        holds_t, word_bits, double, energy, ert,
+    )  # fmt: skip
+
+
+def _parse_level_energy(node: Node) -> LevelEnergySpec:
+    e = node.child("energy", {})
+    pj = dict(allowed="a number >= 0 (pJ per access of word_bits)", check=lambda v: v >= 0)
+    spec = LevelEnergySpec(
+        e.get("read_pj", float, None, **pj),
+        e.get("write_pj", float, None, **pj),
+        e.get("update_pj", float, None, **pj),
+        e.get("leakage_pj_per_cycle", float, None, **pj),
     )
+    e.finish()
+    return spec
 
 
 def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
@@ -352,7 +469,8 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
     dram = mem.child("dram")
     levels = {"dram": _parse_level(dram, "dram", LevelKind.DRAM, None)}
     dram.finish()
-    # Extra SRAM levels (`kind: sram`) between DRAM and the GLB; the GLB feeds the array.
+    # On-chip levels besides the GLB (`kind: sram`, with a `parent`): an L2 above
+    # it, accumulators or a weight FIFO beside or below it, in one chain.
     extra = [
         key
         for key, value in mem.data.items()
@@ -408,12 +526,13 @@ def pe_local_need_bytes(pe: PEArraySpec) -> int:
     the streamed operands in flight and the accumulator."""
     lanes = max([pe.window(p) for p in pe.nm_patterns] + [pe.multipliers])
     idx_bits = max([math.ceil(math.log2(p.m)) for p in pe.nm_patterns if p.m > 1] + [0])
-    weight_bits = pe.multipliers * (pe.data_bits + idx_bits)
-    act_bits = lanes * pe.data_bits
+    weight_bits = pe.multipliers * (pe.w_bits + idx_bits)
+    act_bits = lanes * pe.a_bits
     copies = 2 if _overlapped(pe) else 1
-    if pe.dataflow is Dataflow.WS:
+    stationary = ROLES[pe.dataflow].stationary
+    if stationary is Operand.WEIGHTS:
         bits = copies * weight_bits + act_bits + pe.acc_bits
-    elif pe.dataflow is Dataflow.IS:
+    elif stationary is Operand.INPUTS:
         bits = copies * act_bits + weight_bits + pe.acc_bits
     else:  # OS: accumulator and its output register, both operands in flight
         bits = act_bits + weight_bits + 2 * pe.acc_bits
@@ -421,19 +540,57 @@ def pe_local_need_bytes(pe: PEArraySpec) -> int:
 
 
 def _chain(levels: dict[str, MemLevelSpec], mem: Node) -> list[str]:
-    """Level names from DRAM to the GLB; the hierarchy must be one path."""
-    order, current = ["glb"], levels["glb"]
-    while current.parent is not None:
-        if current.parent in order:
-            raise SpecError(mem.source, f"memory.{current.name}.parent", current.parent, "no cycle")
-        order.append(current.parent)
-        current = levels[current.parent]
+    """Level names from DRAM inwards; the hierarchy must be one chain."""
+    children: dict[str, list[str]] = {}
+    for key, lv in levels.items():
+        if lv.parent is not None:
+            children.setdefault(lv.parent, []).append(key)
+    order, current = ["dram"], "dram"
+    while current in children:
+        kids = children[current]
+        if len(kids) > 1:
+            raise SpecError(
+                mem.source, f"memory.{kids[1]}.parent", current,
+                f"one level per parent (one chain; {kids[0]} already has {current})",
+            )  # fmt: skip
+        current = kids[0]
+        order.append(current)
     unused = sorted(set(levels) - set(order))
     if unused:
         raise SpecError(
-            mem.source, f"memory.{unused[0]}", "<not on the path to the GLB>", "a parent chain"
+            mem.source, f"memory.{unused[0]}", "<not on the chain from dram>", "a parent chain"
         )
-    return order[::-1]
+    return order
+
+
+def _parse_energy(top: Node, memory: MemorySpec, source: str):
+    energy = top.child("energy", {})
+    name = energy.get("table", str, "default")
+    beside = Path(source).parent / name  # a relative table path is relative to the arch file
+    path = str(beside) if name != "default" and beside.is_file() else name
+    table = load_energy_table(path, source, f"{energy.path}.table")
+    tech = energy.get(
+        "technology_nm", float, None, allowed="a number > 0 (nm)", check=lambda v: v > 0
+    )
+    over = energy.child("overrides", {})
+    known = [*(f"mac_{t}" for t in MAC_TYPES), *ENTRIES]
+    overrides = []
+    for key in list(over.data):
+        if key not in known:
+            raise over.error(key, over.data[key], f"one of {', '.join(known)}")
+        overrides.append((key, over.non_negative(key)))
+    over.finish()
+    energy.finish()
+    if table.ert is not None:
+        for lv in memory.levels:
+            if lv.ert_component is not None and not any(
+                c == lv.ert_component or c.endswith("." + lv.ert_component) for c in table.ert
+            ):
+                raise SpecError(
+                    source, f"memory.{lv.name}.ert_component", lv.ert_component,
+                    f"a component of {table.file}: {', '.join(table.ert)}",
+                )  # fmt: skip
+    return name, table, tech, tuple(overrides)
 
 
 def parse_arch(data: object, source: str) -> ArchSpec:
@@ -441,9 +598,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
     top = Node(data, source)
     array = _parse_pe_array(top)
     memory = _parse_memory(top, array)
-    energy = top.child("energy", {})
-    energy_table = energy.get("table", str, "default")
-    energy.finish()
+    energy_table, table, tech, overrides = _parse_energy(top, memory, source)
     spec = ArchSpec(
         name=top.get("name", str),
         pe_array=array,
@@ -456,6 +611,9 @@ def parse_arch(data: object, source: str) -> ArchSpec:
         source=top.get("source", str, ""),
         scalesim_compat=top.get("scalesim_compat", bool, False),
         file=source,
+        energy=table,
+        technology_nm=tech,
+        energy_overrides=overrides,
     )
     top.finish()
     return spec

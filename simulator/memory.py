@@ -28,6 +28,7 @@ window grows, and finally the full nest runs.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,10 +44,11 @@ WINDOWS = (3, 4, 8)  # steady-state windows tried before simulating every step
 
 @dataclass(frozen=True, slots=True)
 class StepCost:
-    """What one step asks of the array and the GLB."""
+    """What one step asks of the array and of the on-chip levels it reads from."""
 
     compute_cycles: int
-    glb_bytes: float  # array-side GLB reads and writes of this step
+    # (level, bytes the level's inner side reads from it in this step)
+    port_bytes: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,10 @@ class _Model:
         tail_cycles: int,
     ) -> None:
         self.env = simpy.Environment()
-        self.path = memory.path_to_array()
-        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in self.path}
+        self.levels = {lv.name: lv for lv in memory.levels}
+        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in memory.levels}
+        # each operand crosses the levels that keep it (DRAM first)
+        self.paths = {op: memory.path_for(op) for op in Operand}
         copies = 2 if memory.double_buffering else 1
         self.buffers = {op: simpy.Resource(self.env, copies) for op in Operand}
         self.steps, self.costs, self.tail = steps, costs, tail_cycles
@@ -110,12 +114,18 @@ class _Model:
         for lv, r in zip((src, dst), reqs, strict=False):
             self.ports[lv.name].release(r)
 
-    def _move_down(self, nbytes: float):
-        for src, dst in zip(self.path, self.path[1:], strict=False):
+    def _move_down(self, nbytes: float, op: Operand):
+        path = self.paths[op]
+        if len(path) == 1:  # kept nowhere on chip: streamed from DRAM
+            yield from self._hop(nbytes, path[0], None)
+        for src, dst in itertools.pairwise(path):
             yield from self._hop(nbytes, src, dst)
 
     def _move_up(self, nbytes: float):
-        for dst, src in reversed(list(zip(self.path, self.path[1:], strict=False))):
+        path = self.paths[Operand.OUTPUTS]
+        if len(path) == 1:
+            yield from self._hop(nbytes, path[0], None)
+        for dst, src in reversed(list(itertools.pairwise(path))):
             yield from self._hop(nbytes, src, dst)
 
     def loader(self):
@@ -129,22 +139,25 @@ class _Model:
                     req = self.buffers[op].request()
                     yield req
                     self.held[op].append(req)
-                yield from self._move_down(nbytes)
+                yield from self._move_down(nbytes, op)
             self.ready[i].succeed()
 
     def array(self):
-        glb = self.path[-1]
         for i, (step, cost) in enumerate(zip(self.steps, self.costs, strict=True)):
             yield self.ready[i]
             start = self.env.now
-            glb_cycles = _transfer_cycles(cost.glb_bytes, glb, None)
-            if glb_cycles:
-                # the step ends when both its compute and its GLB reads are done;
-                # the reads wait for a free port, the compute does not
-                port = self.ports[glb.name]
+            # the step ends when its compute and its reads from every level are
+            # done; the slowest level's reads hold one of its ports
+            slowest, cycles = None, 0
+            for name, nbytes in cost.port_bytes:
+                c = _transfer_cycles(nbytes, self.levels[name], None)
+                if c > cycles:
+                    slowest, cycles = name, c
+            if slowest is not None:
+                port = self.ports[slowest]
                 req = port.request()
                 yield req
-                yield self.env.timeout(glb_cycles)
+                yield self.env.timeout(cycles)
                 port.release(req)
             left = start + cost.compute_cycles - self.env.now
             if left > 0:

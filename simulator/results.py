@@ -46,11 +46,21 @@ class LayerResult:
     zero_activations: str = "dense"  # dense | gated | skipped
     skipped_folds: int = 0  # all-zero weight tiles (or whole streams) the array skipped
     simulated_steps: int = 0  # GLB tiles the memory model stepped (steady state: fewer)
+    useful_macs: int | None = None  # nonzero weight x nonzero activation (None: effective_macs)
+    # per memory level (DRAM first, PE registers last): accesses per operand and
+    # energy per action (simulator.energy.LevelEnergy.to_dict)
+    levels: dict = field(default_factory=dict)
+    bound: str = "compute"  # compute, or the memory level that limits the layer
+    fallback: dict | None = None  # {mode, reason} when the array could not use the sparsity
+    compulsory_dram_bytes: int = 0  # every operand once, in its stored format
+    operands: dict = field(default_factory=dict)  # where each operand came from / went
 
     @property
     def utilization(self) -> float:
-        """Fraction of multiplier-cycles doing real (nonzero-weight) MACs."""
-        return self.effective_macs / self.multiplier_slots if self.multiplier_slots else 0.0
+        """Useful MACs (nonzero weight and activation) over the multiplier slots
+        of the cycles taken: at most 1."""
+        useful = self.effective_macs if self.useful_macs is None else self.useful_macs
+        return useful / self.multiplier_slots if self.multiplier_slots else 0.0
 
     def to_dict(self) -> dict:
         return {
@@ -69,6 +79,12 @@ class LayerResult:
             "weight_format": self.weight_format,
             "zero_activations": self.zero_activations,
             "skipped_folds": self.skipped_folds,
+            "useful_macs": self.effective_macs if self.useful_macs is None else self.useful_macs,
+            "bound": self.bound,
+            "fallback": self.fallback,
+            "compulsory_dram_bytes": self.compulsory_dram_bytes,
+            "levels": self.levels,
+            "operands": self.operands,
         }
 
 
@@ -80,13 +96,20 @@ class Totals:
     multiplier_slots: int
     energy_pj: dict[str, float]
     dram_bytes: int
+    useful_macs: int = 0
+    clock_mhz: float = 0.0
 
     @property
     def utilization(self) -> float:
-        return self.effective_macs / self.multiplier_slots if self.multiplier_slots else 0.0
+        return self.useful_macs / self.multiplier_slots if self.multiplier_slots else 0.0
+
+    @property
+    def time_s(self) -> float:
+        """Total cycles at the arch's clock."""
+        return self.cycles.total / (self.clock_mhz * 1e6) if self.clock_mhz else 0.0
 
     @classmethod
-    def of(cls, layers: Iterable[LayerResult]) -> Totals:
+    def of(cls, layers: Iterable[LayerResult], clock_mhz: float = 0.0) -> Totals:
         layers = list(layers)
         energy: dict[str, float] = {}
         for lr in layers:
@@ -103,6 +126,10 @@ class Totals:
             multiplier_slots=sum(lr.multiplier_slots for lr in layers),
             energy_pj=energy,
             dram_bytes=sum(lr.dram_bytes for lr in layers),
+            useful_macs=sum(
+                lr.effective_macs if lr.useful_macs is None else lr.useful_macs for lr in layers
+            ),
+            clock_mhz=clock_mhz,
         )
 
     def to_dict(self) -> dict:
@@ -113,6 +140,8 @@ class Totals:
             "utilization": self.utilization,
             "energy_pj": dict(self.energy_pj),
             "dram_bytes": self.dram_bytes,
+            "useful_macs": self.useful_macs,
+            "time_s": self.time_s,
         }
 
 
@@ -122,10 +151,11 @@ class WorkloadResult:
     workload: str
     sparsity: str
     layers: tuple[LayerResult, ...]
+    clock_mhz: float = 0.0
     totals: Totals = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "totals", Totals.of(self.layers))
+        object.__setattr__(self, "totals", Totals.of(self.layers, self.clock_mhz))
 
     def to_dict(self) -> dict:
         return {
@@ -143,6 +173,7 @@ class Comparison:
 
     sparse: WorkloadResult
     dense: WorkloadResult
+    compare: str = "same"  # same: the dense run used the sparse run's mappings; best: its own
 
     @property
     def speedup(self) -> float:
@@ -164,5 +195,6 @@ class Comparison:
         doc["totals"]["speedup"] = self.speedup
         doc["totals"]["compute_speedup"] = self.compute_speedup
         doc["totals"]["energy_saving"] = self.energy_saving
+        doc["totals"]["compare"] = self.compare
         doc["dense_totals"] = self.dense.totals.to_dict()
         return doc

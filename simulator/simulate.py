@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 
 import numpy as np
 
-from mappings.dataflow import Dataflow, Operand
+from mappings.dataflow import ROLES, Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, Mapping, check_mapping
-from simulator.arch import ArchSpec
-from simulator.energy import ActionCounts, EnergyTable, energy_breakdown_pj, load_energy_table
+from simulator.accesses import Accesses, Nest, count_accesses, default_nest
+from simulator.arch import ArchSpec, LevelKind
+from simulator.capacity import fits_nest
+from simulator.energy import ArrayActions, price
+from simulator.energy_table import EnergyTable
 from simulator.formats import OperandBytes, operand_bytes
-from simulator.memory import WINDOWS, MemoryRun, StepCost, burst_bytes, run_memory
+from simulator.memory import WINDOWS, MemoryRun, StepCost, run_memory
 from simulator.results import Comparison, Cycles, LayerResult, WorkloadResult
 from simulator.sparse_modes import (
     activation_density,
@@ -46,9 +48,7 @@ from simulator.tiling import (
     bypass_options,
     candidate_tiles,
     enumerate_steps,
-    fits,
     glb_mapping,
-    resolve_tile,
     tile_bytes,
 )
 from workloads.layers import GemmShape
@@ -171,8 +171,8 @@ def candidate_mappings(
         )
         compute = streams.compute_cycles(pe, dataflow)
         for bypass in bypass_options(dataflow):
-            nest = LoopNest(plan.gemm, plan.groups, tile, "nmk", bypass)
-            if not fits(nest, plan.sizes, plan.arch, staging):
+            mapping = glb_mapping(dataflow, tile, "nmk", bypass)
+            if not fits_nest(nest_of(plan, mapping), plan.sizes, plan.arch, staging):
                 continue
             for order in LOOP_ORDERS:
                 nest = LoopNest(plan.gemm, plan.groups, tile, order, bypass)
@@ -269,26 +269,29 @@ def _step_nominal(
     not compete with operand reads for GLB bandwidth.
     """
     pe = plan.arch.pe_array
-    rows, cols = pe.rows, pe.cols
+    roles = ROLES[dataflow]
     sm, sn, sk = sizes3
-    steps = pe.reduction_steps(sk, plan.pattern)
     d = plan.stream_density
-    data, acc = pe.data_bits / 8, pe.acc_bits / 8
+    data, acc = pe.a_bits / 8, pe.acc_bits / 8
     g = plan.gemm
-    w_tile = plan.sizes.weights * sk * sn / (g.k * g.n)
-    a_tile = sm * sk * data  # the lowered (im2col) operand the array reads
+    size = {"m": sm, "n": sn, "k": pe.reduction_steps(sk, plan.pattern)}
+    row_folds, col_folds = -(-size[roles.rows] // pe.rows), -(-size[roles.cols] // pe.cols)
+    t = size[roles.stream]
+    if Operand.INPUTS in roles.streamed and roles.stream != "n":
+        t = max(1, math.ceil(t * d))  # skipped zero activations compact the stream
+    tile = {
+        Operand.WEIGHTS: plan.sizes.weights * sk * sn / (g.k * g.n),
+        Operand.INPUTS: sm * sk * data,  # the lowered (im2col) operand the array reads
+    }
+    folds_along = {roles.rows: row_folds, roles.cols: col_folds}
+    reads = 0.0
+    for op, dims in ((Operand.WEIGHTS, "kn"), (Operand.INPUTS, "mk")):
+        refetch = math.prod(f for dim, f in folds_along.items() if dim not in dims)
+        dens = d if (op is Operand.INPUTS and op in roles.streamed) else 1.0
+        reads += tile[op] * refetch * dens
     out_tile = sm * sn * acc
-    row_folds = -(-steps // rows)
-    if dataflow is Dataflow.WS:
-        folds, t = row_folds * -(-sn // cols), max(1, math.ceil(sm * d))
-        reads, psums = w_tile + -(-sn // cols) * a_tile * d, out_tile * (2 * row_folds - 1)
-    elif dataflow is Dataflow.IS:
-        folds, t = row_folds * -(-sm // cols), sn
-        reads, psums = a_tile + -(-sm // cols) * w_tile, out_tile * (2 * row_folds - 1)
-    else:
-        folds, t = -(-sm // rows) * -(-sn // cols), max(1, math.ceil(steps * d))
-        reads, psums = -(-sn // cols) * a_tile * d + -(-sm // rows) * w_tile, out_tile
-    return folds * period_cycles(pe, dataflow, t), reads, psums
+    psums = out_tile * (2 * row_folds - 1) if roles.reduction_on_rows else out_tile
+    return row_folds * col_folds * period_cycles(pe, dataflow, t), reads, psums
 
 
 def _skip_lists(plan: LayerPlan, tile: tuple[int, int, int]) -> list[np.ndarray] | None:
@@ -302,50 +305,163 @@ def _skip_lists(plan: LayerPlan, tile: tuple[int, int, int]) -> list[np.ndarray]
     ]
 
 
+def on_chip_levels(arch: ArchSpec) -> tuple[str, ...]:
+    return tuple(lv.name for lv in arch.memory.levels if lv.kind is not LevelKind.DRAM)
+
+
+def _step_level(arch: ArchSpec, mapping: Mapping) -> str:
+    """The level whose tiles the memory simulation steps: the GLB when the
+    mapping tiles it, else the outermost tiled level (untiled: the GLB)."""
+    names = [t.level for t in mapping.tiles]
+    if GLB in names or not names:
+        return arch.glb.name
+    return next(n for n in on_chip_levels(arch) if n in names)
+
+
+def nest_of(plan: LayerPlan, mapping: Mapping) -> Nest:
+    """The mapping's loop nest over every on-chip level (`accesses.default_nest`)."""
+    g = plan.gemm
+    tiles = {}
+    for t in mapping.tiles:
+        c = t.clamp(g)
+        tiles[t.level] = ((c.m, c.n, c.k), t.loop_order or mapping.loop_order)
+    step = _step_level(plan.arch, mapping)
+    if step not in tiles:
+        tiles[step] = ((g.m, g.n, g.k), mapping.loop_order)
+    return default_nest(plan.arch, g, plan.groups, tiles, mapping.bypass, step)
+
+
+def _simpy_nest(plan: LayerPlan, mapping: Mapping, nest: Nest) -> LoopNest:
+    """The step level's loop nest for the memory simulation: an operand no
+    level at or above the step level keeps is fetched for every step."""
+    step = _step_level(plan.arch, mapping)
+    names = [lv.name for lv in nest.levels]
+    upto = nest.levels[: names.index(step) + 1]
+    kept = {op for lv in upto for op in lv.holds}
+    bypass = tuple(op for op in (Operand.INPUTS, Operand.WEIGHTS) if op not in kept)
+    lv = nest.levels[names.index(step)]
+    return LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order, bypass)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _MappedRun:
-    """A layer under one mapping: its folds and the memory model's run."""
+    """A layer under one mapping: its folds, accesses and the memory model's run."""
 
     mapping: Mapping
+    nest: Nest
     streams: FoldStreams
     compute: int
     run: MemoryRun
-    steps: list
-    nominal: Callable
+    accesses: Accesses
 
     @property
     def total(self) -> int:
         return max(self.compute, self.run.end_cycles)
 
 
+def layer_accesses(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> Accesses:
+    pe = plan.arch.pe_array
+    slots = streams.steady_cycles * pe.pes * pe.multipliers
+    real = plan.lw.effective_macs * plan.activation_density if plan.lw is not None else slots
+    return count_accesses(
+        nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
+        min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
+    )  # fmt: skip
+
+
+def _port_bytes(accesses: Accesses, nest: Nest, step: str) -> dict[str, float]:
+    """Per on-chip level at or inside the step level: the operand bytes its inner
+    side reads from it (partial sums go through the accumulate path)."""
+    names = [lv.name for lv in nest.levels]
+    out = {}
+    for lv in nest.levels[names.index(step) :]:
+        a = accesses.level(lv.name)
+        out[lv.name] = a.of(Operand.INPUTS).reads_bytes + a.of(Operand.WEIGHTS).reads_bytes
+    return out
+
+
 def _run_mapping(plan: LayerPlan, mapping: Mapping) -> _MappedRun:
     pe = plan.arch.pe_array
     dataflow = mapping.dataflow
-    check_mapping(mapping, (GLB,), "mapping")
-    tile = resolve_tile(mapping, plan.gemm)
-    nest = LoopNest(plan.gemm, plan.groups, tile, mapping.loop_order, mapping.bypass)
+    check_mapping(mapping, on_chip_levels(plan.arch), "mapping")
+    nest = nest_of(plan, mapping)
+    tile = nest.array_tile
     streams = fold_streams(
         plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern,
         _skip_lists(plan, tile), plan.stream_density,
     )  # fmt: skip
     compute = streams.compute_cycles(pe, dataflow)
     tail = tail_cycles(pe, dataflow, streams.last_stream_len) if streams.counts else 0
+    accesses = layer_accesses(plan, mapping, nest, streams)
+    step_nest = _simpy_nest(plan, mapping, nest)
+    step = _step_level(plan.arch, mapping)
     nominal = functools.lru_cache(maxsize=None)(
         lambda s: _step_nominal(plan, dataflow, s)
     )  # per distinct tile shape
-    steps = first = enumerate_steps(nest, plan.sizes, window=FIRST_WINDOW)
-    nominal_total = sum(s.weight * nominal(s.sizes)[0] for s in steps)
-    # the exact compute spread over the tiles in proportion to their folds
-    # (skipped tiles are spread evenly: the memory model sees the average)
+    first = enumerate_steps(step_nest, plan.sizes, window=FIRST_WINDOW)
+    all_steps = step_nest.steps
+    nominal_total = compute_nominal_total(first, nominal)
+    # the exact compute (and each level's array-side bytes) spread over the steps
+    # in proportion to their folds (skipped tiles evenly: the memory model sees the average)
     scale = (compute - tail) / nominal_total if nominal_total else 0.0
+    ports = _port_bytes(accesses, nest, step)
+    per_cycle = {name: b / (nominal_total or all_steps) for name, b in ports.items()}
 
     def build(window):
-        steps = first if window == FIRST_WINDOW else enumerate_steps(nest, plan.sizes, window)
-        costs = [StepCost(round(nominal(s.sizes)[0] * scale), nominal(s.sizes)[1]) for s in steps]
+        steps = first if window == FIRST_WINDOW else enumerate_steps(step_nest, plan.sizes, window)
+        costs = []
+        for s in steps:
+            nom = nominal(s.sizes)[0] if nominal_total else 1
+            port = tuple((name, r * nom) for name, r in per_cycle.items())
+            costs.append(StepCost(round(nominal(s.sizes)[0] * scale), port))
         return steps, costs
 
     run = run_memory(plan.arch.memory, build, tail)
-    return _MappedRun(mapping, streams, compute, run, steps, nominal)
+    return _MappedRun(mapping, nest, streams, compute, run, accesses)
+
+
+def compute_nominal_total(steps, nominal) -> float:
+    return sum(s.weight * nominal(s.sizes)[0] for s in steps)
+
+
+def _fallback(lw: LayerWorkload, plan: LayerPlan) -> dict | None:
+    """The mode a sparse layer ran in when the array could not use its sparsity, and why."""
+    if not has_weights(lw):
+        return None
+    pe = plan.arch.pe_array
+    declared = lw.pattern
+    sparse = (declared is not None and not declared.is_dense) or lw.density < 1.0
+    if not sparse:
+        return None
+    ran = str(plan.pattern) if plan.pattern else "dense"
+    supported = "any N:M" if pe.nm_any else ", ".join(map(str, pe.nm_patterns)) or "dense only"
+    if plan.pattern is None:
+        if not pe.nm_patterns and not pe.nm_any:
+            why = "the array has no sparse mode (dense only)"
+        elif declared is None or declared.is_dense:
+            why = f"the weights hold no N:M pattern the array supports ({supported})"
+        else:
+            why = f"{declared} implies none of the array's patterns ({supported})"
+        return {"mode": ran, "reason": why}
+    if declared is not None and not declared.is_dense and declared != plan.pattern:
+        why = f"{declared} runs as {ran}, the best supported pattern it satisfies ({supported})"
+        return {"mode": ran, "reason": why}
+    return None
+
+
+def _bound(arch: ArchSpec, compute: int, stall: int, accesses: Accesses) -> str:
+    """`compute`, or the memory level whose traffic takes longest at its bandwidth."""
+    if stall <= 0:
+        return "compute"
+    worst, name = 0.0, "compute"
+    for lv in arch.memory.levels:
+        bw = lv.bandwidth_bytes_per_cycle * (lv.concurrency if lv.kind is LevelKind.SRAM else 1)
+        if math.isinf(bw):
+            continue
+        t = accesses.level(lv.name).total.total_bytes / bw
+        if t > worst:
+            worst, name = t, lv.name
+    return name if worst > 0 else "compute"
 
 
 def simulate_layer(
@@ -354,8 +470,10 @@ def simulate_layer(
     mapping: Mapping | None = None,
     table: EnergyTable | None = None,
 ) -> LayerResult:
-    """One layer on the arch: cycles (compute, fill/drain, stall), traffic, energy."""
-    table = table or load_energy_table(arch.energy_table)
+    """One layer on the arch: cycles (compute, fill/drain, stall), accesses per
+    level, energy per level and action. (`table` is unused: the arch carries
+    its energy table, read when it was loaded.)"""
+    del table
     pe = arch.pe_array
     plan = plan_layer(lw, arch)
     mapping = mapping or Mapping(pe.dataflow)
@@ -365,46 +483,37 @@ def simulate_layer(
         mapping, mapped = _default(plan, dataflow)
     if mapped is None or plan.mask is not None:
         mapped = _run_mapping(plan, mapping)
-    streams, compute, run, full_steps, nominal = (
-        mapped.streams, mapped.compute, mapped.run, mapped.steps, mapped.nominal,
-    )  # fmt: skip
+    streams, compute, run, nest = mapped.streams, mapped.compute, mapped.run, mapped.nest
+    # the cached default run was counted with the cached plan (no layer): recount
+    accesses = layer_accesses(plan, mapping, nest, streams)
     steady = streams.steady_cycles
     all_folds = (
         streams.folds
         if plan.mask is None
         else fold_streams(
-            plan.gemm, plan.groups, resolve_tile(mapping, plan.gemm), pe, dataflow,
+            plan.gemm, plan.groups, nest.array_tile, pe, dataflow,
             plan.pattern, None, plan.stream_density,
         ).folds
     )  # fmt: skip
-    dram = arch.dram
-    dram_read = sum(s.weight * sum(burst_bytes(b, dram) for _, b in s.loads) for s in full_steps)
-    dram_write = sum(s.weight * burst_bytes(s.write_bytes, dram) for s in full_steps)
-    glb_array = sum(s.weight * sum(nominal(s.sizes)[1:]) for s in full_steps)
-    glb_bytes = round(glb_array + dram_read + dram_write)
-
     report = compute - plan.groups if arch.scalesim_compat and compute else compute
     # the stall against the exact compute (the simulation's per-step compute is
     # the same cycles spread over the tiles, up to rounding)
     stall = max(0, run.end_cycles - compute)
     cycles = Cycles(report, report - steady, stall)
 
-    pe_steps = steady * pe.pes
-    slots = pe_steps * pe.multipliers
+    slots = steady * pe.pes * pe.multipliers
     real_macs = round(lw.effective_macs * plan.activation_density)
     index_bits = plan.pattern.index_bits if plan.pattern else 0
-    window = pe.window(plan.pattern) if (plan.pattern is None or not pe.nm_any) else 1
-    data_b, acc_b = pe.data_bits / 8, pe.acc_bits / 8
-    counts = ActionCounts(
+    actions = ArrayActions(
         macs=real_macs,
         gated_macs=max(slots - real_macs, 0),
-        pe_register_bytes=round(pe_steps * (window * data_b + acc_b + pe.multipliers * data_b)),
-        glb_bytes=glb_bytes,
-        dram_bytes=round(dram_read + dram_write),
         metadata_bits=slots * index_bits,
         pe_cycles=pe.pes * cycles.total,
-        glb_kib_cycles=(arch.glb.capacity_bytes or 0) / 1024 * cycles.total,
+        cycles=cycles.total,
     )
+    energy, levels = price(accesses, actions, arch)
+    dram = accesses.level(arch.dram.name).total
+    glb = accesses.level(arch.glb.name).total
     if plan.activation_density >= 1.0:
         zeros = "dense"
     elif plan.skip_activations:
@@ -420,14 +529,21 @@ def simulate_layer(
         folds=streams.folds,
         cycles=cycles,
         multiplier_slots=pe.pes * pe.multipliers * cycles.total,
-        energy_pj=energy_breakdown_pj(counts, table, pe.zero_gating),
-        dram_bytes=round(dram_read + dram_write),
-        glb_bytes=glb_bytes,
+        energy_pj=energy,
+        dram_bytes=round(dram.reads_bytes + dram.updates_bytes),
+        glb_bytes=round(glb.total_bytes),
         mapping=mapping.to_dict(),
         weight_format=str(plan.sizes.weight_format),
         zero_activations=zeros,
         skipped_folds=all_folds - streams.folds,
         simulated_steps=run.simulated_steps,
+        useful_macs=round(real_macs),
+        levels={lv.name: lv.to_dict() for lv in levels},
+        bound=_bound(arch, report, stall, accesses),
+        fallback=_fallback(lw, plan),
+        compulsory_dram_bytes=round(
+            plan.groups * (plan.sizes.weights + plan.sizes.inputs + plan.sizes.outputs)
+        ),
     )
 
 
@@ -445,19 +561,25 @@ def simulate(
     `mapping`: one for every layer (its tiles clamped to each layer; no
     tiles: each layer's default tiling), or one per layer name.
     """
-    table = table or load_energy_table(arch.energy_table)
     layers = []
     for lw in workload.layers:
         m = mapping.get(lw.name) if isinstance(mapping, MappingABC) else mapping
-        layers.append(simulate_layer(lw, arch, m, table))
-    return WorkloadResult(arch.name, workload.name, workload.sparsity, tuple(layers))
+        layers.append(simulate_layer(lw, arch, m))
+    return WorkloadResult(
+        arch.name, workload.name, workload.sparsity, tuple(layers), clock_mhz=arch.clock_mhz
+    )
 
 
 def dense_baseline(workload: Workload) -> Workload:
     """The same layers unpruned (channel-pruned layers at their original size),
     dense activations: every weight and activation counts, the array runs dense."""
     layers = tuple(LayerWorkload(getattr(lw, "dense_layer", lw.layer)) for lw in workload.layers)
-    return Workload(workload.name, layers, sparsity="dense")
+    return Workload(workload.name, layers, sparsity="dense", graph=workload.graph)
+
+
+def mappings_of(result: WorkloadResult) -> dict[str, Mapping]:
+    """The mapping each layer of a result ran, by layer name."""
+    return {lr.name: Mapping.from_dict(lr.mapping) for lr in result.layers}
 
 
 def compare_to_dense(
@@ -465,13 +587,27 @@ def compare_to_dense(
     arch: ArchSpec,
     mapping: MappingChoice = None,
     dense_mapping: MappingChoice = None,
+    compare: str = "same",
 ) -> Comparison:
-    """Simulate `workload` and its dense baseline on the same hardware."""
-    table = load_energy_table(arch.energy_table)
-    return Comparison(
-        simulate(workload, arch, mapping, table),
-        simulate(dense_baseline(workload), arch, dense_mapping or mapping, table),
-    )
+    """Simulate `workload` and its dense baseline on the same hardware.
+
+    compare="same" (default): the dense baseline runs each layer on the
+    mapping the sparse run used (so the ratio is the sparsity's alone);
+    "best": each run takes its own default mapping (or `dense_mapping`).
+    """
+    if compare not in ("same", "best"):
+        raise ValueError(f"compare {compare!r}; allowed: same, best")
+    sparse = simulate(workload, arch, mapping)
+    if dense_mapping is None and compare == "same":
+        dense_mapping = _same_mappings(workload, sparse)
+    dense = simulate(dense_baseline(workload), arch, dense_mapping or mapping)
+    return Comparison(sparse, dense, compare=compare)
+
+
+def _same_mappings(workload: Workload, sparse: WorkloadResult) -> dict[str, Mapping]:
+    """The sparse run's mappings for the dense layers (a channel-pruned layer is
+    larger dense: its tiles are clamped to it, the loop order kept)."""
+    return mappings_of(sparse)
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mappings.dataflow import Dataflow, FoldTiming
+from mappings.dataflow import ROLES, Dataflow, FoldTiming
 from simulator.arch import PEArraySpec
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
@@ -74,11 +74,8 @@ class ComputeTiming:
 def fold_dims(gemm: GemmShape, array: PEArraySpec, dataflow: Dataflow) -> tuple[int, int, int]:
     """(dimension along the array rows, along the columns, streamed) of a GEMM, in
     elements (K for the reduction, not yet in reduction steps)."""
-    if dataflow is Dataflow.WS:  # rows <- K, cols <- N, stream M
-        return gemm.k, gemm.n, gemm.m
-    if dataflow is Dataflow.IS:  # rows <- K, cols <- M, stream N
-        return gemm.k, gemm.m, gemm.n
-    return gemm.m, gemm.n, gemm.k  # OS: rows <- M, cols <- N, stream K
+    r = ROLES[dataflow]
+    return getattr(gemm, r.rows), getattr(gemm, r.cols), getattr(gemm, r.stream)
 
 
 def fold_grid(
@@ -88,20 +85,24 @@ def fold_grid(
     pattern: NM | None,
     groups: int = 1,
 ) -> FoldGrid:
-    rows, cols = array.rows, array.cols
+    # a dimension on the rows or streamed that is K counts in reduction steps
+    r = ROLES[dataflow]
     steps = array.reduction_steps(gemm.k, pattern)
-    if dataflow is Dataflow.WS:
-        return FoldGrid(ceil_div(steps, rows), ceil_div(gemm.n, cols), gemm.m, rows, groups)
-    if dataflow is Dataflow.IS:
-        return FoldGrid(ceil_div(steps, rows), ceil_div(gemm.m, cols), gemm.n, rows, groups)
-    return FoldGrid(ceil_div(gemm.m, rows), ceil_div(gemm.n, cols), steps, 0, groups)
+    size = {"m": gemm.m, "n": gemm.n, "k": steps}
+    return FoldGrid(
+        ceil_div(size[r.rows], array.rows),
+        ceil_div(size[r.cols], array.cols),
+        size[r.stream],
+        array.rows if r.preload else 0,
+        groups,
+    )
 
 
 def period_cycles(array: PEArraySpec, dataflow: Dataflow, stream_len: int) -> int:
     """Cycles one fold of stream length T adds when folds run back to back."""
     rows, cols = array.rows, array.cols
     if array.fold_timing is FoldTiming.SERIALIZED:
-        preload = 0 if dataflow is Dataflow.OS else rows
+        preload = rows if ROLES[dataflow].preload else 0
         return preload + rows + cols - 2 + stream_len
     if dataflow is Dataflow.OS:
         return stream_len

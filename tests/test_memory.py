@@ -105,7 +105,7 @@ def test_steady_state_extrapolation_equals_the_full_simulation(nest, preset, dou
         costs = []
         for s in steps:
             cycles, reads, _ = _step_nominal(plan, Dataflow.WS, s.sizes)
-            costs.append(StepCost(cycles, reads))
+            costs.append(StepCost(cycles, (("glb", reads),)))
         return steps, costs
 
     fast = run_memory(memory, build, tail_cycles=7)

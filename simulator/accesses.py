@@ -1,0 +1,370 @@
+"""Per-level, per-operand accesses from a mapping's loop nest (Timeloop's counts).
+
+The nest: DRAM holds the whole GEMM; every on-chip level (chain order, outer
+to inner) holds a tile (tm, tn, tk) of its parent's tile, and the loops over
+its tiles inside the parent's tile run in that level's loop order. The
+array, under the innermost level, runs each innermost tile as folds
+(`mappings.dataflow.ROLES`). Flattened, that is one loop nest, outer to
+inner; a level's tile of operand X changes when a loop above it over a
+dimension X depends on moves, and is kept (reused) while loops over the
+other dimension move inside the innermost such loop:
+
+    fills(L, X) = |X| x prod(trips of loops above L, outside X's innermost
+                  moving loop, over a dimension X does not depend on)
+
+(Timeloop's reuse rule; equal to `tiling.analytic_traffic` for one level,
+tested.) Outputs: each visit of an output tile to L ends with a write-back to
+the next level out holding outputs (partial sums at the accumulator width
+while the reduction is not done, the final value at the data width), and
+every visit but the first starts with a read-back (a fill) of the partial
+sums. So partial sums leave a level only when the loop order spills them.
+
+Per level and operand: `reads` (by the level inside, or the array; outputs:
+also the write-back drain), `fills` (from the level outside), `updates`
+(outputs written in from inside), all in bytes of the operand as stored at
+that level. A level that does not hold an operand is crossed by it without
+an access (Timeloop's bypass). Edge tiles are exact: per dimension the tile
+sizes are kept as (size, how many) lists and the array's separable counts
+are summed over them.
+
+One concern: this module counts. Energy (`energy`), capacity (`capacity`)
+and time (`memory`) price and check these counts; `simulate` joins them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mappings.dataflow import LOOP_DIMS, OPERAND_DIMS, ROLES, Dataflow, Operand
+from simulator.arch import ArchSpec, LevelKind
+from simulator.formats import OperandBytes
+from workloads.layers import GemmShape
+from workloads.sparsity import NM
+
+PE_REGISTERS = "pe_registers"
+OPERANDS = (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)
+
+Extents = tuple[tuple[int, int], ...]  # (tile size, how many) along one dimension
+
+
+@dataclass(frozen=True, slots=True)
+class NestLevel:
+    """One on-chip level in the nest: the tile it holds, the loops over its tiles."""
+
+    name: str
+    tile: tuple[int, int, int]  # (m, n, k) elements of one group's GEMM
+    loop_order: str  # loops over this level's tiles inside its parent's tile
+    holds: tuple[Operand, ...]  # operands kept here under this mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Nest:
+    gemm: GemmShape
+    groups: int
+    levels: tuple[NestLevel, ...]  # on-chip, outer to inner (DRAM implicit above)
+
+    @property
+    def array_tile(self) -> tuple[int, int, int]:
+        """The tile the array runs as folds: the innermost level's."""
+        return self.levels[-1].tile if self.levels else (self.gemm.m, self.gemm.n, self.gemm.k)
+
+
+@dataclass(frozen=True, slots=True)
+class OperandAccesses:
+    reads_bytes: float = 0.0
+    fills_bytes: float = 0.0
+    updates_bytes: float = 0.0
+
+    @property
+    def total_bytes(self) -> float:
+        return self.reads_bytes + self.fills_bytes + self.updates_bytes
+
+    def __add__(self, other: OperandAccesses) -> OperandAccesses:
+        return OperandAccesses(
+            self.reads_bytes + other.reads_bytes,
+            self.fills_bytes + other.fills_bytes,
+            self.updates_bytes + other.updates_bytes,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LevelAccesses:
+    name: str
+    operands: tuple[tuple[Operand, OperandAccesses], ...]
+
+    def of(self, op: Operand) -> OperandAccesses:
+        for o, a in self.operands:
+            if o is op:
+                return a
+        return OperandAccesses()
+
+    @property
+    def total(self) -> OperandAccesses:
+        out = OperandAccesses()
+        for _, a in self.operands:
+            out = out + a
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Accesses:
+    """Everything a layer's nest moves: per level (DRAM first, PE registers last),
+    array network hops and the array's own action counts."""
+
+    levels: tuple[LevelAccesses, ...]
+    network_hop_bits: float
+    array_tiles: int  # innermost tiles the array ran
+
+    def level(self, name: str) -> LevelAccesses:
+        for lv in self.levels:
+            if lv.name == name:
+                return lv
+        raise KeyError(name)
+
+
+def _split(extents: Extents, tile: int) -> Extents:
+    out: dict[int, int] = {}
+    for size, count in extents:
+        full, edge = divmod(size, tile)
+        if full:
+            out[tile] = out.get(tile, 0) + full * count
+        if edge:
+            out[edge] = out.get(edge, 0) + count
+    return tuple(out.items())
+
+
+def _count(extents: Extents) -> int:
+    return sum(c for _, c in extents)
+
+
+def _sum(extents: Extents, f=lambda s: s) -> float:
+    return sum(f(s) * c for s, c in extents)
+
+
+def _level_extents(nest: Nest) -> list[dict[str, Extents]]:
+    """Per on-chip level, per dimension: its tiles' sizes (DRAM's first)."""
+    g = nest.gemm
+    ext = [{d: ((getattr(g, d), 1),) for d in LOOP_DIMS}]
+    for lv in nest.levels:
+        parent = ext[-1]
+        ext.append({d: _split(parent[d], t) for d, t in zip(LOOP_DIMS, lv.tile, strict=True)})
+    return ext
+
+
+def _reuse_factor(loops: list[tuple[str, float]], dims: str) -> float:
+    """How many times a tile of an operand depending on `dims` is (re)loaded per
+    distinct tile: trips of the irrelevant loops outside its innermost moving loop."""
+    q = -1
+    for i, (d, trips) in enumerate(loops):
+        if d in dims and trips > 1:
+            q = i
+    return math.prod(t for d, t in loops[:q] if d not in dims) if q > 0 else 1.0
+
+
+def count_accesses(
+    nest: Nest,
+    arch: ArchSpec,
+    dataflow: Dataflow,
+    pattern: NM | None,
+    sizes: OperandBytes,
+    stream_density: float = 1.0,
+    mac_fraction: float = 1.0,
+    steady_pe_cycles: float = 0.0,
+) -> Accesses:
+    """Accesses of every level for one layer's nest (bytes, all groups).
+
+    `stream_density`: the streamed activations' density when zeros are
+    skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
+    the register reads only the zero operand needed); `steady_pe_cycles`:
+    PE-cycles spent streaming (from the tile model).
+    """
+    pe = arch.pe_array
+    roles = ROLES[dataflow]
+    g = nest.gemm
+    groups = nest.groups
+    ext = _level_extents(nest)
+    counts = [{d: _count(e[d]) for d in LOOP_DIMS} for e in ext]
+    # flattened loops, outer to inner, with their (average) trips
+    loops: list[tuple[str, float]] = []
+    loops_above: list[list[tuple[str, float]]] = []
+    for i, lv in enumerate(nest.levels):
+        for d in lv.loop_order:
+            loops.append((d, counts[i + 1][d] / counts[i][d]))
+        loops_above.append(list(loops))
+
+    m_n = g.m * g.n
+    per_elem = {
+        Operand.WEIGHTS: sizes.weights / (g.k * g.n),
+        Operand.INPUTS: sizes.inputs / (g.m * g.k),
+    }
+    full = {Operand.WEIGHTS: sizes.weights * groups, Operand.INPUTS: sizes.inputs * groups}
+    acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
+
+    # --- the array's accesses to the innermost holder of each operand (bytes)
+    e = ext[-1]
+    pe.window(pattern) if (pattern is None or not pe.nm_any) else 1
+
+    def folds_along(dim: str, array_len: int) -> Extents:
+        if dim == "k":
+            return tuple((-(-pe.reduction_steps(s, pattern) // array_len), c) for s, c in e["k"])
+        return tuple((-(-s // array_len), c) for s, c in e[dim])
+
+    fold_ext = {
+        roles.rows: folds_along(roles.rows, pe.rows),
+        roles.cols: folds_along(roles.cols, pe.cols),
+    }
+
+    def tile_sum(op_dims: str, refetch: str = "") -> float:
+        """Sum over array tiles of (tile elements of op_dims) x (folds along `refetch`)."""
+        total = 1.0
+        for d in LOOP_DIMS:
+            if d in op_dims:
+                total *= _sum(e[d])
+            elif d in refetch:
+                total *= _sum(fold_ext[d])
+            else:
+                total *= _count(e[d])
+        return groups * total
+
+    array_reads: dict[Operand, float] = {}
+    hops = 0.0
+    for op in (Operand.WEIGHTS, Operand.INPUTS):
+        dims = OPERAND_DIMS[op]
+        # refetched once per fold along the array dimension it does not span
+        refetch = "".join(d for d in (roles.rows, roles.cols) if d not in dims)
+        elems = tile_sum(dims, refetch)
+        dens = stream_density if (op is Operand.INPUTS and op in roles.streamed) else 1.0
+        array_reads[op] = elems * per_elem[op] * dens
+        bits = (pe.w_bits if op is Operand.WEIGHTS else pe.a_bits) * dens
+        if op is roles.stationary:
+            hops += elems * bits * (pe.rows + 1) / 2  # shifted down the rows on preload
+        else:
+            span = pe.cols if refetch == roles.cols or not refetch else pe.rows
+            hops += elems * bits * span  # forwarded PE to PE across the array
+    if roles.reduction_on_rows:
+        # every K fold adds its partial sums into the output tile below the array
+        out_updates = tile_sum("mn", "k")
+        hops += out_updates * pe.acc_bits * pe.rows
+    else:
+        out_updates = tile_sum("mn")  # outputs stay in the PEs over the tile's K
+    array_out_updates = out_updates * acc_b
+    # read-modify-write: every update but each output's very first
+    array_out_reads = max(0.0, out_updates - groups * m_n) * acc_b
+
+    # --- level by level, inner to outer: what each level's inner side asks of it
+    levels_out: list[LevelAccesses] = []
+    inner_fill: dict[Operand, float] = dict(array_reads)
+    inner_out_updates = array_out_updates
+    inner_out_reads = array_out_reads  # read-backs the inside takes from this level
+    chain = [(lv.name, lv.holds, loops_above[i]) for i, lv in enumerate(nest.levels)]
+    per_level: dict[str, dict[Operand, OperandAccesses]] = {}
+    # transfers into the outermost holder so far (DRAM moves whole bursts per transfer)
+    transfers: dict[str, float] = {"w": 0.0, "i": 0.0, "ob": 0.0, "ou": 0.0}
+    for idx, (name, holds, above) in reversed(list(enumerate(chain))):
+        acc: dict[Operand, OperandAccesses] = {}
+        n_tiles = counts[idx + 1]
+        for op, key in ((Operand.WEIGHTS, "w"), (Operand.INPUTS, "i")):
+            if op not in holds:
+                continue
+            reuse = _reuse_factor(above, OPERAND_DIMS[op])
+            fills = full[op] * reuse
+            acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
+            inner_fill[op] = fills
+            transfers[key] = groups * math.prod(n_tiles[d] for d in OPERAND_DIMS[op]) * reuse
+        if Operand.OUTPUTS in holds:
+            visits = _reuse_factor(above, "mn")
+            final = groups * m_n * out_b
+            spills = groups * m_n * (visits - 1) * acc_b
+            drained = final + spills  # written back to the next level out
+            read_back = spills  # filled back from it
+            acc[Operand.OUTPUTS] = OperandAccesses(
+                inner_out_reads + drained, read_back, inner_out_updates
+            )
+            inner_out_updates, inner_out_reads = drained, read_back
+            out_tiles = groups * n_tiles["m"] * n_tiles["n"]
+            transfers["ou"], transfers["ob"] = out_tiles * visits, out_tiles * (visits - 1)
+        per_level[name] = acc
+    burst = arch.dram.burst_bytes
+
+    def rounded(nbytes: float, key: str) -> float:
+        n = transfers[key]
+        if nbytes <= 0 or burst <= 1 or n <= 0:
+            return nbytes
+        return n * math.ceil(nbytes / n / burst - 1e-9) * burst
+
+    dram = {
+        Operand.WEIGHTS: OperandAccesses(rounded(inner_fill[Operand.WEIGHTS], "w"), 0.0, 0.0),
+        Operand.INPUTS: OperandAccesses(rounded(inner_fill[Operand.INPUTS], "i"), 0.0, 0.0),
+        Operand.OUTPUTS: OperandAccesses(
+            rounded(inner_out_reads, "ob"), 0.0, rounded(inner_out_updates, "ou")
+        ),
+    }
+    levels_out.append(LevelAccesses(arch.dram.name, tuple(dram.items())))
+    for name, _, _ in chain:
+        levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
+
+    # --- PE registers: per streaming PE-cycle (gating saves the reads only the
+    # zero operand needed: the stationary/weight read and the psum update)
+    lanes = pe.window(pattern) if (pattern is None or not pe.nm_any) else pe.multipliers
+    gate = mac_fraction if pe.zero_gating else 1.0
+    w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8 * gate
+    a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
+    o_reg = steady_pe_cycles * acc_b * gate
+    stationary_fill = array_reads.get(roles.stationary, 0.0)
+    regs = {
+        Operand.WEIGHTS: OperandAccesses(
+            w_reg, stationary_fill if roles.stationary is Operand.WEIGHTS else w_reg, 0.0
+        ),
+        Operand.INPUTS: OperandAccesses(
+            a_reg, stationary_fill if roles.stationary is Operand.INPUTS else a_reg, 0.0
+        ),
+        Operand.OUTPUTS: OperandAccesses(o_reg, 0.0, o_reg),
+    }
+    levels_out.append(LevelAccesses(PE_REGISTERS, tuple(regs.items())))
+    tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
+    return Accesses(tuple(levels_out), hops, tiles)
+
+
+def default_nest(
+    arch: ArchSpec,
+    gemm: GemmShape,
+    groups: int,
+    tiles: dict[str, tuple[tuple[int, int, int], str]],
+    bypass: tuple[Operand, ...] = (),
+    step_level: str | None = None,
+) -> Nest:
+    """The nest for the on-chip levels: each level's (tile, loop order) from
+    `tiles`; a level not in it holds its parent's tile (no loops of its own),
+    except that levels inside `step_level` default to the step level's tile.
+    `bypass`: operands the GLB does not keep under this mapping."""
+    levels = []
+    parent = (gemm.m, gemm.n, gemm.k)
+    for lv in arch.memory.levels:
+        if lv.kind is LevelKind.DRAM:
+            continue
+        if lv.name in tiles:
+            tile, order = tiles[lv.name]
+        elif step_level is not None and step_level in tiles:
+            # outer levels pass the step tile through (its loop order governs:
+            # the step level's own loops then run once), inner ones hold it too
+            tile, order = tiles[step_level]
+        else:
+            tile, order = parent, "nmk"
+        tile = tuple(min(a, b) for a, b in zip(parent, tile, strict=True))
+        holds = tuple(op for op in lv.holds if not (lv.name == arch.glb.name and op in bypass))
+        levels.append(NestLevel(lv.name, tile, order, holds))  # type: ignore[arg-type]
+        parent = tile
+    return Nest(gemm, groups, tuple(levels))
+
+
+__all__ = [
+    "PE_REGISTERS",
+    "Accesses",
+    "LevelAccesses",
+    "Nest",
+    "NestLevel",
+    "OperandAccesses",
+    "count_accesses",
+    "default_nest",
+]

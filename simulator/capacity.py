@@ -1,0 +1,71 @@
+"""Capacity: does each level hold the tiles a nest puts in it?
+
+Per on-chip level, every operand it keeps takes its tile's bytes (outputs
+at the accumulator width), twice when the level is double-buffered; a
+partitioned level checks each operand against its share, a shared one
+checks the sum. An operand a level does not keep takes nothing there,
+except the GLB's staging of a bypassing operand (one fold's worth).
+"""
+
+from __future__ import annotations
+
+from mappings.dataflow import Operand
+from simulator.accesses import Nest
+from simulator.arch import ArchSpec
+from simulator.formats import OperandBytes
+
+
+def tile_bytes_at(
+    tile: tuple[int, int, int], nest: Nest, sizes: OperandBytes
+) -> dict[Operand, float]:
+    """Bytes one tile of each operand takes (outputs at the accumulator width)."""
+    g = nest.gemm
+    tm, tn, tk = tile
+    return {
+        Operand.INPUTS: sizes.inputs * tm * tk / (g.m * g.k),
+        Operand.WEIGHTS: sizes.weights * tk * tn / (g.k * g.n),
+        Operand.OUTPUTS: sizes.psums * tm * tn / (g.m * g.n),
+    }
+
+
+def level_need_bytes(
+    nest: Nest,
+    sizes: OperandBytes,
+    arch: ArchSpec,
+    staging: dict[Operand, float] | None = None,
+) -> dict[str, dict[Operand, float]]:
+    """Per on-chip level, the bytes each operand needs there under the nest."""
+    out = {}
+    glb = arch.glb.name
+    for lv in nest.levels:
+        spec = arch.memory.level(lv.name)
+        copies = arch.memory.copies(spec)
+        tiles = tile_bytes_at(lv.tile, nest, sizes)
+        need = {op: copies * tiles[op] for op in lv.holds}
+        if lv.name == glb and staging:
+            for op in spec.holds:
+                if op not in lv.holds and op in staging:  # bypassing: staged only
+                    need[op] = copies * min(tiles[op], staging[op])
+        out[lv.name] = need
+    return out
+
+
+def fits_nest(
+    nest: Nest,
+    sizes: OperandBytes,
+    arch: ArchSpec,
+    staging: dict[Operand, float] | None = None,
+) -> bool:
+    for name, need in level_need_bytes(nest, sizes, arch, staging).items():
+        spec = arch.memory.level(name)
+        if spec.capacity_bytes is None:
+            continue
+        if spec.partition:
+            if any(b > (spec.capacity_for(op) or 0) for op, b in need.items()):
+                return False
+        elif sum(need.values()) > spec.capacity_bytes:
+            return False
+    return True
+
+
+__all__ = ["fits_nest", "level_need_bytes", "tile_bytes_at"]

@@ -1,0 +1,229 @@
+"""Energy tables: energy per action, read when an arch spec is loaded.
+
+Two forms are accepted, both YAML:
+
+- sparsim's own table (`simulator/energy_tables/default.yaml`): MAC energy
+  per data type, register / network / DRAM / metadata energy per bit,
+  leakage, and the published SRAM points the per-access SRAM energy is
+  fitted to (`sram_access_pj`). Every number carries its unit and source.
+- an Accelergy ERT, read as it is: the full form (`ERT: {tables: [{name,
+  actions: [{name, arguments, energy}]}]}`) or the summary form
+  (`ERT_summary: {table_summary: [{name, actions: [{name, energy |
+  average_energy}]}]}`). Components are matched to the arch's levels by
+  name (`ert_component`); anything the ERT does not price falls back to
+  the default table.
+
+This module reads files and knows no arch types (arch.py imports it).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from simulator.spec_reader import Node, SpecError, load_yaml
+
+TABLE_PACKAGE = "simulator.energy_tables"
+MAC_TYPES = ("int4", "int8", "int16", "fp16", "bf16")
+ENTRIES = (
+    "mac_gated_fraction",
+    "register_bit",
+    "network_hop_bit",
+    "dram_bit",
+    "metadata_bit",
+    "leakage_pe_cycle",
+    "leakage_sram_kib_cycle",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyEntry:
+    value_pj: float
+    unit: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class SramFit:
+    """E(C, w) = w * alpha * (C / 1 KiB) ** beta pJ per access of w bits, fitted in
+    log space to published points; `max_error` is the largest relative error on them."""
+
+    alpha: float
+    beta: float
+    max_error: float
+    points: tuple[tuple[float, int, float], ...]  # (capacity KiB, word bits, pJ)
+
+    def access_pj(self, capacity_bytes: float, word_bits: int) -> float:
+        kib = max(capacity_bytes / 1024, 1 / 1024)
+        return word_bits * self.alpha * kib**self.beta
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyTable:
+    """Energy per action at `technology_nm` (values as given; `scale` converts)."""
+
+    name: str
+    technology_nm: float
+    mac: dict[str, EnergyEntry]
+    entries: dict[str, EnergyEntry]
+    sram: SramFit
+    # Accelergy ERT: component name -> action -> pJ (None for sparsim's own tables)
+    ert: dict[str, dict[str, float]] | None = None
+    file: str = field(default="", compare=False)
+
+    def __getitem__(self, action: str) -> float:
+        return self.entries[action].value_pj
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.technology_nm, self.file))
+
+    def ert_component(self, *names: str) -> dict[str, float] | None:
+        """The ERT actions of the first component whose last name part (array
+        suffix `[0..167]` dropped) equals one of `names`, case-insensitively."""
+        if not self.ert:
+            return None
+        for want in names:
+            for comp, actions in self.ert.items():
+                if short_name(comp) == want.lower():
+                    return actions
+        return None
+
+
+def short_name(component: str) -> str:
+    return re.sub(r"\[[^\]]*\]", "", component.split(".")[-1]).lower()
+
+
+def fit_sram(points: list[tuple[float, int, float]]) -> SramFit:
+    """Least squares of log(pJ per bit) against log(capacity)."""
+    xs = [math.log(c) for c, _, _ in points]
+    ys = [math.log(e / w) for _, w, e in points]
+    n = len(points)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    beta = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
+    alpha = math.exp(my - beta * mx)
+    err = max(abs(w * alpha * c**beta - e) / e for c, w, e in points)
+    return SramFit(alpha, beta, err, tuple(points))
+
+
+@functools.cache
+def _default_path() -> Path:
+    return Path(str(resources.files(TABLE_PACKAGE).joinpath("default.yaml")))
+
+
+def default_table() -> EnergyTable:
+    return load_energy_table("default")
+
+
+@functools.lru_cache(maxsize=32)
+def load_energy_table(name_or_path: str, blame: str = "", blame_field: str = "energy.table"):
+    """A packaged table by name (`default`), a sparsim table file or an Accelergy
+    ERT file. A missing or bad file is blamed on `blame` (the arch file) and
+    `blame_field`."""
+    packaged = resources.files(TABLE_PACKAGE).joinpath(f"{name_or_path}.yaml")
+    path = Path(str(packaged)) if packaged.is_file() else Path(name_or_path)
+    if not path.is_file():
+        raise SpecError(
+            blame or str(name_or_path),
+            blame_field,
+            name_or_path,
+            "'default', an energy table YAML file or an Accelergy ERT YAML file",
+        )
+    data = load_yaml(path)
+    if isinstance(data, dict) and ("ERT" in data or "ERT_summary" in data):
+        return _read_ert(data, str(path))
+    return _read_table(data, str(path))
+
+
+def _entry(node: Node, key: str) -> EnergyEntry:
+    e = node.child(key)
+    entry = EnergyEntry(e.non_negative("value"), e.get("unit", str), e.get("source", str))
+    e.finish()
+    return entry
+
+
+def _read_table(data: object, source: str) -> EnergyTable:
+    top = Node(data, source)
+    macs = top.child("mac")
+    mac = {t: _entry(macs, t) for t in MAC_TYPES}
+    macs.finish()
+    ents = top.child("entries")
+    entries = {a: _entry(ents, a) for a in ENTRIES}
+    ents.finish()
+    raw = top.get("sram_points", list, allowed="a list of {capacity_kib, word_bits, pj, source}")
+    points = []
+    for i, item in enumerate(raw):
+        p = Node(item, source, f"sram_points[{i}]")
+        points.append(
+            (
+                p.get("capacity_kib", float, check=lambda v: v > 0, allowed="a number > 0"),
+                p.positive_int("word_bits"),
+                p.get("pj", float, check=lambda v: v > 0, allowed="a number > 0"),
+            )
+        )
+        p.get("source", str)
+        p.finish()
+    if len(points) < 2:
+        raise top.error("sram_points", raw, "at least two points to fit")
+    table = EnergyTable(
+        top.get("name", str),
+        top.get("technology_nm", float, check=lambda v: v > 0, allowed="a number > 0"),
+        mac,
+        entries,
+        fit_sram(points),
+        None,
+        source,
+    )
+    top.finish()
+    return table
+
+
+def _read_ert(data: dict, source: str) -> EnergyTable:
+    """An Accelergy ERT (full or summary form) on top of the default table."""
+    summary = "ERT_summary" in data
+    top = Node(data, source)
+    body = top.child("ERT_summary" if summary else "ERT")
+    body.get("version", (float, str, int), None)
+    rows = body.get("table_summary" if summary else "tables", list, allowed="a list of components")
+    ert: dict[str, dict[str, float]] = {}
+    for i, row in enumerate(rows):
+        comp = Node(row, source, f"{body.path}.tables[{i}]")
+        name = comp.get("name", str)
+        acts: dict[str, list[float]] = {}
+        for j, act in enumerate(comp.get("actions", list)):
+            a = Node(act, source, f"{comp.path}.actions[{j}]")
+            aname = a.get("name", str)
+            for key in ("energy", "average_energy"):
+                if a.has(key):
+                    acts.setdefault(aname, []).append(a.non_negative(key))
+            for key in ("arguments", "max_energy", "min_energy"):
+                a.get(key, (dict, float, str, type(None)), None)
+            if aname not in acts:
+                raise a.error("energy", "<missing>", "a number >= 0 (pJ per action)")
+            a.finish()
+        comp.get("primitive_estimation(s)", list, None)
+        comp.finish()
+        ert[name] = {k: sum(v) / len(v) for k, v in acts.items()}
+    body.finish()
+    top.finish()
+    base = default_table()
+    return EnergyTable(
+        f"ERT {Path(source).name}", base.technology_nm, base.mac, base.entries, base.sram, ert,
+        source,
+    )  # fmt: skip
+
+
+__all__ = [
+    "MAC_TYPES",
+    "EnergyEntry",
+    "EnergyTable",
+    "SramFit",
+    "default_table",
+    "fit_sram",
+    "load_energy_table",
+    "short_name",
+]

@@ -1,0 +1,124 @@
+"""The per-level access model (simulator.accesses) against the loop nest it counts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mappings.dataflow import Dataflow, Operand
+from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping
+from simulator.accesses import PE_REGISTERS
+from simulator.arch import load_arch, parse_arch, preset_path
+from simulator.simulate import nest_of, plan_layer, simulate_layer
+from simulator.spec_reader import load_yaml
+from simulator.tiling import LoopNest, analytic_traffic, enumerate_steps, glb_mapping
+from workloads.layers import Gemm
+from workloads.workload import LayerWorkload
+
+
+@st.composite
+def one_level(draw):
+    m, n, k = (draw(st.integers(1, 200)) for _ in range(3))
+    # at most ~64 tiles per dimension: the test walks every step
+    tile = tuple(draw(st.integers(max(1, -(-d // 4)), d)) for d in (m, n, k))
+    order = draw(st.sampled_from(LOOP_ORDERS))
+    df = draw(st.sampled_from(list(Dataflow)))
+    return Gemm("g", m, n, k), tile, order, df
+
+
+@given(one_level())
+def test_dram_accesses_equal_the_enumerated_glb_loop_nest(case):
+    """One tiled level: DRAM reads/updates from the closed form equal the steps
+    of the loop nest the memory simulation walks (burst rounding aside)."""
+    layer, tile, order, df = case
+    arch = load_arch("edge")
+    arch = dataclasses.replace(
+        arch, memory=dataclasses.replace(
+            arch.memory, levels=(dataclasses.replace(arch.dram, burst_bytes=1), arch.glb)
+        )
+    )  # fmt: skip
+    lw = LayerWorkload(layer)
+    res = simulate_layer(lw, arch, glb_mapping(df, tile, order))
+    plan = plan_layer(lw, arch)
+    nest = LoopNest(plan.gemm, 1, tile, order)
+    traffic = analytic_traffic(nest, plan.sizes)
+    steps = enumerate_steps(nest, plan.sizes, None)
+    dram = res.levels["dram"]["accesses"]
+    loads = {op: 0.0 for op in Operand}
+    for s in steps:
+        for op, b in s.loads:
+            loads[op] += b
+    assert dram["inputs"]["reads_bytes"] == pytest.approx(loads[Operand.INPUTS])
+    assert dram["weights"]["reads_bytes"] == pytest.approx(loads[Operand.WEIGHTS])
+    assert dram["outputs"]["reads_bytes"] == pytest.approx(traffic.psum_reads)
+    assert dram["outputs"]["updates_bytes"] == pytest.approx(traffic.output_writes)
+    # what DRAM sends, the GLB is filled with
+    glb = res.levels["glb"]["accesses"]
+    for op in ("inputs", "weights"):
+        assert glb[op]["fills_bytes"] == pytest.approx(dram[op]["reads_bytes"])
+    assert glb["outputs"]["reads_bytes"] >= dram["outputs"]["updates_bytes"] - 1e-6
+
+
+def _tpu_with_accumulators(acc_kib: float = 4096):
+    """tpu-v1 with its 4 MiB accumulators as their own level below the unified buffer."""
+    doc = load_yaml(preset_path("tpu-v1"))
+    mem = doc["memory"]
+    mem["glb"]["holds"] = ["inputs", "weights", "outputs"]
+    mem["glb"]["partition"] = {"inputs_kib": 24576, "weights_kib": 256, "outputs_kib": 96}
+    mem["glb"]["capacity_kib"] = 24576 + 256 + 96
+    mem["accumulators"] = {
+        "kind": "sram",
+        "parent": "glb",
+        "capacity_kib": acc_kib,
+        "bandwidth_bytes_per_cycle": 1024,
+        "holds": ["outputs"],
+        "word_bits": 32,
+    }
+    return parse_arch(doc, "tpu-v1+acc")
+
+
+def test_partial_sums_stay_in_the_accumulators_unless_the_loop_order_spills_them():
+    arch = _tpu_with_accumulators()
+    lw = LayerWorkload(Gemm("g", 512, 256, 2048))
+    plan = plan_layer(lw, arch)
+    keep = Mapping(
+        Dataflow.WS,
+        (LevelTile("glb", 512, 256, 2048), LevelTile("accumulators", 512, 256, 256, "nmk")),
+    )
+    res = simulate_layer(lw, arch, keep)
+    acc = res.levels["accumulators"]["accesses"]["outputs"]
+    out = 512 * 256
+    # 8 K tiles accumulate in place: nothing read back from the GLB
+    assert acc["fills_bytes"] == 0
+    assert res.levels["glb"]["accesses"]["outputs"]["updates_bytes"] == out  # final, 8-bit
+    assert acc["updates_bytes"] == out * 4 * 8  # one update per K fold (256 rows)
+    # k outermost at the accumulators: each K tile's partials leave and come back
+    spill = Mapping(
+        Dataflow.WS,
+        (
+            LevelTile("glb", 512, 256, 2048),
+            LevelTile("accumulators", 256, 256, 256, "kmn"),
+        ),
+    )
+    res2 = simulate_layer(lw, arch, spill)
+    acc2 = res2.levels["accumulators"]["accesses"]["outputs"]
+    assert acc2["fills_bytes"] == out * 4 * 7  # 7 read-backs of 32-bit partials
+    assert res2.energy_pj["glb"] > res.energy_pj["glb"]
+    assert nest_of(plan, spill).levels[-1].holds == (Operand.OUTPUTS,)
+
+
+def test_every_level_is_priced_and_registers_are_counted():
+    arch = load_arch("eyeriss")
+    res = simulate_layer(LayerWorkload(Gemm("g", 64, 64, 64)), arch)
+    assert set(res.levels) == {"dram", "glb", PE_REGISTERS}
+    for name, lv in res.levels.items():
+        assert lv["energy_pj"]["total"] > 0, name
+        assert res.energy_pj[name] == pytest.approx(
+            lv["energy_pj"]["read"] + lv["energy_pj"]["fill"] + lv["energy_pj"]["update"]
+        )
+    assert res.energy_pj["network"] > 0
+    parts = sum(v for k, v in res.energy_pj.items() if k != "total")
+    assert res.energy_pj["total"] == pytest.approx(parts)
