@@ -93,30 +93,25 @@ def peak_macs_per_cycle(arch: ArchSpec) -> float:
 
 
 def energy_per_access_ratios(arch: ArchSpec, bits: int) -> tuple[dict[str, float | None], str]:
-    """Energy of one `bits`-wide access at each level over one MAC of that width,
-    from the arch's energy table (as the model prices them)."""
-    from simulator.energy import load_energy_table
+    """Energy of one `bits`-wide access at each level over one MAC, as the model
+    prices them for this arch (`simulator.energy.action_costs`: the spec's, the
+    ERT's or the table's figures, SRAM from its capacity and width)."""
+    from mappings.dataflow import Operand
+    from simulator.energy import action_costs
 
-    table = load_energy_table(arch.energy_table)
-    names = set(getattr(table, "entries", {}) or {})
-
-    def get(*keys: str) -> float | None:
-        for k in keys:
-            if k in names:
-                return table[k]
-        return None
-
+    costs = action_costs(arch)
     nbytes = bits / 8
-    mac = get(f"mac_int{bits}", f"mac_fp{bits}", "mac_int8")
-    note = "" if f"mac_int{bits}" in names else f"no {bits}-bit MAC entry: mac_int8 used"
-    per_byte = {
-        "rf": get("pe_register_byte"),
-        "array": get("array_hop_byte", "network_hop_byte"),
-        "glb": get("glb_byte"),
-        "dram": get("dram_byte"),
+    regs = [costs.register(op).per_byte("read") for op in Operand]
+    glb = costs.level(arch.glb.name).per_byte("read")
+    dram = costs.level(arch.dram.name).per_byte("read")
+    per_access = {
+        "rf": sum(regs) / len(regs) * nbytes,  # the three operands' PE registers, averaged
+        "array": costs.network_hop_bit_pj * bits,  # one hop to the neighbouring PE
+        "glb": glb * nbytes,
+        "dram": dram * nbytes,
     }
-    out = {k: (v * nbytes / mac if v is not None and mac else None) for k, v in per_byte.items()}
-    return out, note
+    note = f"MAC {costs.mac_pj:.3g} pJ ({arch.pe_array.mac_name})"
+    return {k: v / costs.mac_pj for k, v in per_access.items()}, note
 
 
 def run_case(case: dict) -> list[Check]:

@@ -105,6 +105,7 @@ class LevelPlan:
     spatial: dict[str, int]  # GEMM dim -> spatial fan-out under this level
     not_same: tuple[str, ...]  # why the loop nest here is not one sparsim expresses
     holds: tuple[str, ...] = ()  # sparsim operands Timeloop keeps at this level
+    stationary_only: str = ""  # a reason that holds for the level total and the stationary operand
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ class Plan:
 # (mappings.dataflow: WS keeps a K x N weight tile, OS an M x N output tile, IS a K x M
 # input tile)
 ARRAY_DIMS = {"ws": ("k", "n"), "os": ("m", "n"), "is": ("k", "m")}
+STATIONARY = {"ws": "weights", "os": "outputs", "is": "inputs"}
 
 
 def _array_dataflow(fan: dict[str, dict[str, int]]) -> tuple[str | None, tuple[int, int], str]:
@@ -181,6 +183,7 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
             order.append(d)
         spatial = {gd[lp.dim]: lp.bound for lp in lv.loops if lp.spatial and lp.bound > 1}
         innermost = i == len(maps) - 1
+        stationary_only = ""
         mac_reads = (
             f"the MAC reads {lv.name} every compute, where sparsim's PE registers keep "
             "the stationary operand between computes"
@@ -192,7 +195,7 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
         elif i in shared and i == shared[-1]:
             name = "glb"
             if spatial_depth < 0:
-                not_same.append(mac_reads)
+                stationary_only = mac_reads
         elif i in shared:
             name = "".join(ch if ch.isalnum() else "_" for ch in lv.name.lower())
             if not multi_level:
@@ -215,6 +218,7 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
                 lv.name, name, (tile["m"], tile["n"], tile["k"]), "".join(order), spatial,
                 tuple(dict.fromkeys(not_same)),
                 tuple(prob.spaces[ds][0] for ds in lv.tiles if ds in prob.spaces),
+                stationary_only,
             )
         )  # fmt: skip
     # the backing store's word (Timeloop prints the innermost first)
@@ -284,7 +288,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     for sname, lps in groups.items():
         ref = sum(_level_total(storage[lp.timeloop]) for lp in lps)
         got = counts.get(sname, {}).get("total")
-        reasons = [r for lp in lps for r in lp.not_same]
+        reasons = [r for lp in lps for r in (*lp.not_same, lp.stationary_only) if r]
         names = "+".join(lp.timeloop for lp in lps)
         if plan.problem.sliding_window:
             reasons.append("convolution inputs: sliding window vs im2col")
@@ -305,6 +309,8 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 if got_op is None:
                     continue
                 why = list(lp.not_same)
+                if lp.stationary_only and op == STATIONARY[plan.dataflow]:
+                    why.append(lp.stationary_only)
                 if op == "inputs" and plan.problem.sliding_window:
                     why.append("convolution inputs: sliding window vs im2col")
                 comps.append(
