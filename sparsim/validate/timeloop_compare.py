@@ -25,6 +25,7 @@ when not, why.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -106,6 +107,7 @@ class LevelPlan:
     not_same: tuple[str, ...]  # why the loop nest here is not one sparsim expresses
     holds: tuple[str, ...] = ()  # sparsim operands Timeloop keeps at this level
     stationary_only: str = ""  # a reason that holds for the level total and the stationary operand
+    op_reasons: tuple[tuple[str, str], ...] = ()  # (operand, why its counts here differ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,58 @@ class Plan:
 # input tile)
 ARRAY_DIMS = {"ws": ("k", "n"), "os": ("m", "n"), "is": ("k", "m")}
 STATIONARY = {"ws": "weights", "os": "outputs", "is": "inputs"}
+STREAMED = {"ws": "m", "os": "k", "is": "n"}  # the dimension the array streams (innermost)
+# the operand that stays put while a loop over a dimension runs (it does not depend on it)
+KEPT_BY = {"k": "outputs", "n": "inputs", "m": "weights"}
+OPERAND_DIMS = {"weights": "kn", "inputs": "mk", "outputs": "mn"}
+
+
+def _order_reasons(case: Case, prob: Problem, dataflow: str, shared_last: int) -> dict:
+    """Operand -> why the array's own loop order (the loops below the GLB) is not
+    sparsim's: (A) the PEs loop in time over a dimension the dataflow does not
+    stream, keeping the operand that does not depend on it inside the PE; (B) a
+    loop the stationary operand depends on runs inside a streamed loop above the
+    PE level that keeps it, so it is refetched where sparsim's array keeps it."""
+    gd, maps = prob.gemm_dim, case.mapping
+    streamed, stationary = STREAMED[dataflow], STATIONARY[dataflow]
+    out: dict[str, str] = {}
+    for lv in maps[shared_last + 1 :]:
+        for lp in lv.loops:
+            d = gd[lp.dim]
+            if lp.bound > 1 and not lp.spatial and d != streamed:
+                out.setdefault(
+                    KEPT_BY[d],
+                    f"the PEs loop in time over {lp.dim} ({lv.name}), keeping "
+                    f"{KEPT_BY[d]} inside; sparsim's PEs hold one fold",
+                )
+    space = next((ds for ds, (op, _) in prob.spaces.items() if op == stationary), None)
+    holder = next(
+        (i for i in range(len(maps) - 1, shared_last, -1) if space in maps[i].tiles), len(maps)
+    )
+    for i in range(shared_last + 1, len(maps)):
+        for ds, words in maps[i].tiles.items():
+            op = prob.spaces.get(ds, ("", ""))[0]
+            if op and op != stationary and words > 1:
+                out.setdefault(
+                    op,
+                    f"{maps[i].name} keeps {words} {ds} words per PE; sparsim's {dataflow.upper()} "
+                    f"array streams {op}",
+                )
+    seen_stream = False
+    for lv in maps[shared_last:holder]:
+        for lp in lv.loops:
+            if lp.bound <= 1 or lp.spatial:
+                continue
+            d = gd[lp.dim]
+            if d == streamed:
+                seen_stream = True
+            elif seen_stream and d in OPERAND_DIMS[stationary]:
+                out.setdefault(
+                    stationary,
+                    f"{lp.dim} ({lv.name}) runs inside the streamed loop, refetching "
+                    f"{stationary}; sparsim's array streams {streamed} innermost",
+                )
+    return out
 
 
 def _array_dataflow(fan: dict[str, dict[str, int]]) -> tuple[str | None, tuple[int, int], str]:
@@ -164,7 +218,13 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
                 ax = fan[lp.spatial]
                 ax[gd[lp.dim]] = ax.get(gd[lp.dim], 1) * lp.bound
     dataflow, array, array_why = _array_dataflow(fan)
+    if len(set(spatial_at)) > 1:  # fan-out under several levels: a hierarchy of arrays
+        names = ", ".join(maps[i].name for i in sorted(set(spatial_at)))
+        array_why = (array_why + "; " if array_why else "") + (
+            f"spatial fan-out under several levels ({names}); sparsim has one array"
+        )
     last = spatial_depth if spatial_depth >= 0 else len(maps) - 1
+    inherited: list[str] = []  # loop-order reasons of the level above: its loops fill this one
     shared = [i for i in range(1, last + 1) if maps[i].tiles]
     out = []
     for i, lv in enumerate(maps):
@@ -174,13 +234,19 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
             tile[gd[lp.dim]] *= lp.bound
         temporal = [gd[lp.dim] for lp in lv.loops if lp.bound > 1 and not lp.spatial]
         order: list[str] = []
-        not_same: list[str] = []
+        not_same: list[str] = list(inherited) if lv.tiles else []
+        split: list[str] = []
         for d in temporal:
             if order and order[-1] == d:
                 continue
             if d in order:
-                not_same.append(f"loops over {d} split by another dimension under {lv.name}")
+                split.append(f"loops over {d} split by another dimension under {lv.name}")
             order.append(d)
+        not_same += split
+        if lv.tiles:
+            inherited = split
+        else:
+            inherited += split
         spatial = {gd[lp.dim]: lp.bound for lp in lv.loops if lp.spatial and lp.bound > 1}
         innermost = i == len(maps) - 1
         stationary_only = ""
@@ -207,7 +273,7 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
                 not_same.append(f"{lv.name} is a per-operand scratchpad")
         if spatial and owner[i] != spatial_depth and i < spatial_depth:
             not_same.append(f"spatial fan-out under {lv.name} above an inner storage level")
-        if array_why and name in ("glb", "pe_registers"):
+        if array_why and (name in ("glb", "pe_registers") or "several levels" in array_why):
             not_same.append(array_why)
         if name is not None and lv.name in storage and not storage[lv.name].dataspaces:
             name = None
@@ -223,7 +289,22 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
         )  # fmt: skip
     # the backing store's word (Timeloop prints the innermost first)
     bits = case.stats.storage[-1].word_bits if case.stats.storage else 8
-    return Plan(prob, tuple(out), array, bits, dataflow or "ws")
+    df = dataflow or "ws"
+    # an operand whose reuse the array's loop order changes differs at the nearest
+    # level outside the PEs that holds it (DRAM when every shared level bypasses it)
+    order_why = _order_reasons(case, prob, df, shared[-1] if shared else 0)
+    patched = []
+    for op, why in order_why.items():
+        holders = [lp for lp in out if lp.sparsim not in (None, "pe_registers")]
+        holders = [lp for lp in holders if op in lp.holds] or out[:1]
+        patched.append((holders[-1].timeloop, op, why))
+    out = [
+        dataclasses.replace(
+            lp, op_reasons=tuple((op, why) for name, op, why in patched if name == lp.timeloop)
+        )
+        for lp in out
+    ]
+    return Plan(prob, tuple(out), array, bits, df)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +369,12 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     for sname, lps in groups.items():
         ref = sum(_level_total(storage[lp.timeloop]) for lp in lps)
         got = counts.get(sname, {}).get("total")
-        reasons = [r for lp in lps for r in (*lp.not_same, lp.stationary_only) if r]
+        reasons = [
+            r
+            for lp in lps
+            for r in (*lp.not_same, lp.stationary_only, *(w for _, w in lp.op_reasons))
+            if r
+        ]
         names = "+".join(lp.timeloop for lp in lps)
         if plan.problem.sliding_window:
             reasons.append("convolution inputs: sliding window vs im2col")
@@ -311,6 +397,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 why = list(lp.not_same)
                 if lp.stationary_only and op == STATIONARY[plan.dataflow]:
                     why.append(lp.stationary_only)
+                why += [w for o, w in lp.op_reasons if o == op]
                 if op == "inputs" and plan.problem.sliding_window:
                     why.append("convolution inputs: sliding window vs im2col")
                 comps.append(
