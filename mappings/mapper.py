@@ -1,15 +1,12 @@
-"""The mapper: search dataflows, GLB tilings and loop orders for an objective.
+"""The mapper: search dataflows, tilings at every level, loop orders and bypass
+for an objective (cycles, energy, EDP; ties to less energy).
 
 The one module of `mappings` that imports the simulator (DESIGN.md). Every
-candidate (dataflow x fitting tile x loop order, `simulator.simulate.
-candidate_mappings`) gets an instant lower bound on its objective: compute
-cycles are exact in closed form and DRAM time is a floor on the total
-(the roofline of that mapping); energy is at least its MACs and DRAM
-traffic. Candidates are simulated best-estimate first, and one whose
-bound cannot beat the best simulated value is never simulated (branch and
-bound), with at most `max_evaluations` full simulations per layer beyond
-the incumbents: each dataflow's default tiling, so the result is never
-worse than any dataflow's default.
+candidate gets an instant estimate (`simulator.simulate.estimate`: exact
+compute cycles, every level's accesses from the loop nest, energy priced per
+level and action); the best few by the objective's estimate are simulated
+with the memory model, and so is each dataflow's default mapping, so the
+result is never worse than any dataflow's default.
 """
 
 from __future__ import annotations
@@ -17,58 +14,34 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mappings.dataflow import Dataflow, Operand
-from mappings.mapping import LevelTile, Mapping
+from mappings.dataflow import Dataflow
+from mappings.mapping import Mapping, mapping_from_dict
 from simulator.arch import ArchSpec
-from simulator.energy import dram_byte_pj, mac_energy_pj
 from simulator.energy_table import EnergyTable
 from simulator.results import Comparison, LayerResult, WorkloadResult
 from simulator.simulate import (
-    Estimate,
-    LayerPlan,
-    candidate_mappings,
-    default_mapping,
+    OBJECTIVES,
     dense_baseline,
-    estimate,
     plan_layer,
+    search,
+    simulate,
     simulate_layer,
 )
-from simulator.tiling import resolve_tile
 from workloads.workload import LayerWorkload, Workload
 
-OBJECTIVES = ("cycles", "energy", "edp")
 
-
-def _value(objective: str, res: LayerResult) -> float:
+def _value(objective: str, res: LayerResult) -> tuple[float, float]:
+    """The objective, ties to less energy."""
     cycles, energy = res.cycles.total, res.energy_pj["total"]
-    return {"cycles": cycles, "energy": energy, "edp": cycles * energy}[objective]
-
-
-def _mapping_of(res: LayerResult, dataflow: Dataflow) -> Mapping:
-    """The mapping a result ran (its record), as a Mapping."""
-    m = res.mapping
-    tiles = tuple(LevelTile(t["level"], t["m"], t["n"], t["k"]) for t in m["tiles"])
-    return Mapping(dataflow, tiles, m["loop_order"], tuple(Operand(b) for b in m["bypass"]))
-
-
-def _bound(objective: str, est: Estimate, plan: LayerPlan, table: EnergyTable | None) -> float:
-    arch = plan.arch
-    energy = est.dram_bytes * dram_byte_pj(arch) + (
-        plan.lw.effective_macs * plan.activation_density * mac_energy_pj(arch)
-    )
-    return {
-        "cycles": est.bound_cycles,
-        "energy": energy,
-        "edp": est.bound_cycles * energy,
-    }[objective]
+    return ({"cycles": cycles, "energy": energy, "edp": cycles * energy}[objective], energy)
 
 
 @dataclass(frozen=True, slots=True)
 class MapperResult:
     mapping: Mapping
     result: LayerResult
-    candidates: int
-    evaluated: int
+    candidates: int  # mappings estimated
+    evaluated: int  # mappings simulated (memory model)
 
 
 def best_mapping(
@@ -79,43 +52,36 @@ def best_mapping(
     max_evaluations: int = 6,
     table: EnergyTable | None = None,
 ) -> MapperResult:
-    """The best mapping found for one layer, with its simulated result."""
+    """The best mapping found for one layer, with its simulated result.
+
+    Every candidate of every dataflow (tiles at every level, loop orders,
+    bypass: `simulator.simulate.candidate_mappings`) is estimated; the
+    `max_evaluations` best by the objective's estimate are simulated, and so
+    is each dataflow's default, so the result is never worse than a default.
+    """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
+    dataflows = tuple(dataflows)
     plan = plan_layer(lw, arch)
-    scored: list[tuple[Mapping, Estimate]] = []
+    candidates = evaluated = 0
+    options: list[Mapping] = []
+    if not arch.scalesim_compat:
+        run, candidates, evaluated = search(plan, dataflows, objective, max_evaluations)
+        if run is not None:
+            options.append(run.mapping)
+    best: tuple[tuple[float, float], Mapping, LayerResult] | None = None
     for df in dataflows:
-        # SCALE-Sim's loop nest leaves only the dataflow to choose; when no tile
-        # fits, the default (smallest tiles) is the one candidate
-        found = [] if arch.scalesim_compat else candidate_mappings(plan, df)
-        if not found:
-            m = default_mapping(plan, df)
-            tile = resolve_tile(m, plan.gemm)
-            found = [(m, estimate(plan, df, tile, m.loop_order, m.bypass))]
-        scored += found
-    bounds = [_bound(objective, est, plan, table) for _, est in scored]
-    order = sorted(range(len(scored)), key=lambda i: (scored[i][1].cycles, bounds[i]))
-    # incumbents: each dataflow's default tiling (already the best of a few simulated)
-    best: tuple[float, Mapping, LayerResult] | None = None
-    for df in dataflows:
-        res = simulate_layer(lw, arch, Mapping(df), table)
+        res = simulate_layer(lw, arch, Mapping(df))
         value = _value(objective, res)
         if best is None or value < best[0]:
-            best = (value, _mapping_of(res, df), res)
-    evaluated = 0
-    for i in order:
-        if best is not None and bounds[i] >= best[0]:
-            continue  # cannot win
-        if evaluated >= max_evaluations:
-            break
-        mapping = scored[i][0]
-        res = simulate_layer(lw, arch, mapping, table)
-        evaluated += 1
+            best = (value, mapping_from_dict(res.mapping), res)
+    for m in options:
+        res = simulate_layer(lw, arch, m)
         value = _value(objective, res)
         if best is None or value < best[0]:
-            best = (value, mapping, res)
+            best = (value, m, res)
     assert best is not None
-    return MapperResult(best[1], best[2], len(scored), evaluated)
+    return MapperResult(best[1], best[2], max(candidates, len(dataflows)), evaluated)
 
 
 def simulate_best(
@@ -125,22 +91,32 @@ def simulate_best(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[WorkloadResult, dict[str, Mapping]]:
     """Every layer with its best mapping; the result and the mappings chosen."""
-    table = None
     layers, chosen = [], {}
     for i, lw in enumerate(workload.layers):
-        found = best_mapping(lw, arch, objective, table=table)
+        found = best_mapping(lw, arch, objective)
         layers.append(found.result)
         chosen[lw.name] = found.mapping
         if progress:
             progress(i + 1, len(workload.layers))
-    return WorkloadResult(arch.name, workload.name, workload.sparsity, tuple(layers)), chosen
+    result = WorkloadResult(
+        arch.name, workload.name, workload.sparsity, tuple(layers), clock_mhz=arch.clock_mhz
+    )
+    return result, chosen
 
 
-def compare_best(workload: Workload, arch: ArchSpec, objective: str = "cycles") -> Comparison:
-    """Sparse and dense baseline, each layer at its own best mapping."""
-    sparse, _ = simulate_best(workload, arch, objective)
-    dense, _ = simulate_best(dense_baseline(workload), arch, objective)
-    return Comparison(sparse, dense)
+def compare_best(
+    workload: Workload, arch: ArchSpec, objective: str = "cycles", compare: str = "same"
+) -> Comparison:
+    """The sparse run at each layer's best mapping beside the dense baseline: on
+    the same mappings (`compare="same"`, the default) or at its own best ("best")."""
+    if compare not in ("same", "best"):
+        raise ValueError(f"compare {compare!r}; allowed: same, best")
+    sparse, chosen = simulate_best(workload, arch, objective)
+    if compare == "best":
+        dense, _ = simulate_best(dense_baseline(workload), arch, objective)
+    else:
+        dense = simulate(dense_baseline(workload), arch, chosen)
+    return Comparison(sparse, dense, compare=compare)
 
 
 __all__ = ["OBJECTIVES", "MapperResult", "best_mapping", "compare_best", "simulate_best"]

@@ -33,6 +33,7 @@ and time (`memory`) price and check these counts; `simulate` joins them.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -162,48 +163,47 @@ def _reuse_factor(loops: list[tuple[str, float]], dims: str) -> float:
     return math.prod(t for d, t in loops[:q] if d not in dims) if q > 0 else 1.0
 
 
-def count_accesses(
-    nest: Nest,
+@dataclass(frozen=True, slots=True)
+class _ArraySide:
+    counts: tuple[dict[str, int], ...]  # per level (DRAM first): tiles along m, n, k
+    trips: tuple[tuple[float, float, float], ...]  # per on-chip level: average m, n, k trips
+    array_reads: dict[Operand, float]
+    out_updates: float  # bytes
+    out_reads: float  # bytes
+    hops: float
+
+
+@functools.lru_cache(maxsize=8192)
+def _array_side(
     arch: ArchSpec,
     dataflow: Dataflow,
     pattern: NM | None,
     sizes: OperandBytes,
-    stream_density: float = 1.0,
-    mac_fraction: float = 1.0,
-    steady_pe_cycles: float = 0.0,
-) -> Accesses:
-    """Accesses of every level for one layer's nest (bytes, all groups).
-
-    `stream_density`: the streamed activations' density when zeros are
-    skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
-    the register reads only the zero operand needed); `steady_pe_cycles`:
-    PE-cycles spent streaming (from the tile model).
-    """
+    gemm: GemmShape,
+    groups: int,
+    tiles: tuple[tuple[int, int, int], ...],
+    stream_density: float,
+) -> _ArraySide:
+    """What depends on the tiles only (not on loop orders or holds): cached, so a
+    search over loop orders and bypass pays for it once per tile set."""
     pe = arch.pe_array
     roles = ROLES[dataflow]
-    g = nest.gemm
-    groups = nest.groups
-    ext = _level_extents(nest)
-    counts = [{d: _count(e[d]) for d in LOOP_DIMS} for e in ext]
-    # flattened loops, outer to inner, with their (average) trips
-    loops: list[tuple[str, float]] = []
-    loops_above: list[list[tuple[str, float]]] = []
-    for i, lv in enumerate(nest.levels):
-        for d in lv.loop_order:
-            loops.append((d, counts[i + 1][d] / counts[i][d]))
-        loops_above.append(list(loops))
-
+    g = gemm
+    ext = [{d: ((getattr(g, d), 1),) for d in LOOP_DIMS}]
+    for tile in tiles:
+        parent = ext[-1]
+        ext.append({d: _split(parent[d], t) for d, t in zip(LOOP_DIMS, tile, strict=True)})
+    counts = tuple({d: _count(e[d]) for d in LOOP_DIMS} for e in ext)
+    trips = tuple(
+        tuple(counts[i + 1][d] / counts[i][d] for d in LOOP_DIMS) for i in range(len(tiles))
+    )
     m_n = g.m * g.n
     per_elem = {
         Operand.WEIGHTS: sizes.weights / (g.k * g.n),
         Operand.INPUTS: sizes.inputs / (g.m * g.k),
     }
-    full = {Operand.WEIGHTS: sizes.weights * groups, Operand.INPUTS: sizes.inputs * groups}
-    acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
-
-    # --- the array's accesses to the innermost holder of each operand (bytes)
+    acc_b = pe.acc_bits / 8
     e = ext[-1]
-    pe.window(pattern) if (pattern is None or not pe.nm_any) else 1
 
     def folds_along(dim: str, array_len: int) -> Extents:
         if dim == "k":
@@ -214,17 +214,15 @@ def count_accesses(
         roles.rows: folds_along(roles.rows, pe.rows),
         roles.cols: folds_along(roles.cols, pe.cols),
     }
+    sums = {d: _sum(e[d]) for d in LOOP_DIMS}
+    n_e = {d: _count(e[d]) for d in LOOP_DIMS}
+    fsums = {d: _sum(f) for d, f in fold_ext.items()}
 
     def tile_sum(op_dims: str, refetch: str = "") -> float:
         """Sum over array tiles of (tile elements of op_dims) x (folds along `refetch`)."""
         total = 1.0
         for d in LOOP_DIMS:
-            if d in op_dims:
-                total *= _sum(e[d])
-            elif d in refetch:
-                total *= _sum(fold_ext[d])
-            else:
-                total *= _count(e[d])
+            total *= sums[d] if d in op_dims else fsums[d] if d in refetch else n_e[d]
         return groups * total
 
     array_reads: dict[Operand, float] = {}
@@ -248,9 +246,51 @@ def count_accesses(
         hops += out_updates * pe.acc_bits * pe.rows
     else:
         out_updates = tile_sum("mn")  # outputs stay in the PEs over the tile's K
-    array_out_updates = out_updates * acc_b
     # read-modify-write: every update but each output's very first
-    array_out_reads = max(0.0, out_updates - groups * m_n) * acc_b
+    out_reads = max(0.0, out_updates - groups * m_n) * acc_b
+    return _ArraySide(counts, trips, array_reads, out_updates * acc_b, out_reads, hops)
+
+
+def count_accesses(
+    nest: Nest,
+    arch: ArchSpec,
+    dataflow: Dataflow,
+    pattern: NM | None,
+    sizes: OperandBytes,
+    stream_density: float = 1.0,
+    mac_fraction: float = 1.0,
+    steady_pe_cycles: float = 0.0,
+) -> Accesses:
+    """Accesses of every level for one layer's nest (bytes, all groups).
+
+    `stream_density`: the streamed activations' density when zeros are
+    skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
+    the register reads only the zero operand needed); `steady_pe_cycles`:
+    PE-cycles spent streaming (from the tile model).
+    """
+    pe = arch.pe_array
+    roles = ROLES[dataflow]
+    g = nest.gemm
+    groups = nest.groups
+    side = _array_side(
+        arch, dataflow, pattern, sizes, g, groups,
+        tuple(lv.tile for lv in nest.levels), stream_density,
+    )  # fmt: skip
+    counts = side.counts
+    # flattened loops, outer to inner, with their (average) trips
+    loops: list[tuple[str, float]] = []
+    loops_above: list[list[tuple[str, float]]] = []
+    for i, lv in enumerate(nest.levels):
+        t = side.trips[i]
+        for d in lv.loop_order:
+            loops.append((d, t[LOOP_DIMS.index(d)]))
+        loops_above.append(list(loops))
+    m_n = g.m * g.n
+    full = {Operand.WEIGHTS: sizes.weights * groups, Operand.INPUTS: sizes.inputs * groups}
+    acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
+    array_reads = side.array_reads
+    hops = side.hops
+    array_out_updates, array_out_reads = side.out_updates, side.out_reads
 
     # --- level by level, inner to outer: what each level's inner side asks of it
     levels_out: list[LevelAccesses] = []
@@ -260,7 +300,9 @@ def count_accesses(
     chain = [(lv.name, lv.holds, loops_above[i]) for i, lv in enumerate(nest.levels)]
     per_level: dict[str, dict[Operand, OperandAccesses]] = {}
     # transfers into the outermost holder so far (DRAM moves whole bursts per transfer)
-    transfers: dict[str, float] = {"w": 0.0, "i": 0.0, "ob": 0.0, "ou": 0.0}
+    array_tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
+    # (an operand no level keeps streams to the array once per array tile at least)
+    transfers: dict[str, float] = dict.fromkeys(("w", "i", "ob", "ou"), float(array_tiles))
     for idx, (name, holds, above) in reversed(list(enumerate(chain))):
         acc: dict[Operand, OperandAccesses] = {}
         n_tiles = counts[idx + 1]

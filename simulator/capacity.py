@@ -68,4 +68,56 @@ def fits_nest(
     return True
 
 
-__all__ = ["fits_nest", "level_need_bytes", "tile_bytes_at"]
+class TileFit:
+    """`fits_nest` for the nests where every level holds the step level's tile
+    (levels inside it hold the same tile; outer ones pass it through), as a
+    few multiplications per tile: the mapper asks it for thousands of tiles."""
+
+    def __init__(
+        self,
+        sizes: OperandBytes,
+        arch: ArchSpec,
+        gemm,
+        bypass: tuple[Operand, ...] = (),
+        staging: dict[Operand, float] | None = None,
+    ) -> None:
+        g = gemm
+        self.per = (
+            sizes.inputs / (g.m * g.k),
+            sizes.weights / (g.k * g.n),
+            sizes.psums / (g.m * g.n),
+        )
+        glb = arch.glb.name
+        checks = []
+        for spec in arch.memory.on_chip:
+            copies = arch.memory.copies(spec)
+            holds = [op for op in spec.holds if not (spec.name == glb and op in bypass)]
+            staged = []
+            if spec.name == glb and staging:
+                staged = [(op, staging[op]) for op in spec.holds if op in bypass and op in staging]
+            checks.append((spec, copies, tuple(holds), tuple(staged)))
+        self.checks = checks
+
+    def __call__(self, tile: tuple[int, int, int]) -> bool:
+        tm, tn, tk = tile
+        pi, pw, po = self.per
+        size = {
+            Operand.INPUTS: pi * tm * tk,
+            Operand.WEIGHTS: pw * tk * tn,
+            Operand.OUTPUTS: po * tm * tn,
+        }
+        for spec, copies, holds, staged in self.checks:
+            if spec.capacity_bytes is None:
+                continue
+            need = {op: copies * size[op] for op in holds}
+            for op, b in staged:
+                need[op] = copies * min(size[op], b)
+            if spec.partition:
+                if any(b > (spec.capacity_for(op) or 0) for op, b in need.items()):
+                    return False
+            elif sum(need.values()) > spec.capacity_bytes:
+                return False
+        return True
+
+
+__all__ = ["TileFit", "fits_nest", "level_need_bytes", "tile_bytes_at"]

@@ -249,6 +249,45 @@ def price(
     return parts, tuple(detail)
 
 
+def energy_estimate_pj(
+    accesses: Accesses,
+    arch: ArchSpec,
+    macs: float,
+    gated_macs: float,
+    cycles: float,
+    pattern=None,
+    slots: float = 0.0,
+) -> float:
+    """The total `price` gives, without the per-level records (for the mapper)."""
+    costs = action_costs(arch)
+    pe = arch.pe_array
+    gated = costs.mac_gated_pj if pe.zero_gating else costs.mac_pj
+    total = macs * costs.mac_pj + gated_macs * gated
+    leak = pe.pes * costs.leakage_pe_cycle_pj
+    for lv in accesses.levels:
+        if lv.name == PE_REGISTERS:
+            for op, a in lv.operands:
+                c = costs.register(op)
+                total += (
+                    a.reads_bytes * c.per_byte("read")
+                    + a.fills_bytes * c.per_byte("fill")
+                    + a.updates_bytes * c.per_byte("update")
+                )
+            continue
+        c = costs.level(lv.name)
+        t = lv.total
+        total += (
+            t.reads_bytes * c.per_byte("read")
+            + t.fills_bytes * c.per_byte("fill")
+            + t.updates_bytes * c.per_byte("update")
+        )
+        leak += c.leakage_pj_per_cycle
+    index_bits = pattern.index_bits if pattern is not None else 0
+    total += accesses.network_hop_bits * costs.network_hop_bit_pj
+    total += slots * index_bits * costs.metadata_bit_pj
+    return total + leak * cycles
+
+
 def mac_energy_pj(arch: ArchSpec) -> float:
     return action_costs(arch).mac_pj
 
@@ -265,6 +304,7 @@ __all__ = [
     "LevelEnergy",
     "action_costs",
     "dram_byte_pj",
+    "energy_estimate_pj",
     "load_energy_table",
     "mac_energy_pj",
     "price",

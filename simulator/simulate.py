@@ -16,7 +16,9 @@ loop nest: whole operands streamed, no GLB tiling.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 import math
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
@@ -24,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from mappings.dataflow import ROLES, Dataflow, Operand
-from mappings.mapping import LOOP_ORDERS, Mapping, check_mapping
+from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping, check_mapping
 from simulator.accesses import Accesses, Nest, count_accesses, default_nest
 from simulator.arch import ArchSpec, LevelKind
-from simulator.capacity import fits_nest
-from simulator.energy import ArrayActions, price
+from simulator.capacity import TileFit, fits_nest
+from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
 from simulator.energy_table import EnergyTable
 from simulator.formats import OperandBytes, operand_bytes
 from simulator.memory import WINDOWS, MemoryRun, StepCost, run_memory
@@ -44,18 +46,20 @@ from simulator.tile_model import FoldStreams, fold_streams, period_cycles, tail_
 from simulator.tiling import (
     GLB,
     LoopNest,
-    analytic_traffic,
     bypass_options,
     candidate_tiles,
     enumerate_steps,
+    fold_units,
     glb_mapping,
     tile_bytes,
+    tile_options,
 )
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
 from workloads.workload import LayerWorkload, Workload
 
 DEFAULT_FINALISTS = 3  # candidates the default tiling simulates before choosing
+FINALIST_SLACK = 1.15  # ... when their estimate is within this factor of the best
 FIRST_WINDOW = WINDOWS[0]
 
 
@@ -72,6 +76,7 @@ class LayerPlan:
     skip_activations: bool
     sizes: OperandBytes  # one group's operands as stored
     mask: np.ndarray | None  # (groups, K, N) when all-zero tiles are skipped
+    real_macs: float | None = None  # nonzero weight x nonzero activation MACs
 
     @property
     def stream_density(self) -> float:
@@ -93,53 +98,108 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
     whole_window = pattern is None or (pe.multipliers * pattern.m) % pattern.n == 0
     mask = weight_mask(lw) if pe.tile_skipping and weights and whole_window else None
     return LayerPlan(
-        lw, arch, pattern, gemm, groups, act, pe.activation_skipping and act < 1.0, sizes, mask
-    )
+        lw, arch, pattern, gemm, groups, act, pe.activation_skipping and act < 1.0, sizes, mask,
+        lw.effective_macs * act,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """A mapping scored without simulating memory."""
+    """A mapping scored without simulating memory (one mapping evaluation)."""
 
     compute_cycles: int  # exact (no tile skipping)
     dram_bytes: float
     bound_cycles: int  # a lower bound on total cycles: compute, or DRAM time
-    cycles: float  # estimated total: bound plus the exposed first load and last write
+    cycles: float  # estimated total: the slowest of compute and each level's traffic, plus
+    # the exposed first load and last write
+    energy_pj: float  # every level's accesses, MACs, registers, network (leakage at `cycles`)
+
+    def value(self, objective: str) -> float:
+        return {
+            "cycles": self.cycles,
+            "energy": self.energy_pj,
+            "edp": self.cycles * self.energy_pj,
+        }[objective]
 
 
-def estimate(
-    plan: LayerPlan,
-    dataflow: Dataflow,
-    tile: tuple[int, int, int],
-    loop_order: str,
-    bypass: tuple[Operand, ...] = (),
-) -> Estimate:
-    pe = plan.arch.pe_array
-    streams = fold_streams(
-        plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
-    )
-    compute = streams.compute_cycles(pe, dataflow)
-    nest = LoopNest(plan.gemm, plan.groups, tile, loop_order, bypass)
-    return _estimate_with(plan, dataflow, nest, compute)
+OBJECTIVES = ("cycles", "energy", "edp")
 
 
-def _estimate_with(plan: LayerPlan, dataflow: Dataflow, nest: LoopNest, compute: int) -> Estimate:
-    dram = plan.arch.dram
-    traffic = analytic_traffic(nest, plan.sizes).total
-    bw = dram.bandwidth_bytes_per_cycle
-    dram_cycles = 0.0 if math.isinf(bw) else traffic / bw
-    # the array's operand reads from the GLB (full tiles: an upper estimate)
-    glb_bw = plan.arch.glb.port_bandwidth
-    reads = _step_nominal(plan, dataflow, nest.tile)[1] * nest.steps
-    glb_cycles = 0.0 if math.isinf(glb_bw) else reads / glb_bw
-    tiles = tile_bytes(nest, plan.sizes)
-    exposed = 0.0 if math.isinf(bw) else (
-        (tiles[Operand.INPUTS] + tiles[Operand.WEIGHTS]) / bw
-        + 2 * dram.latency_cycles
-        + tiles[Operand.OUTPUTS] * plan.arch.pe_array.data_bits / plan.arch.pe_array.acc_bits / bw
-    )  # fmt: skip
-    bound = max(compute, math.ceil(dram_cycles))
-    return Estimate(compute, traffic, bound, max(compute, dram_cycles, glb_cycles) + exposed)
+class _Evaluator:
+    """Scores mappings of one layer plan; caches what depends on the array tile only."""
+
+    def __init__(self, plan: LayerPlan) -> None:
+        self.plan = plan
+        self.compute: dict[tuple, tuple[int, FoldStreams]] = {}
+        pe = plan.arch.pe_array
+        self.real_macs = plan.real_macs
+        self.costs = action_costs(plan.arch)
+        self.pe = pe
+        self.evaluations = 0
+
+    def streams(self, dataflow: Dataflow, tile: tuple[int, int, int]) -> tuple[int, FoldStreams]:
+        key = (dataflow, tile)
+        hit = self.compute.get(key)
+        if hit is None:
+            plan, pe = self.plan, self.pe
+            st = fold_streams(
+                plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
+            )
+            hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st)
+        return hit
+
+    def step_tile_bytes(self, index: int, nest: Nest) -> float:
+        """Input and weight tiles of the step level plus its output tile (data width)."""
+        plan = self.plan
+        g = plan.gemm
+        tm, tn, tk = nest.levels[index].tile
+        s = plan.sizes
+        return (
+            s.inputs * tm * tk / (g.m * g.k)
+            + s.weights * tk * tn / (g.k * g.n)
+            + s.outputs * tm * tn / (g.m * g.n)
+        )
+
+    def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
+        self.evaluations += 1
+        plan, pe = self.plan, self.pe
+        arch = plan.arch
+        nest = nest or nest_of(plan, mapping)
+        compute, st = self.streams(mapping.dataflow, nest.array_tile)
+        slots = st.steady_cycles * pe.pes * pe.multipliers
+        real = self.real_macs if self.real_macs is not None else slots
+        acc = count_accesses(
+            nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
+            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+        )  # fmt: skip
+        dram_spec = arch.dram
+        dram = acc.levels[0].total
+        dram_bytes = dram.reads_bytes + dram.updates_bytes
+        bw = dram_spec.bandwidth_bytes_per_cycle
+        slowest = 0.0 if math.isinf(bw) else dram_bytes / bw
+        step = _step_level(arch, mapping)
+        names = [lv.name for lv in nest.levels]
+        for lv, la in zip(nest.levels, acc.levels[1:], strict=False):
+            spec = arch.memory.level(lv.name)
+            lbw = spec.port_bandwidth
+            if math.isinf(lbw) or names.index(lv.name) < names.index(step):
+                continue
+            reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
+            slowest = max(slowest, reads / lbw)
+        # the first step's loads and the last write-back do not overlap compute
+        first = self.step_tile_bytes(names.index(step), nest)
+        exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
+        cycles = max(compute, slowest) + exposed
+        energy = energy_estimate_pj(
+            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots
+        )
+        bound = max(compute, math.ceil(0.0 if math.isinf(bw) else dram_bytes / bw))
+        return Estimate(compute, dram_bytes, bound, cycles, energy)
+
+
+def estimate(plan: LayerPlan, mapping: Mapping) -> Estimate:
+    """One mapping's instant score (no memory simulation)."""
+    return _Evaluator(plan)(mapping)
 
 
 def staging_bytes(plan: LayerPlan, dataflow: Dataflow) -> dict[Operand, float]:
@@ -155,33 +215,96 @@ def staging_bytes(plan: LayerPlan, dataflow: Dataflow) -> dict[Operand, float]:
     }
 
 
+def _effective_orders(trips: dict[str, int]) -> list[str]:
+    """Loop orders that differ once loops of one trip are dropped (the rest tie)."""
+    seen, out = set(), []
+    for order in LOOP_ORDERS:
+        key = "".join(d for d in order if trips[d] > 1)
+        if key not in seen:
+            seen.add(key)
+            out.append(order)
+    return out
+
+
+def _with_inner_tiles(
+    plan: LayerPlan, mapping: Mapping, staging: dict[Operand, float]
+) -> tuple[Mapping, Nest] | None:
+    """The mapping if every level holds its tiles; else, when a level inside the
+    step level is too small, the largest (m, n) tile of it that fits (K kept
+    whole there, so partial sums stay in it), or None."""
+    nest = nest_of(plan, mapping)
+    if fits_nest(nest, plan.sizes, plan.arch, staging):
+        return mapping, nest
+    step = _step_level(plan.arch, mapping)
+    names = [lv.name for lv in nest.levels]
+    inner = names[names.index(step) + 1 :]
+    if not inner:
+        return None
+    tm, tn, tk = nest.levels[names.index(step)].tile
+    units = fold_units(plan.arch, mapping.dataflow, plan.pattern)
+    opts_m = tile_options(tm, min(units["m"], tm), min(units["m"], tm))
+    opts_n = tile_options(tn, min(units["n"], tn), min(units["n"], tn))
+    for im, in_ in sorted(itertools.product(opts_m, opts_n), key=lambda t: (-t[0] * t[1], -t[1])):
+        tiles = mapping.tiles + tuple(LevelTile(name, im, in_, tk, "nmk") for name in inner)
+        m2 = dataclasses.replace(mapping, tiles=tiles)
+        nest2 = nest_of(plan, m2)
+        if fits_nest(nest2, plan.sizes, plan.arch, staging):
+            return m2, nest2
+    return None
+
+
 def candidate_mappings(
-    plan: LayerPlan, dataflow: Dataflow, aligned: bool | None = None
+    plan: LayerPlan, dataflow: Dataflow, aligned: bool | None = None, evaluator=None
 ) -> list[tuple[Mapping, Estimate]]:
-    """Every fitting (tile, loop order, bypass) for a dataflow with its estimate:
-    tiles aligned to the folds, or (when none of those fits) any power of two."""
+    """Every fitting mapping of the space for a dataflow, with its estimate: GLB
+    tiles (fold-aligned near-divisors and powers of two; when none fits, any
+    size) on the fitting frontier (growing a dimension on the array to its
+    next option would not fit; every streamed size), x bypass x the loop
+    orders that differ; levels inside the
+    GLB that cannot hold its tile get the largest (m, n) tile that fits."""
     if aligned is None:
-        return candidate_mappings(plan, dataflow, True) or candidate_mappings(plan, dataflow, False)
-    out = []
-    pe = plan.arch.pe_array
-    staging = staging_bytes(plan, dataflow)
-    for tile in candidate_tiles(plan.gemm, plan.arch, dataflow, plan.pattern, aligned):
-        streams = fold_streams(
-            plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
+        ev = evaluator or _Evaluator(plan)
+        return candidate_mappings(plan, dataflow, True, ev) or candidate_mappings(
+            plan, dataflow, False, ev
         )
-        compute = streams.compute_cycles(pe, dataflow)
-        for bypass in bypass_options(dataflow):
-            mapping = glb_mapping(dataflow, tile, "nmk", bypass)
-            if not fits_nest(nest_of(plan, mapping), plan.sizes, plan.arch, staging):
+    ev = evaluator or _Evaluator(plan)
+    g = plan.gemm
+    staging = staging_bytes(plan, dataflow)
+    tiles = candidate_tiles(g, plan.arch, dataflow, plan.pattern, aligned)
+    options = [sorted({t[i] for t in tiles}) for i in range(3)]
+    names = on_chip_levels(plan.arch)
+    inner_levels = names.index(plan.arch.glb.name) < len(names) - 1
+    # the frontier is taken over the dims on the array; a shorter streamed tile
+    # costs no reuse and lets loads overlap compute, so all its sizes stay
+    spatial = ["mnk".index(ROLES[dataflow].rows), "mnk".index(ROLES[dataflow].cols)]
+    out = []
+    for bypass in bypass_options(dataflow):
+        quick = TileFit(plan.sizes, plan.arch, g, bypass, staging)
+        fitting: dict[tuple[int, int, int], Mapping] = {}
+        for tile in tiles:
+            m = glb_mapping(dataflow, tile, "nmk", bypass)
+            if quick(tile):
+                fitting[tile] = m
+            elif inner_levels:  # a level inside the GLB may take a smaller tile
+                found = _with_inner_tiles(plan, m, staging)
+                if found is not None:
+                    fitting[tile] = found[0]
+        for tile, base in fitting.items():
+            # the frontier: a tile some dimension of which could grow and still fit loses
+            grows = False
+            for i in spatial:
+                nxt = [o for o in options[i] if o > tile[i]]
+                if nxt:
+                    bigger = tuple(nxt[0] if j == i else tile[j] for j in range(3))
+                    if bigger in fitting:
+                        grows = True
+                        break
+            if grows:
                 continue
-            for order in LOOP_ORDERS:
-                nest = LoopNest(plan.gemm, plan.groups, tile, order, bypass)
-                out.append(
-                    (
-                        glb_mapping(dataflow, tile, order, bypass),
-                        _estimate_with(plan, dataflow, nest, compute),
-                    )
-                )
+            trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
+            for order in _effective_orders(trips):
+                m = dataclasses.replace(base, loop_order=order)
+                out.append((m, ev(m)))
     return out
 
 
@@ -196,8 +319,55 @@ def _default(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun |
     if plan.arch.scalesim_compat:
         return glb_mapping(dataflow, (g.m, g.n, g.k), "nmk"), None
     return _default_mapping_cached(
-        plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density
+        plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density,
+        plan.real_macs,
+    )  # fmt: skip
+
+
+def rank_key(objective: str):
+    """Order of estimates for an objective: its value, ties to less energy."""
+    return lambda est: (est.value(objective), est.energy_pj)
+
+
+def run_value(run: _MappedRun, objective: str) -> tuple[float, float]:
+    cycles, energy = run.total, run.energy_pj
+    return ({"cycles": cycles, "energy": energy, "edp": cycles * energy}[objective], energy)
+
+
+def search(
+    plan: LayerPlan,
+    dataflows: tuple[Dataflow, ...],
+    objective: str = "cycles",
+    finalists: int = DEFAULT_FINALISTS,
+) -> tuple[_MappedRun | None, int, int]:
+    """The best mapping for an objective: every candidate estimated, the best
+    `finalists` distinct tilings simulated, the best run kept. (run, candidates
+    estimated, mappings simulated)."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
+    ev = _Evaluator(plan)
+    scored = []
+    for df in dataflows:
+        scored += candidate_mappings(plan, df, None, ev)
+    if not scored:
+        return None, 0, 0
+    key = rank_key(objective)
+    ranked = sorted(
+        scored,
+        key=lambda me: (*key(me[1]), me[1].dram_bytes, len(me[0].bypass), -_volume(me[0])),
     )
+    chosen: list[Mapping] = []
+    lead = ranked[0][1].value(objective)
+    for m, est in ranked:
+        if chosen and est.value(objective) > FINALIST_SLACK * lead:
+            break  # the estimate already separates the rest
+        if all((f.dataflow, f.tiles, f.bypass) != (m.dataflow, m.tiles, m.bypass) for f in chosen):
+            chosen.append(m)
+        if len(chosen) == finalists:
+            break
+    runs = [_run_mapping(plan, m) for m in chosen]
+    best = min(runs, key=lambda r: run_value(r, objective))
+    return best, len(scored), len(runs)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -209,9 +379,10 @@ def _default_mapping_cached(
     pattern: NM | None,
     sizes: OperandBytes,
     stream_density: float,
+    real_macs: float | None,
 ) -> tuple[Mapping, _MappedRun | None]:
     # only what the default tiling reads: the layer itself and its mask play no
-    # part, so the winner's run stands for any layer with these (mask-free) numbers
+    # part, so the winner's run stands for any layer with these numbers
     plan = LayerPlan(
         lw=None,  # type: ignore[arg-type]
         arch=arch,
@@ -222,28 +393,10 @@ def _default_mapping_cached(
         skip_activations=stream_density < 1.0,
         sizes=sizes,
         mask=None,
+        real_macs=real_macs,
     )
-    scored = candidate_mappings(plan, dataflow)
-    if scored:
-        ranked = sorted(
-            scored,
-            key=lambda me: (
-                me[1].cycles,
-                me[1].dram_bytes,
-                len(me[0].bypass),
-                -math.prod(_tile_of(me[0])),
-            ),
-        )
-        # the estimate ranks; the memory model decides among the few best
-        # distinct tiles (loop orders often tie: keep each tile's first)
-        finalists: list[Mapping] = []
-        for m, _ in ranked:
-            if all((f.tiles, f.bypass) != (m.tiles, m.bypass) for f in finalists):
-                finalists.append(m)
-            if len(finalists) == DEFAULT_FINALISTS:
-                break
-        runs = [_run_mapping(plan, m) for m in finalists]
-        best = min(runs, key=lambda r: r.total)
+    best, _, _ = search(plan, (dataflow,), "cycles")
+    if best is not None:
         return best.mapping, best
     # nothing fits: the smallest tiles, and let the memory model show the cost
     tiles = candidate_tiles(gemm, arch, dataflow, pattern, aligned=False)
@@ -253,9 +406,9 @@ def _default_mapping_cached(
     return glb_mapping(dataflow, smallest, "nmk", bypass_options(dataflow)[-1]), None
 
 
-def _tile_of(mapping: Mapping) -> tuple[int, int, int]:
+def _volume(mapping: Mapping) -> int:
     t = mapping.tile(GLB)
-    return (t.m, t.n, t.k) if t else (1, 1, 1)
+    return t.m * t.n * t.k if t else 1
 
 
 def _step_nominal(
@@ -353,6 +506,7 @@ class _MappedRun:
     compute: int
     run: MemoryRun
     accesses: Accesses
+    energy_pj: float
 
     @property
     def total(self) -> int:
@@ -362,7 +516,7 @@ class _MappedRun:
 def layer_accesses(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> Accesses:
     pe = plan.arch.pe_array
     slots = streams.steady_cycles * pe.pes * pe.multipliers
-    real = plan.lw.effective_macs * plan.activation_density if plan.lw is not None else slots
+    real = plan.real_macs if plan.real_macs is not None else slots
     return count_accesses(
         nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
         min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
@@ -417,7 +571,13 @@ def _run_mapping(plan: LayerPlan, mapping: Mapping) -> _MappedRun:
         return steps, costs
 
     run = run_memory(plan.arch.memory, build, tail)
-    return _MappedRun(mapping, nest, streams, compute, run, accesses)
+    slots = streams.steady_cycles * pe.pes * pe.multipliers
+    real = plan.real_macs if plan.real_macs is not None else slots
+    total = max(compute, run.end_cycles)
+    energy = energy_estimate_pj(
+        accesses, plan.arch, real, max(slots - real, 0), total, plan.pattern, slots
+    )
+    return _MappedRun(mapping, nest, streams, compute, run, accesses, energy)
 
 
 def compute_nominal_total(steps, nominal) -> float:

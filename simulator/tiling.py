@@ -23,7 +23,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from mappings.dataflow import Dataflow, Operand
+from mappings.dataflow import ROLES, Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping
 from simulator.arch import ArchSpec, LevelKind
 from simulator.formats import OperandBytes
@@ -235,27 +235,32 @@ def fits(
 
 
 def fold_units(arch: ArchSpec, dataflow: Dataflow, pattern: NM | None) -> dict[str, int]:
-    """Tile sizes that cut no fold: K by rows x window, the other mapped dim by the array."""
+    """Tile sizes that cut no fold: the dims on the rows and columns by the array
+    (K by rows x window), the streamed dim by 1 (K: by the window)."""
     pe = arch.pe_array
-    win = pe.window(pattern) if (pattern is None or not pe.nm_any) else 1
-    r, c = pe.rows, pe.cols
-    if dataflow is Dataflow.WS:
-        return {"m": 1, "n": c, "k": r * max(win, 1)}
-    if dataflow is Dataflow.IS:
-        return {"m": c, "n": 1, "k": r * max(win, 1)}
-    return {"m": r, "n": c, "k": max(win, 1)}
+    win = max(pe.window(pattern) if (pattern is None or not pe.nm_any) else 1, 1)
+    roles = ROLES[dataflow]
+    units = {roles.rows: pe.rows, roles.cols: pe.cols, roles.stream: 1}
+    units["k"] *= win
+    return units
 
 
-def tile_options(full: int, unit: int, minimum: int, count: int = 5) -> list[int]:
-    """The whole dimension and up to `count - 1` power-of-two multiples of `unit` below it."""
+def tile_options(full: int, unit: int, minimum: int) -> list[int]:
+    """Tile sizes along one dimension: the whole of it; the near-divisors that
+    cut it into j nearly equal parts (ceil(full / j) rounded up to `unit`, j up
+    to 16: awkward sizes get tiles that waste little); and the power-of-two
+    multiples of `unit` from `minimum` up (small tiles for small buffers)."""
     opts = {full}
+    for j in (2, 3, 4, 5, 6, 8, 12, 16):
+        part = -(-full // j)
+        size = -(-part // unit) * unit
+        if minimum <= size < full:
+            opts.add(size)
     size = unit
-    below = []
     while size < full:
         if size >= minimum:
-            below.append(size)
+            opts.add(size)
         size *= 2
-    opts.update(below[-(count - 1) :])
     return sorted(opts)
 
 
@@ -263,16 +268,15 @@ def candidate_tiles(
     gemm: GemmShape, arch: ArchSpec, dataflow: Dataflow, pattern: NM | None, aligned: bool = True
 ) -> list[tuple[int, int, int]]:
     """GLB tiles to try. Aligned: multiples of the fold (no partial folds); else,
-    for when nothing aligned fits, powers of two from 1 (folds cut short)."""
+    for when nothing aligned fits, any size from 1 (folds cut short)."""
     units = fold_units(arch, dataflow, pattern) if aligned else dict.fromkeys("mnk", 1)
-    streamed = {Dataflow.WS: "m", Dataflow.IS: "n", Dataflow.OS: "k"}[dataflow]
+    streamed = ROLES[dataflow].stream
     # a stream shorter than the array's fill is mostly fill: keep streamed tiles long
     pe = arch.pe_array
     minimum = {d: units[d] for d in "mnk"}
     if aligned:
         minimum[streamed] = min(getattr(gemm, streamed), 2 * (pe.rows + pe.cols))
-    count = 5 if aligned else 8
-    per_dim = [tile_options(getattr(gemm, d), units[d], minimum[d], count) for d in "mnk"]
+    per_dim = [tile_options(getattr(gemm, d), units[d], minimum[d]) for d in "mnk"]
     return list(itertools.product(*per_dim))
 
 
@@ -287,11 +291,8 @@ def glb_mapping(
 
 def bypass_options(dataflow: Dataflow) -> tuple[tuple[Operand, ...], ...]:
     """The stationary operand may stream past the GLB (WS weights, IS inputs)."""
-    if dataflow is Dataflow.WS:
-        return ((), (Operand.WEIGHTS,))
-    if dataflow is Dataflow.IS:
-        return ((), (Operand.INPUTS,))
-    return ((),)
+    stationary = ROLES[dataflow].stationary
+    return ((),) if stationary is Operand.OUTPUTS else ((), (stationary,))
 
 
 __all__ = [
