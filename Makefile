@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format clean venv browser
+.PHONY: demo test lint format clean venv browser validate
 
 venv: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/sparsim demo -o out/demo
+
+# every validation case (anchors + Timeloop folders) -> docs/validation.md
+validate: $(STAMP)
+	$(BIN)/python -m sparsim validate -o docs/validation.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

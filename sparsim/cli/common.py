@@ -25,6 +25,7 @@ COMMAND_HELP = {
     "run": "simulate a workload on an architecture",
     "prune": "prune a model's weights and save the workload",
     "verify": "check the RTL blocks against the reference model (cocotb on Verilator)",
+    "validate": "hold sparsim to silicon, analytic anchors and Timeloop outputs",
     "presets": "list the architecture presets",
     "demo": "a GEMM and a conv, dense vs 2:4, on the edge preset",
     "sweep": "run a design-space sweep into a resumable result store",

@@ -1,0 +1,467 @@
+"""Holding sparsim's access counts and energy by level to a Timeloop case.
+
+For every case folder (`timeloop.find_cases`) the same problem and the same
+loop nest are run through sparsim's public path (`simulator.simulate` with
+an explicit `Mapping`) on an architecture built from the case's levels, and
+compared level by level:
+
+- access counts: Timeloop's algorithmic (dense) scalar reads + fills +
+  updates per storage level (per data space where sparsim reports them)
+  against sparsim's, in words of the level's width; within 10% where the
+  loop nests are the same;
+- energy by level: sparsim's counts priced with Timeloop's own per-access
+  energies (the stats' energy per scalar access, from its ERT), as shares of
+  the total; within 10 percentage points of Timeloop's shares.
+
+"The same loop nest" is decided from the map, not assumed: a convolution's
+inputs with a sliding window (R > 1 with P > 1, or S > 1 with Q > 1) are not
+an im2col GEMM's inputs (Timeloop keeps the halo once; a GEMM operand is
+K x M), loops over dimensions that fold into one GEMM dimension must be
+adjacent within a level, spatial fan-out can sit only at the array, and
+per-operand PE scratchpads or a second on-chip level must exist in the
+model. Each comparison records whether it is held to the tolerance and,
+when not, why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from sparsim.validate.timeloop import Case, LevelStats
+
+COUNT_TOLERANCE = 0.10  # relative, per level (acceptance of issue 9)
+SHARE_TOLERANCE_PP = 10.0  # percentage points of total energy, per level
+
+# GEMM view of the two problem families the tutorial and example designs use:
+# dimension -> GEMM dimension; data space -> (operand, the dimensions it spans)
+CONV_GEMM_DIM = {"N": "m", "P": "m", "Q": "m", "M": "n", "C": "k", "R": "k", "S": "k"}
+# Timeloop's ISPASS 2020 exercises name the output channels K (and M is absent)
+CONV_GEMM_DIM_K = {d: g for d, g in CONV_GEMM_DIM.items() if d != "M"} | {"K": "n"}
+CONV_SPACES = {
+    "Weights": ("weights", "CMRS"),
+    "Inputs": ("inputs", "NCPQRS"),
+    "Outputs": ("outputs", "NMPQ"),
+}
+GEMM_GEMM_DIM = {"M": "m", "N": "n", "K": "k"}
+GEMM_SPACES = {"A": ("inputs", "MK"), "B": ("weights", "KN"), "Z": ("outputs", "MN")}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    family: str  # "conv" or "gemm"
+    dims: dict[str, int]
+    gemm_dim: dict[str, str]
+    spaces: dict[str, tuple[str, str]]  # Timeloop data space -> (sparsim operand, dims)
+
+    @property
+    def gemm(self) -> tuple[int, int, int]:
+        out = {"m": 1, "n": 1, "k": 1}
+        for d, size in self.dims.items():
+            out[self.gemm_dim[d]] *= size
+        return out["m"], out["n"], out["k"]
+
+    @property
+    def sliding_window(self) -> bool:
+        g = self.dims.get
+        return self.family == "conv" and (
+            (g("R", 1) > 1 and g("P", 1) > 1) or (g("S", 1) > 1 and g("Q", 1) > 1)
+        )
+
+    def projections(self) -> dict[str, str]:
+        """Data space -> its dimensions, for the map's tile self-check (sliding
+        windows excluded: their tile is not a product of bounds)."""
+        out = {}
+        for ds, (op, dims) in self.spaces.items():
+            if not (op == "inputs" and self.sliding_window):
+                out[ds] = dims
+        return out
+
+
+def problem_of(case: Case) -> Problem:
+    names = {ds.name for lv in case.stats.storage for ds in lv.dataspaces}
+    dims = case.dims
+    if names <= set(GEMM_SPACES) and set(dims) <= set(GEMM_GEMM_DIM):
+        return Problem("gemm", dims, GEMM_GEMM_DIM, GEMM_SPACES)
+    if names <= set(CONV_SPACES) and set(dims) <= set(CONV_GEMM_DIM):
+        return Problem("conv", dims, CONV_GEMM_DIM, CONV_SPACES)
+    if names <= set(CONV_SPACES) and set(dims) <= set(CONV_GEMM_DIM_K):
+        spaces = {ds: (op, d.replace("M", "K")) for ds, (op, d) in CONV_SPACES.items()}
+        return Problem("conv", dims, CONV_GEMM_DIM_K, spaces)
+    raise ValueError(
+        f"{case.name}: data spaces {sorted(names)} over dimensions {sorted(dims)} are "
+        "neither a CNN layer (Weights/Inputs/Outputs) nor a GEMM (A/B/Z)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPlan:
+    """One Timeloop storage level as sparsim sees it."""
+
+    timeloop: str
+    sparsim: str | None  # the sparsim level it is compared with (None: none exists)
+    tile: tuple[int, int, int]  # GEMM (m, n, k) of the data this level holds
+    loop_order: str  # GEMM loops over its children, outer to inner (trip > 1 only)
+    spatial: dict[str, int]  # GEMM dim -> spatial fan-out under this level
+    not_same: tuple[str, ...]  # why the loop nest here is not one sparsim expresses
+    holds: tuple[str, ...] = ()  # sparsim operands Timeloop keeps at this level
+    stationary_only: str = ""  # a reason that holds for the level total and the stationary operand
+    op_reasons: tuple[tuple[str, str], ...] = ()  # (operand, why its counts here differ)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    problem: Problem
+    levels: tuple[LevelPlan, ...]  # outermost first (storage levels only)
+    array: tuple[int, int]  # rows, cols of the PE array (spatial fan-out)
+    word_bits: int
+    dataflow: str = "ws"  # the sparsim dataflow whose array carries the spatial loops
+
+
+# which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
+# (mappings.dataflow: WS keeps a K x N weight tile, OS an M x N output tile, IS a K x M
+# input tile)
+ARRAY_DIMS = {"ws": ("k", "n"), "os": ("m", "n"), "is": ("k", "m")}
+STATIONARY = {"ws": "weights", "os": "outputs", "is": "inputs"}
+STREAMED = {"ws": "m", "os": "k", "is": "n"}  # the dimension the array streams (innermost)
+# the operand that stays put while a loop over a dimension runs (it does not depend on it)
+KEPT_BY = {"k": "outputs", "n": "inputs", "m": "weights"}
+OPERAND_DIMS = {"weights": "kn", "inputs": "mk", "outputs": "mn"}
+
+
+def _order_reasons(case: Case, prob: Problem, dataflow: str, shared_last: int) -> dict:
+    """Operand -> why the array's own loop order (the loops below the GLB) is not
+    sparsim's: (A) the PEs loop in time over a dimension the dataflow does not
+    stream, keeping the operand that does not depend on it inside the PE; (B) a
+    loop the stationary operand depends on runs inside a streamed loop above the
+    PE level that keeps it, so it is refetched where sparsim's array keeps it."""
+    gd, maps = prob.gemm_dim, case.mapping
+    streamed, stationary = STREAMED[dataflow], STATIONARY[dataflow]
+    out: dict[str, str] = {}
+    for lv in maps[shared_last + 1 :]:
+        for lp in lv.loops:
+            d = gd[lp.dim]
+            if lp.bound > 1 and not lp.spatial and d != streamed:
+                out.setdefault(
+                    KEPT_BY[d],
+                    f"the PEs loop in time over {lp.dim} ({lv.name}), keeping "
+                    f"{KEPT_BY[d]} inside; sparsim's PEs hold one fold",
+                )
+    space = next((ds for ds, (op, _) in prob.spaces.items() if op == stationary), None)
+    holder = next(
+        (i for i in range(len(maps) - 1, shared_last, -1) if space in maps[i].tiles), len(maps)
+    )
+    for i in range(shared_last + 1, len(maps)):
+        for ds, words in maps[i].tiles.items():
+            op = prob.spaces.get(ds, ("", ""))[0]
+            if op and op != stationary and words > 1:
+                out.setdefault(
+                    op,
+                    f"{maps[i].name} keeps {words} {ds} words per PE; sparsim's {dataflow.upper()} "
+                    f"array streams {op}",
+                )
+    seen_stream = False
+    for lv in maps[shared_last:holder]:
+        for lp in lv.loops:
+            if lp.bound <= 1 or lp.spatial:
+                continue
+            d = gd[lp.dim]
+            if d == streamed:
+                seen_stream = True
+            elif seen_stream and d in OPERAND_DIMS[stationary]:
+                out.setdefault(
+                    stationary,
+                    f"{lp.dim} ({lv.name}) runs inside the streamed loop, refetching "
+                    f"{stationary}; sparsim's array streams {streamed} innermost",
+                )
+    return out
+
+
+def _array_dataflow(fan: dict[str, dict[str, int]]) -> tuple[str | None, tuple[int, int], str]:
+    """The dataflow whose array axes carry the map's spatial loops, the array
+    (rows, cols), and why none does ('' when one does)."""
+    axes = {ax: dims for ax, dims in fan.items() if dims}
+    whole = (math.prod(fan["Y"].values()), math.prod(fan["X"].values()))
+    if any(len(d) > 1 for d in axes.values()):
+        mixed = ", ".join(f"{ax}: {'x'.join(sorted(d))}" for ax, d in axes.items() if len(d) > 1)
+        return None, whole, f"spatial unrolling mixes GEMM dimensions on one axis ({mixed})"
+    y = next(iter(axes.get("Y", {})), None)
+    x = next(iter(axes.get("X", {})), None)
+    size = {d: n for dims in axes.values() for d, n in dims.items()}
+    for df, (rows, cols) in ARRAY_DIMS.items():
+        for r, c in ((y, x), (x, y)):
+            if r in (None, rows) and c in (None, cols) and not (r is not None and r == c):
+                return df, (size.get(rows, 1) if r else 1, size.get(cols, 1) if c else 1), ""
+    return None, whole, f"spatial unrolling over {sorted(size)} is none of WS/OS/IS"
+
+
+def plan_case(case: Case, multi_level: bool = False) -> Plan:
+    """The GEMM loop nest the case's map implies, level by level, and where it
+    leaves what sparsim can express. `multi_level`: the model has shared
+    on-chip levels above the GLB that keep reuse (not a pass-through L2)."""
+    prob = problem_of(case)
+    gd = prob.gemm_dim
+    maps = case.mapping
+    storage = {lv.name: lv for lv in case.stats.storage}
+    # spatial loops in a level without data (Timeloop's DummyBuffer) fan out the
+    # nearest level above that holds data
+    owner = []
+    for i, lv in enumerate(maps):
+        owner.append(i if lv.tiles or i == 0 else owner[-1])
+    spatial_at = [owner[i] for i, lv in enumerate(maps) if any(lp.spatial for lp in lv.loops)]
+    spatial_depth = max(spatial_at, default=-1)
+    fan: dict[str, dict[str, int]] = {"X": {}, "Y": {}}
+    for lv in maps:
+        for lp in lv.loops:
+            if lp.spatial and lp.bound > 1:
+                ax = fan[lp.spatial]
+                ax[gd[lp.dim]] = ax.get(gd[lp.dim], 1) * lp.bound
+    dataflow, array, array_why = _array_dataflow(fan)
+    if len(set(spatial_at)) > 1:  # fan-out under several levels: a hierarchy of arrays
+        names = ", ".join(maps[i].name for i in sorted(set(spatial_at)))
+        array_why = (array_why + "; " if array_why else "") + (
+            f"spatial fan-out under several levels ({names}); sparsim has one array"
+        )
+    last = spatial_depth if spatial_depth >= 0 else len(maps) - 1
+    inherited: list[str] = []  # loop-order reasons of the level above: its loops fill this one
+    shared = [i for i in range(1, last + 1) if maps[i].tiles]
+    out = []
+    for i, lv in enumerate(maps):
+        below = [lp for deeper in maps[i:] for lp in deeper.loops]
+        tile = {"m": 1, "n": 1, "k": 1}
+        for lp in below:
+            tile[gd[lp.dim]] *= lp.bound
+        temporal = [gd[lp.dim] for lp in lv.loops if lp.bound > 1 and not lp.spatial]
+        order: list[str] = []
+        not_same: list[str] = list(inherited) if lv.tiles else []
+        split: list[str] = []
+        for d in temporal:
+            if order and order[-1] == d:
+                continue
+            if d in order:
+                split.append(f"loops over {d} split by another dimension under {lv.name}")
+            order.append(d)
+        not_same += split
+        if lv.tiles:
+            inherited = split
+        else:
+            inherited += split
+        spatial = {gd[lp.dim]: lp.bound for lp in lv.loops if lp.spatial and lp.bound > 1}
+        innermost = i == len(maps) - 1
+        stationary_only = ""
+        mac_reads = (
+            f"the MAC reads {lv.name} every compute, where sparsim's PE registers keep "
+            "the stationary operand between computes"
+        )
+        if i == 0:
+            name = "dram"
+            if innermost:
+                not_same.append(mac_reads)
+        elif i in shared and i == shared[-1]:
+            name = "glb"
+            if spatial_depth < 0:
+                stationary_only = mac_reads
+        elif i in shared:
+            name = "".join(ch if ch.isalnum() else "_" for ch in lv.name.lower())
+            if not multi_level:
+                name = None
+                not_same.append(f"a second shared on-chip level ({lv.name}) above the GLB")
+        else:
+            name = "pe_registers"
+            if len(lv.tiles) == 1:
+                not_same.append(f"{lv.name} is a per-operand scratchpad")
+        if spatial and owner[i] != spatial_depth and i < spatial_depth:
+            not_same.append(f"spatial fan-out under {lv.name} above an inner storage level")
+        if array_why and (name in ("glb", "pe_registers") or "several levels" in array_why):
+            not_same.append(array_why)
+        if name is not None and lv.name in storage and not storage[lv.name].dataspaces:
+            name = None
+        if not lv.tiles:
+            continue  # a dummy level (no data): its loops are spatial glue only
+        out.append(
+            LevelPlan(
+                lv.name, name, (tile["m"], tile["n"], tile["k"]), "".join(order), spatial,
+                tuple(dict.fromkeys(not_same)),
+                tuple(prob.spaces[ds][0] for ds in lv.tiles if ds in prob.spaces),
+                stationary_only,
+            )
+        )  # fmt: skip
+    # the backing store's word (Timeloop prints the innermost first)
+    bits = case.stats.storage[-1].word_bits if case.stats.storage else 8
+    df = dataflow or "ws"
+    # an operand whose reuse the array's loop order changes differs at the nearest
+    # level outside the PEs that holds it (DRAM when every shared level bypasses it)
+    order_why = _order_reasons(case, prob, df, shared[-1] if shared else 0)
+    patched = []
+    for op, why in order_why.items():
+        holders = [lp for lp in out if lp.sparsim not in (None, "pe_registers")]
+        holders = [lp for lp in holders if op in lp.holds] or out[:1]
+        patched.append((holders[-1].timeloop, op, why))
+    out = [
+        dataclasses.replace(
+            lp, op_reasons=tuple((op, why) for name, op, why in patched if name == lp.timeloop)
+        )
+        for lp in out
+    ]
+    return Plan(prob, tuple(out), array, bits, df)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One number held to Timeloop's."""
+
+    case: str
+    quantity: str  # e.g. "accesses Buffer" or "energy share DRAM"
+    reference: float
+    sparsim: float
+    tolerance: str
+    held: bool  # whether this comparison is held to the tolerance
+    why_not: str = ""
+
+    @property
+    def error(self) -> float:
+        if self.quantity.startswith("energy share"):
+            return self.sparsim - self.reference  # percentage points
+        return (self.sparsim - self.reference) / self.reference if self.reference else math.inf
+
+    @property
+    def passed(self) -> bool:
+        if self.quantity.startswith("energy share"):
+            return abs(self.error) <= SHARE_TOLERANCE_PP
+        return abs(self.error) <= COUNT_TOLERANCE
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOutcome:
+    case: str
+    plan: Plan | None
+    comparisons: tuple[Comparison, ...] = ()
+    note: str = ""
+    tile_mismatches: tuple[str, ...] = field(default=())
+
+
+def _level_total(lv: LevelStats, spaces: set[str] | None = None) -> float:
+    return sum(
+        sum(ds.algorithmic.values()) for ds in lv.dataspaces if spaces is None or ds.name in spaces
+    )
+
+
+def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutcome:
+    """Compare one case. `run_sparsim(plan)` returns sparsim's counts as
+    {sparsim level: {operand or "total": words}} and its MAC count."""
+    from sparsim.validate.timeloop import tile_check
+
+    try:
+        plan = plan_case(case, multi_level)
+    except ValueError as exc:
+        return CaseOutcome(case.name, None, note=str(exc))
+    mismatches = tuple(tile_check(case, plan.problem.projections()))
+    counts, macs = run_sparsim(plan)
+    storage = {lv.name: lv for lv in case.stats.storage}
+    comps: list[Comparison] = []
+    # several Timeloop levels can map onto one sparsim level (the per-operand
+    # scratchpads onto the PE registers): sum them
+    groups: dict[str, list[LevelPlan]] = {}
+    for lp in plan.levels:
+        if lp.sparsim is not None and lp.timeloop in storage:
+            groups.setdefault(lp.sparsim, []).append(lp)
+    for sname, lps in groups.items():
+        ref = sum(_level_total(storage[lp.timeloop]) for lp in lps)
+        got = counts.get(sname, {}).get("total")
+        reasons = [
+            r
+            for lp in lps
+            for r in (*lp.not_same, lp.stationary_only, *(w for _, w in lp.op_reasons))
+            if r
+        ]
+        names = "+".join(lp.timeloop for lp in lps)
+        if plan.problem.sliding_window:
+            reasons.append("convolution inputs: sliding window vs im2col")
+        if got is None:
+            reasons.append(f"sparsim reports no access counts for its {sname}")
+        comps.append(
+            Comparison(
+                case.name, f"accesses {names} (all data spaces) vs sparsim {sname}",
+                ref, float(got or 0.0), f"within {COUNT_TOLERANCE:.0%}", not reasons,
+                "; ".join(dict.fromkeys(reasons)),
+            )
+        )  # fmt: skip
+        # per data space, where sparsim splits by operand
+        for lp in lps:
+            for ds in storage[lp.timeloop].dataspaces:
+                op = plan.problem.spaces[ds.name][0]
+                got_op = counts.get(sname, {}).get(op)
+                if got_op is None:
+                    continue
+                why = list(lp.not_same)
+                if lp.stationary_only and op == STATIONARY[plan.dataflow]:
+                    why.append(lp.stationary_only)
+                why += [w for o, w in lp.op_reasons if o == op]
+                if op == "inputs" and plan.problem.sliding_window:
+                    why.append("convolution inputs: sliding window vs im2col")
+                comps.append(
+                    Comparison(
+                        case.name, f"accesses {lp.timeloop} {ds.name} vs sparsim {sname} {op}",
+                        sum(ds.algorithmic.values()), float(got_op),
+                        f"within {COUNT_TOLERANCE:.0%}", not why, "; ".join(why),
+                    )
+                )  # fmt: skip
+    # energy by level on Timeloop's per-access energies
+    ar = case.stats.arithmetic
+    ref_energy = {ar.name: ar.energy_pj} | {lv.name: lv.energy_pj for lv in case.stats.storage}
+    per_mac = ar.compute_energy_pj or (
+        ar.energy_pj / ar.computes_actual if ar.computes_actual else 0.0
+    )
+    mine = {ar.name: macs * per_mac}
+    for sname, lps in groups.items():
+        total_ref = sum(_level_total(storage[lp.timeloop]) for lp in lps)
+        e_ref = sum(storage[lp.timeloop].energy_pj for lp in lps)
+        per_access = e_ref / total_ref if total_ref else 0.0
+        split = counts.get(sname, {})
+        pj = 0.0
+        ops = {
+            plan.problem.spaces[ds.name][0]: ds
+            for lp in lps
+            for ds in storage[lp.timeloop].dataspaces
+        }
+        if ops and all(op in split for op in ops):
+            pj = sum(split[op] * ds.energy_per_access_pj for op, ds in ops.items())
+        else:
+            pj = split.get("total", 0.0) * per_access
+        mine["+".join(lp.timeloop for lp in lps)] = pj
+        for lp in lps:
+            ref_energy.pop(lp.timeloop, None)
+        ref_energy["+".join(lp.timeloop for lp in lps)] = e_ref
+    t_ref, t_mine = sum(ref_energy.values()), sum(mine.values())
+    held_energy = all(c.held for c in comps) and t_ref > 0
+    unmapped = [n for n, e in ref_energy.items() if n not in mine and e > 0]
+    for name, e in ref_energy.items():
+        why = []
+        if not held_energy:
+            why.append("access counts not on the same nest (above)")
+        if unmapped:
+            why.append(f"no sparsim level for {', '.join(unmapped)}")
+        comps.append(
+            Comparison(
+                case.name, f"energy share {name}",
+                100.0 * e / t_ref if t_ref else 0.0,
+                100.0 * mine.get(name, 0.0) / t_mine if t_mine else 0.0,
+                f"within {SHARE_TOLERANCE_PP:g} pp", not why, "; ".join(why),
+            )
+        )  # fmt: skip
+    return CaseOutcome(case.name, plan, tuple(comps), tile_mismatches=mismatches)
+
+
+__all__ = [
+    "COUNT_TOLERANCE",
+    "SHARE_TOLERANCE_PP",
+    "CaseOutcome",
+    "Comparison",
+    "LevelPlan",
+    "Plan",
+    "Problem",
+    "compare_case",
+    "plan_case",
+    "problem_of",
+]

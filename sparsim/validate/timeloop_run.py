@@ -1,0 +1,137 @@
+"""Running a Timeloop case's loop nest through sparsim's public path.
+
+The architecture is built as a spec (data, through the same loader as the
+presets) from the case's levels: the array from the spatial fan-out, the
+GLB from the shared on-chip level, DRAM (or the tutorial's BackingStorage)
+outermost, word widths from the stats. The mapping is the nest `plan_case`
+derived from the map. Bandwidths are unbounded: counts, not time, are held
+to Timeloop here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from mappings.dataflow import Dataflow
+from mappings.mapping import LevelTile, Mapping
+from simulator.arch import MemLevelSpec, parse_arch
+from simulator.energy import load_energy_table
+from simulator.simulate import simulate
+from sparsim.validate.timeloop_compare import Plan
+from workloads.specs import parse_shape
+from workloads.workload import LayerWorkload, Workload
+
+
+def _model_fields() -> set[str]:
+    """The memory-level spec fields this model has (per-level `holds`, widths, ...)."""
+    return {f.name for f in dataclasses.fields(MemLevelSpec)}
+
+
+def multi_level() -> bool:
+    """Whether on-chip levels above the GLB keep reuse in this model (the loop-nest
+    access counts of issue 9), rather than being pass-through hops."""
+    return "holds" in _model_fields()
+
+
+WORD_BITS = 16  # sparsim runs every case at 16-bit data and accumulators: counts in words
+
+
+def arch_doc(plan: Plan) -> dict:
+    """A sparsim arch spec for the case (as the YAML would hold it)."""
+    rows, cols = plan.array
+    m, n, k = plan.problem.gemm
+    word = WORD_BITS // 8
+    glb_kib = max(1, math.ceil((m * k + k * n + m * n * 4) * word / 1024))
+    fields = _model_fields()
+    memory: dict = {
+        "dram": {"bandwidth_bytes_per_cycle": 1e9, "latency_cycles": 0, "burst_bytes": word},
+    }
+    parent = "dram"
+    for lv in plan.levels:
+        if lv.sparsim in (None, "dram", "pe_registers"):
+            continue
+        node: dict = {"capacity_kib": glb_kib, "bandwidth_bytes_per_cycle": 1e9}
+        if lv.sparsim != "glb":
+            node["kind"] = "sram"
+        node["parent"] = parent
+        if "holds" in fields and lv.holds:
+            node["holds"] = list(lv.holds)
+        if "word_bits" in fields:
+            node["word_bits"] = WORD_BITS
+        memory[lv.sparsim] = node
+        parent = lv.sparsim
+    if "glb" not in memory:
+        memory["glb"] = {
+            "capacity_kib": glb_kib,
+            "bandwidth_bytes_per_cycle": 1e9,
+            "parent": parent,
+        }
+    return {
+        "name": "timeloop-case",
+        "clock_mhz": 1000,
+        "pe_array": {
+            "rows": rows,
+            "cols": cols,
+            "multipliers": 1,
+            "nm_patterns": [],
+            "dataflow": plan.dataflow,
+            "data_bits": WORD_BITS,
+            "acc_bits": WORD_BITS,
+            "zero_gating": False,
+        },
+        "memory": memory,
+        "energy": {"table": "default"},
+    }
+
+
+def mapping_of(plan: Plan) -> Mapping:
+    """Per on-chip level its tile and (where the model takes one per level) the loops
+    over its tiles inside its parent's, from the Timeloop level above it."""
+    per_level = "loop_order" in {f.name for f in dataclasses.fields(LevelTile)}
+    tiles = []
+    outer = plan.levels[0]
+    for above, lv in zip(plan.levels, plan.levels[1:], strict=False):
+        if lv.sparsim in (None, "dram", "pe_registers"):
+            continue
+        order = above.loop_order + "".join(d for d in "nmk" if d not in above.loop_order)
+        extra = {"loop_order": order} if per_level else {}
+        tiles.append(LevelTile(lv.sparsim, *lv.tile, **extra))
+    order = outer.loop_order + "".join(d for d in "nmk" if d not in outer.loop_order)
+    return Mapping(Dataflow(plan.dataflow), tuple(tiles), order)
+
+
+def run_plan(plan: Plan) -> tuple[dict[str, dict[str, float]], int]:
+    """sparsim's counts per level in words ({level: {operand or "total": words}}) and
+    its MACs: per operand from the result's `levels` where the model reports them,
+    else the level totals it has."""
+    arch = parse_arch(arch_doc(plan), "timeloop case")
+    m, n, k = plan.problem.gemm
+    layer = parse_shape(f"gemm:{m}x{n}x{k}")
+    wl = Workload("timeloop-case", (LayerWorkload(layer),))
+    res = simulate(wl, arch, mapping_of(plan))
+    lr = res.layers[0]
+    word = WORD_BITS / 8
+    levels = getattr(lr, "levels", None)
+    if levels:
+        counts: dict[str, dict[str, float]] = {}
+        for name, doc in levels.items():
+            ops = {
+                op: sum(acc.get(f"{a}_bytes", 0.0) for a in ("reads", "fills", "updates")) / word
+                for op, acc in doc.get("accesses", {}).items()
+            }
+            counts[name] = ops | {"total": sum(ops.values())}
+        return counts, lr.macs
+    table = load_energy_table(arch.energy_table)
+    counts = {
+        "dram": {"total": lr.dram_bytes / word},
+        "glb": {"total": lr.glb_bytes / word},
+    }
+    reg = lr.energy_pj.get("pe_registers")
+    if reg is not None and table["pe_register_byte"]:
+        # this model keeps PE register traffic only inside its energy
+        counts["pe_registers"] = {"total": reg / table["pe_register_byte"] / word}
+    return counts, lr.macs
+
+
+__all__ = ["arch_doc", "mapping_of", "multi_level", "run_plan"]
