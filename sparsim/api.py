@@ -34,11 +34,6 @@ from workloads.resolve import load_workload as _load_workload
 from workloads.sparsity_spec import SparsitySpec, parse_sparsity
 from workloads.workload import Workload
 
-# the keywords the workload resolver takes (input_shape / inputs arrive with the importers')
-# (read off the code object: `inspect` costs start-up time)
-_code = _load_workload.__code__
-_RESOLVE_KEYWORDS = frozenset(_code.co_varnames[: _code.co_argcount + _code.co_kwonlyargcount])
-
 DATAFLOWS = ("ws", "os", "is", "best")
 # mappings.mapper.OBJECTIVES, named here so a run that does not search need
 # not import the mapper (tests/test_startup.py checks the two agree)
@@ -65,15 +60,23 @@ def load_workload(
     spec = parse_sparsity(sparsity) if isinstance(sparsity, str) else sparsity
     text = str(source)
     if text.lower().endswith(".json"):
-        recover(Path(text).parent)
+        recover(Path(text.removeprefix("train:")).parent)
     extra = {}
     for key, value in (("input_shape", input_shape), ("inputs", inputs)):
         if value is None:
             continue
-        if key not in _RESOLVE_KEYWORDS:
+        if not _resolver_takes(key):
             raise InputError(f"--{key.replace('_', '-')}", key, value, "not yet supported")
         extra[key] = value
     return _load_workload(text, spec, batch=batch, seed=seed, min_density=min_density, **extra)
+
+
+def _resolver_takes(keyword: str) -> bool:
+    """Whether workloads.resolve.load_workload has this keyword (`input_shape` and
+    `inputs` arrive with the importers'); read off the code object, as `inspect`
+    costs start-up time."""
+    code = _load_workload.__code__
+    return keyword in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
 
 
 COMPARES = ("same", "best")
