@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser([command] if command else []).parse_args(argv)
         return args.func(args)
     except InputError as err:
-        hint = "" if isinstance(err, UsageError) else did_you_mean(err.value, err.allowed)
+        hint = "" if "did you mean" in str(err) else did_you_mean(err.value, err.allowed)
         print(f"sparsim: error: {err}{hint}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
