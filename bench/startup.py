@@ -23,6 +23,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,13 +47,23 @@ def os_inputs(out: Path) -> tuple[Path, Path]:
     return path, DATA / "resnet50_scalesim.csv"
 
 
-def wall(argv: list[str], cwd: Path) -> tuple[float, str]:
+# As a user's Python runs: bytecode cached in __pycache__ (this machine's
+# environment may set PYTHONDONTWRITEBYTECODE, which recompiles every module
+# of ours in every process); one untimed warm-up run per tree writes it.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def wall(argv: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall time and CPU time (user + sys) of one whole process, and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, env=ENV)
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{proc.stderr}")
-    return elapsed, proc.stdout
+    return elapsed, cpu, proc.stdout
 
 
 def main() -> int:
@@ -75,25 +86,34 @@ def main() -> int:
     if args.baseline:
         trees["baseline"] = args.baseline.resolve()
     times: dict[tuple[str, str], list[float]] = {}
+    cpus: dict[tuple[str, str], list[float]] = {}
     doc = None
+    for argv in commands.values():
+        for cwd in trees.values():
+            wall(argv, cwd)  # warm-up: bytecode written
     for _ in range(args.repeat):  # interleaved: every tree sees the same load
         for label, argv in commands.items():
             for tree, cwd in trees.items():
-                elapsed, stdout = wall(argv, cwd)
+                elapsed, cpu, stdout = wall(argv, cwd)
                 times.setdefault((label, tree), []).append(elapsed)
+                cpus.setdefault((label, tree), []).append(cpu)
                 if tree == "this tree" and "run" in argv:
                     doc = stdout
 
     ours_cycles = json.loads(doc)["totals"]["cycles"]["compute"] if doc else None
-    print(f"start-up, wall time of fresh processes (median of {args.repeat}; min in brackets)")
-    head = f"{'command':<36}" + "".join(f"{tree:>22}" for tree in trees)
+    load = os.getloadavg()[0]
+    print(
+        f"start-up: fresh processes, median of {args.repeat} (wall / CPU user+sys), "
+        f"load average {load:.1f} on {os.cpu_count()} CPUs"
+    )
+    head = f"{'command':<36}" + "".join(f"{tree:>24}" for tree in trees)
     print(head)
     print("-" * len(head))
     for label in commands:
         cells = ""
         for tree in trees:
-            t = times[(label, tree)]
-            cells += f"{statistics.median(t):>13.3f} s ({min(t):.3f})"
+            t, c = times[(label, tree)], cpus[(label, tree)]
+            cells += f"{statistics.median(t):>12.3f} / {statistics.median(c):.3f} s"
         print(f"{label:<36}{cells}")
     run_label = "sparsim run ResNet-50 (.cfg, .csv)"
     ours = statistics.median(times[(run_label, "this tree")])
@@ -101,21 +121,27 @@ def main() -> int:
     print(f"sparsim's own share of the run (over the bare interpreter): {ours - floor:.3f} s")
     if args.baseline:
         base = statistics.median(times[(run_label, "baseline")])
-        print(f"run vs baseline: {base:.3f} s -> {ours:.3f} s ({base / ours:.2f}x faster)")
+        base_cpu = statistics.median(cpus[(run_label, "baseline")])
+        ours_cpu = statistics.median(cpus[(run_label, "this tree")])
+        print(
+            f"run vs baseline: wall {base:.3f} -> {ours:.3f} s ({base / ours:.2f}x), "
+            f"CPU {base_cpu:.3f} -> {ours_cpu:.3f} s ({base_cpu / ours_cpu:.2f}x)"
+        )
     if args.no_peer:
         return 0
     peer = [str(PEERS / "scalesim.sh"), "-c", str(cfg), "-t", str(topo), "-p", str(tmp / "peer")]
     subprocess.run([str(PEERS / "scalesim.sh"), "--install"], check=True, capture_output=True)
-    theirs, _ = wall([*peer, "-s", "N", "-q"], REPO)
+    theirs, theirs_cpu, _ = wall([*peer, "-s", "N", "-q"], REPO)
     with open(tmp / "peer" / "sa128_os" / "COMPUTE_REPORT.csv") as fh:
         rows = list(csv.reader(fh))
     col = [h.strip() for h in rows[0]].index("Total Cycles")
     peer_cycles = sum(int(float(r[col])) for r in rows[1:] if r)
-    after, _ = wall(commands[run_label], REPO)  # sparsim again, right after the peer
+    after, _, _ = wall(commands[run_label], REPO)  # sparsim again, right after the peer
     ours = statistics.median([*times[(run_label, "this tree")], after])
     print(
-        f"\nResNet-50, 128x128 OS, whole processes: SCALE-Sim {theirs:.1f} s, "
-        f"sparsim {ours:.3f} s -> {theirs / ours:,.0f}x"
+        f"\nResNet-50, 128x128 OS, whole processes: SCALE-Sim {theirs:.1f} s "
+        f"(CPU {theirs_cpu:.1f} s), sparsim {ours:.3f} s -> {theirs / ours:,.0f}x "
+        f"(load average {os.getloadavg()[0]:.1f})"
     )
     print(
         f"compute cycles: sparsim {ours_cycles:,}, SCALE-Sim {peer_cycles:,} "

@@ -68,7 +68,7 @@ def load_workload(
     spec = parse_sparsity(sparsity) if isinstance(sparsity, str) else sparsity
     text = str(source)
     if text.lower().endswith(".json"):
-        recover(Path(text).parent)
+        recover(Path(text.removeprefix("train:")).parent)
     return _load_workload(
         text,
         spec,

@@ -127,6 +127,7 @@ def test_progress_bar_waits_and_stays_off_the_pipe():
         (["run", "--workload", "resnt50"], "did you mean 'resnet50'?"),
         (["run", "--workload", "gemm:8x8x8", "--dataflow", "wss"], "did you mean 'ws'?"),
         (["run", "--workload", "gemm:8x8x8", "--compare", "bset"], "did you mean 'best'?"),
+        (["verify", "nm_pee"], "did you mean 'nm_pe'?"),
     ],
 )
 def test_did_you_mean(args, hint, capsys):

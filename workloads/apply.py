@@ -138,7 +138,6 @@ def apply_sparsity(
     A dense spec keeps the workload as it is (masks that came with a model
     file stay). The label becomes the spec, unless the spec is dense.
     """
-    rng = np.random.default_rng([seed, 0x5EED])  # apart from the stream that drew the weights
     if spec.kind is Method.DENSE:
         layers = list(workload.layers)
     elif spec.kind is Method.CHANNEL:
@@ -146,6 +145,8 @@ def apply_sparsity(
     elif spec.kind is Method.GLOBAL:
         layers = _prune_global(workload.layers, spec, min_density)
     else:
+        # apart from the stream that drew the weights (made here: numpy.random loads on use)
+        rng = np.random.default_rng([seed, 0x5EED])
         layers = [prune_layer(lw, spec, rng) for lw in workload.layers]
     if spec.activation_sparsity is not None:
         density = 1.0 - spec.activation_sparsity

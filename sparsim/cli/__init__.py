@@ -69,7 +69,7 @@ def _main(argv: list[str]) -> int:
         args = build_parser([command] if command else []).parse_args(argv)
         return args.func(args)
     except InputError as err:
-        hint = "" if isinstance(err, UsageError) else did_you_mean(err.value, err.allowed)
+        hint = "" if "did you mean" in str(err) else did_you_mean(err.value, err.allowed)
         print(f"sparsim: error: {err}{hint}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
