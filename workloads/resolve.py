@@ -146,6 +146,12 @@ def _base(
     inputs: str | Path | Mapping[str, np.ndarray] | None,
 ) -> Workload:
     """The workload before sparsity (inline shapes: already pruned, random weights)."""
+    is_file = Path(text).suffix.lower() in FILE_TYPES
+    if not is_file and (input_shape is not None or inputs is not None):
+        flag = "--input-shape" if input_shape is not None else "--inputs"
+        raise WorkloadError(
+            flag, "workload", text, "a state dict (--input-shape) or an ONNX model (--inputs) file"
+        )
     if text in zoo_names():
         return zoo_workload(text, batch)
     if text in DIGITS_MODELS:
@@ -155,10 +161,6 @@ def _base(
     if Path(text).suffix.lower() in FILE_TYPES:
         wl = read_workload_file(text, input_shape=input_shape, inputs=inputs)
         return _batched(wl, batch)
-    if input_shape is not None or inputs is not None:
-        flag = "--input-shape" if input_shape is not None else "--inputs"
-        raise WorkloadError(flag, "workload", text, "a state dict (--input-shape) or an ONNX "
-                            "model (--inputs) file")  # fmt: skip
     if text.startswith(("gemm:", "conv:")):
         return _inline(text, spec, batch, seed, min_density)
     raise WorkloadError("--workload", "workload", text, WORKLOAD_FORMS)

@@ -112,6 +112,11 @@ def import_state_dict(
     """
     if linear_layout not in LINEAR_LAYOUTS:
         raise WorkloadError(source, "linear_layout", linear_layout, ", ".join(LINEAR_LAYOUTS))
+    if input_shape is not None and (
+        len(input_shape) not in (2, 3)
+        or not all(isinstance(v, int) and v >= 1 for v in input_shape)
+    ):
+        raise WorkloadError(source, "input_shape", input_shape, "(H, W) or (C, H, W), each >= 1")
     keys = sorted(
         (
             key
