@@ -23,6 +23,7 @@ import networkx as nx
 from mappings.dataflow import Dataflow, FoldTiming, Operand
 from simulator.spec_reader import Node, SpecError, load_yaml
 from workloads.errors import printable
+from workloads.inputs import is_regular_file
 from workloads.sparsity import NM
 
 PRESET_PACKAGE = "simulator.presets"
@@ -248,7 +249,7 @@ def load_arch_yaml(name_or_path: str | Path) -> ArchSpec:
     if text in preset_names():
         return parse_arch(load_yaml(preset_path(text)), str(preset_path(text)))
     path = Path(text)
-    if not path.is_file():
+    if not is_regular_file(path):
         raise SpecError(str(path), "file", text, "an existing architecture YAML file")
     return parse_arch(load_yaml(path), str(path))
 

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from simulator.spec_reader import Node, SpecError, load_yaml
+from workloads.inputs import is_regular_file
 
 TABLE_PACKAGE = "simulator.energy_tables"
 ACTIONS = (
@@ -50,8 +51,8 @@ def load_energy_table(name_or_path: str) -> EnergyTable:
     """A packaged table by name (`default`) or a YAML file with the same layout
     (cached: tables are read-only, and every layer of every run asks for one)."""
     packaged = resources.files(TABLE_PACKAGE).joinpath(f"{name_or_path}.yaml")
-    path = Path(str(packaged)) if packaged.is_file() else Path(name_or_path)
-    if not path.is_file():
+    path = Path(str(packaged)) if is_regular_file(str(packaged)) else Path(name_or_path)
+    if not is_regular_file(path):
         raise SpecError(
             str(name_or_path), "energy.table", name_or_path, "'default' or an energy YAML file"
         )

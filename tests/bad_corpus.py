@@ -207,6 +207,14 @@ def _onnx_cases(d: Path) -> list[Case]:
     xh = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 10**12, 10**12])
     p = save("huge_dims", [helper.make_node("Conv", ["x", "w"], ["y"], name="c")], [w], [xh], [y])
     cases.append(Case("onnx huge dims", _run(str(p)), may_succeed=True))
+    # a weight produced by a cycle of Identity nodes
+    cyc = [
+        helper.make_node("Identity", ["w2"], ["w1"], name="i1"),
+        helper.make_node("Identity", ["w1"], ["w2"], name="i2"),
+        helper.make_node("Conv", ["x", "w1"], ["y"], name="c"),
+    ]
+    p = save("identity_cycle", cyc, [], [x4], [y])
+    cases.append(Case("onnx identity cycle", _run(str(p))))
     # garbage
     (d / "garbage.onnx").write_bytes(os.urandom(512))
     cases.append(Case("onnx garbage", _run(str(d / "garbage.onnx"))))
@@ -262,6 +270,11 @@ def build_corpus(d: Path) -> list[Case]:
     cases.append(Case("yaml huge rows", _arch(arch_file("hugerows", huge_rows)), may_succeed=True))
     ctrl = GOOD_YAML.replace("probe", '"pro\\x1b[31mbe\\u0007"').replace("  rows: 4", "  rows: -1")
     cases.append(Case("yaml control chars", _arch(arch_file("ctrl", ctrl))))
+    long_name = "x" * 300
+    cases.append(Case("arch path too long", _arch(d / f"{long_name}.yaml")))
+    for key, table in (("nul", '"a\\0b"'), ("long", long_name), ("device", "/dev/zero")):
+        text = GOOD_YAML + f"energy:\n  table: {table}\n"
+        cases.append(Case(f"yaml energy table {key}", _arch(arch_file(f"energy_{key}", text))))
     cases.append(Case("yaml empty", _arch(arch_file("empty", ""))))
     cases.append(Case("yaml list top", _arch(arch_file("list", "- 1\n- 2\n"))))
     cases.append(Case("yaml null bytes", _arch(arch_file("nul", b"name: a\x00b\n"))))
@@ -577,6 +590,10 @@ def build_corpus(d: Path) -> list[Case]:
     cases.append(Case("run -o onto a file", _run("gemm:8x8x8", "-o", str(afile))))
     cases.append(Case("run -o under a file", _run("gemm:8x8x8", "-o", str(afile / "sub"))))
     cases.append(Case("run -o /proc", _run("gemm:8x8x8", "-o", "/proc/sparsim_out")))
+    cases.append(Case("workload path too long", _run(str(d / ("y" * 300 + ".onnx")))))
+    cases.append(Case("run -o name too long", _run("gemm:8x8x8", "-o", str(d / ("z" * 300)))))
+    too_long = str(d / ("z" * 300 + ".json"))
+    cases.append(Case("prune -o name too long", ("prune", "gemm:8x8x8", "-o", too_long)))
     cases.append(Case("prune -o .", ("prune", "gemm:8x8x8", "--method", "nm:2:4", "-o", ".")))
     cases.append(Case("prune -o dir", ("prune", "gemm:8x8x8", "--method", "nm:2:4", "-o", str(d))))
     cases.append(

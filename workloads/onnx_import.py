@@ -302,7 +302,14 @@ def import_onnx(
                 made = _conv(m, node, node_name) if op in CONV_OPS else _matmul(m, node, node_name)
             except WorkloadError:
                 raise
-            except (ValueError, IndexError, TypeError, KeyError, ZeroDivisionError) as err:
+            except (
+                ValueError,
+                IndexError,
+                TypeError,
+                KeyError,
+                ZeroDivisionError,
+                RecursionError,
+            ) as err:
                 # shapes or attributes that make no layer (a kernel wider than its input,
                 # strides of the wrong length, weights that disagree with the input)
                 raise WorkloadError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -53,7 +54,9 @@ def output_dir(text: str, flag: str = "-o") -> Path:
 def output_json(text: str, flag: str = "-o") -> Path:
     """The workload file `-o` names: a .json path whose folder can be written."""
     path = Path(text)
-    if path.suffix.lower() != ".json" or path.is_dir():
+    if len(path.name.encode()) > 200:  # the temp file beside it adds a prefix and a suffix
+        raise UsageError(flag, "output", text, "a file name of at most 200 bytes")
+    if path.suffix.lower() != ".json" or os.path.isdir(path):
         raise UsageError(
             flag, "output", text, "a .json file path (its arrays go to a .npz beside it)"
         )
