@@ -605,5 +605,11 @@ def build_corpus(d: Path) -> list[Case]:
     cases.append(
         Case("prune -o /proc", ("prune", "gemm:8x8x8", "--method", "nm:2:4", "-o", "/proc/x.json"))
     )
+    cases.append(Case("demo seed -1", ("demo", "--seed", "-1", "-o", str(d / "demo"))))
+    cases.append(Case("demo -o /proc", ("demo", "-o", "/proc/sparsim_demo")))
+    (d / "npzdir").mkdir(exist_ok=True)
+    (d / "npzdir" / "wl.npz").mkdir(exist_ok=True)
+    npz_dir = str(d / "npzdir" / "wl.json")
+    cases.append(Case("prune -o beside a folder", ("prune", "gemm:8x8x8", "-o", npz_dir)))
     cases.append(Case("verify seed -1", ("verify", "--seed", "-1")))
     return cases

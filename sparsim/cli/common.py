@@ -61,6 +61,9 @@ def output_json(text: str, flag: str = "-o") -> Path:
             flag, "output", text, "a .json file path (its arrays go to a .npz beside it)"
         )
     output_dir(str(path.parent), flag)
+    for target in (path, path.with_suffix(".npz")):  # replaced by a rename: no folder there
+        if os.path.isdir(target):
+            raise UsageError(flag, "output", text, f"a path where {target.name} is not a folder")
     return path
 
 
