@@ -398,6 +398,9 @@ def build_corpus(d: Path) -> list[Case]:
             "json pass of pass", saved("passpass", _saved(layers=[{**pass_pass, "arrays": False}]))
         )
     )
+    pass_doc = {"type": "pass", "params": {"forward": _layer_doc(), "pass": "bwd_data"}}
+    trained = saved("trained", _saved(layers=[pass_doc]))[-1]
+    cases.append(Case("train: on a training workload", ("run", "--workload", f"train:{trained}")))
     pass_bad = {"type": "pass", "params": {"forward": 7, "pass": "fwd"}}
     cases.append(
         Case("json pass of int", saved("passint", _saved(layers=[{**pass_bad, "arrays": False}])))
@@ -522,6 +525,11 @@ def build_corpus(d: Path) -> list[Case]:
     cases.append(
         Case("sd zero-size conv", npz("zeroc", {"c.weight": np.zeros((4, 0, 3, 3), np.float32)}))
     )
+    digits_key = {
+        f"l{'7' * 5000}.weight": np.ones((4, 4), np.float32),
+        "l2.weight": np.ones((4, 4)),
+    }
+    cases.append(Case("sd 5000-digit name", npz("digitkey", digits_key), may_succeed=True))
     cases.append(Case("sd complex", npz("cplx", {"fc.weight": np.ones((4, 4), np.complex64)})))
     cases.append(Case("sd bool", npz("bool", {"fc.weight": np.ones((4, 4), bool)})))
     cases.append(

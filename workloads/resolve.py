@@ -12,7 +12,7 @@ import numpy as np
 from workloads.apply import apply_sparsity
 from workloads.errors import WorkloadError, note
 from workloads.inputs import read_npz, regular_file
-from workloads.layers import Layer, with_batch
+from workloads.layers import Layer, PassLayer, with_batch
 from workloads.sparsity_spec import SparsitySpec
 from workloads.specs import SHAPE_FORMS, build_workload, parse_shape
 from workloads.training import training_workload
@@ -192,4 +192,9 @@ def load_workload(
     base = _base(inner, spec, batch, seed, min_density, input_shape, inputs)
     inline = inner.startswith(("gemm:", "conv:"))
     pruned = base if inline else apply_sparsity(base, spec, seed=seed, min_density=min_density)
+    if train and any(isinstance(lw.layer, PassLayer) for lw in pruned.layers):
+        raise WorkloadError(
+            "--workload", "workload", text, "train: on a forward workload (this one already "
+            "holds training passes: run it without train:)",
+        )  # fmt: skip
     return training_workload(pruned) if train else pruned

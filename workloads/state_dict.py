@@ -47,7 +47,10 @@ LINEAR_LAYOUTS = ("out_in", "in_out")
 
 
 def _natural_key(name: str) -> list:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    """ "layer2" before "layer10": digit runs compare by value (as strings, so a
+    5,000-digit run is no int() error), the rest as text."""
+    parts = re.split(r"([0-9]+)", name)
+    return [(len(p.lstrip("0")), p.lstrip("0"), p) if i % 2 else p for i, p in enumerate(parts)]
 
 
 def _same_pads(r: int, s: int) -> tuple[int, int, int, int]:
