@@ -215,6 +215,13 @@ def _onnx_cases(d: Path) -> list[Case]:
     ]
     p = save("identity_cycle", cyc, [], [x4], [y])
     cases.append(Case("onnx identity cycle", _run(str(p))))
+    # hundreds of unsupported ops (one note each) and no layer: stderr stays small
+    chain = [
+        helper.make_node("FooOp", ["x" if i == 0 else f"t{i - 1}"], [f"t{i}"], name=f"n{i}")
+        for i in range(300)
+    ]
+    p = save("many_unsupported", chain, [], [x4], [y])
+    cases.append(Case("onnx many unsupported ops", _run(str(p))))
     # garbage
     (d / "garbage.onnx").write_bytes(os.urandom(512))
     cases.append(Case("onnx garbage", _run(str(d / "garbage.onnx"))))
