@@ -282,6 +282,8 @@ def build_corpus(d: Path) -> list[Case]:
     for key, table in (("nul", '"a\\0b"'), ("long", long_name), ("device", "/dev/zero")):
         text = GOOD_YAML + f"energy:\n  table: {table}\n"
         cases.append(Case(f"yaml energy table {key}", _arch(arch_file(f"energy_{key}", text))))
+    huge_m = GOOD_YAML.replace('nm_patterns: ["2:4"]', 'nm_patterns: ["1:99999999999"]')
+    cases.append(Case("yaml N:M with a huge M", _arch(arch_file("hugem", huge_m))))
     cases.append(Case("yaml empty", _arch(arch_file("empty", ""))))
     cases.append(Case("yaml list top", _arch(arch_file("list", "- 1\n- 2\n"))))
     cases.append(Case("yaml null bytes", _arch(arch_file("nul", b"name: a\x00b\n"))))
