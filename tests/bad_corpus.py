@@ -539,6 +539,8 @@ def build_corpus(d: Path) -> list[Case]:
         "l2.weight": np.ones((4, 4)),
     }
     cases.append(Case("sd 5000-digit name", npz("digitkey", digits_key), may_succeed=True))
+    twins = {"a\x01.weight": np.ones((4, 4), np.float32), "a\\x01.weight": np.ones((4, 4))}
+    cases.append(Case("sd names equal once escaped", npz("twins", twins), may_succeed=True))
     cases.append(Case("sd complex", npz("cplx", {"fc.weight": np.ones((4, 4), np.complex64)})))
     cases.append(Case("sd bool", npz("bool", {"fc.weight": np.ones((4, 4), bool)})))
     cases.append(

@@ -143,6 +143,7 @@ def import_state_dict(
     stored = False
     channels_in = input_shape[0] if input_shape is not None and len(input_shape) == 3 else None
     grouped = []
+    used: set[str] = set()
     for key in keys:
         arr = np.asarray(tensors[key])
         if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
@@ -151,9 +152,13 @@ def import_state_dict(
             raise WorkloadError(
                 source, key, f"shape {arr.shape}", "a weight tensor without zero-size dimensions"
             )
+        layer_name = printable(key.removesuffix(".weight"))
+        if layer_name in used:  # escaping made two names equal
+            layer_name = f"{layer_name}#{len(used)}"
+        used.add(layer_name)
         try:
             layer, view = _layer(
-                printable(key.removesuffix(".weight")),
+                layer_name,
                 arr,
                 tokens,
                 linear_layout,
