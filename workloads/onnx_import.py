@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from workloads.errors import WorkloadError, note, printable
+from workloads.errors import ImportNote, WorkloadError, note, printable
 from workloads.graph import GraphBuilder, Tensor
 from workloads.inputs import confined, regular_file
 from workloads.layers import Conv2d, Gemm, Layer, conv_weight_gemm_view, renamed
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import onnx
 
 
-class UnsupportedOpWarning(UserWarning):
+class UnsupportedOpWarning(ImportNote):
     """An op that does MACs the importer does not model; it is left out of the workload."""
 
 

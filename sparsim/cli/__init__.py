@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sparsim import __version__
 from sparsim.cli import demo, presets, prune, run, verify
 from sparsim.cli.common import Parser, UsageError
-from workloads.errors import MAX_TEXT_CHARS, InputError, printable
+from workloads.errors import MAX_TEXT_CHARS, ImportNote, InputError, printable
 
 COMMANDS = (run, prune, verify, presets, demo)
 
@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sparsim: note: {text}", file=sys.stderr)
 
     with warnings.catch_warnings():
-        warnings.simplefilter("default")
+        warnings.simplefilter("ignore")  # libraries' deprecation chatter is not for users
+        warnings.simplefilter("default", ImportNote)
         warnings.showwarning = note
         code = _main(argv)
     if hidden:
