@@ -222,6 +222,10 @@ def _onnx_cases(d: Path) -> list[Case]:
     ]
     p = save("many_unsupported", chain, [], [x4], [y])
     cases.append(Case("onnx many unsupported ops", _run(str(p))))
+    # an op type that is not UTF-8 (protobuf returns bytes for it)
+    p = save("latin_op", [helper.make_node("Conv", ["x", "w"], ["y"], name="c")], [w], [x4], [y])
+    p.write_bytes(p.read_bytes().replace(b"Conv", b"\xffonv"))
+    cases.append(Case("onnx op type not UTF-8", _run(str(p))))
     # garbage
     (d / "garbage.onnx").write_bytes(os.urandom(512))
     cases.append(Case("onnx garbage", _run(str(d / "garbage.onnx"))))
