@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 from mappings.dataflow import ROLES, Dataflow, FoldTiming, Operand
 from simulator.energy_table import ENTRIES, MAC_TYPES, EnergyTable, default_table, load_energy_table
 from simulator.spec_reader import Node, SpecError, load_yaml
-from workloads.errors import printable
+from workloads.errors import parse_decimal, printable
+from workloads.inputs import is_regular_file
 from workloads.sparsity import NM
+from workloads.sparsity_spec import MAX_NM_M
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -420,17 +422,16 @@ def load_arch_yaml(name_or_path: str | Path) -> ArchSpec:
     if text in preset_names():
         return parse_arch(load_yaml(preset_path(text)), str(preset_path(text)))
     path = Path(text)
-    if not path.is_file():
+    if not is_regular_file(path):
         raise SpecError(str(path), "file", text, "an existing architecture YAML file")
     return parse_arch(load_yaml(path), str(path))
 
 
 def parse_nm(text: str) -> NM:
-    parts = text.split(":")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+    parts = [parse_decimal(p, max_digits=4) for p in text.split(":")]
+    if len(parts) != 2 or None in parts or not 1 <= parts[0] <= parts[1] <= MAX_NM_M:
         raise ValueError(text)
-    n, m = (int(p) for p in parts)
-    return NM(n, m)
+    return NM(parts[0], parts[1])
 
 
 def _parse_pe_array(top: Node) -> PEArraySpec:
@@ -448,7 +449,9 @@ def _parse_pe_array(top: Node) -> PEArraySpec:
         try:
             pat = parse_nm(str(raw))
         except ValueError:
-            raise pe.error(f"nm_patterns[{i}]", raw, "'N:M' with 1 <= N <= M") from None
+            raise pe.error(
+                f"nm_patterns[{i}]", raw, f"'N:M' with 1 <= N <= M <= {MAX_NM_M}"
+            ) from None
         if pat.is_dense:
             continue  # dense mode is always there
         if multipliers % pat.n:

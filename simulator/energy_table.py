@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from simulator.spec_reader import Node, SpecError, load_yaml
+from workloads.inputs import is_regular_file
 
 TABLE_PACKAGE = "simulator.energy_tables"
 MAC_TYPES = ("int4", "int8", "int16", "fp16", "bf16")
@@ -125,8 +126,8 @@ def load_energy_table(name_or_path: str, blame: str = "", blame_field: str = "en
     ERT file. A missing or bad file is blamed on `blame` (the arch file) and
     `blame_field`."""
     packaged = resources.files(TABLE_PACKAGE).joinpath(f"{name_or_path}.yaml")
-    path = Path(str(packaged)) if packaged.is_file() else Path(name_or_path)
-    if not path.is_file():
+    path = Path(str(packaged)) if is_regular_file(str(packaged)) else Path(name_or_path)
+    if not is_regular_file(path):
         raise SpecError(
             blame or str(name_or_path),
             blame_field,

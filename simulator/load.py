@@ -8,6 +8,7 @@ from pathlib import Path
 from simulator.arch import ArchSpec, load_arch_yaml, preset_names
 from simulator.scalesim_cfg import read_scalesim_cfg
 from simulator.spec_reader import SpecError
+from workloads.inputs import is_regular_file
 
 
 def load_arch(name_or_path: str | Path) -> ArchSpec:
@@ -24,7 +25,7 @@ def load_arch(name_or_path: str | Path) -> ArchSpec:
             text,
             f"a preset ({', '.join(preset_names())}), a .yaml file or a SCALE-Sim .cfg file",
         )
-    if not path.is_file():
+    if not is_regular_file(path):
         kind = "SCALE-Sim .cfg" if suffix == ".cfg" else "architecture YAML"
         raise SpecError(str(path), "file", text, f"an existing {kind} file")
     if suffix == ".cfg":

@@ -18,7 +18,8 @@ import reprlib
 import warnings
 
 MAX_SHOWN_CHARS = 200  # one value in a message
-MAX_TEXT_CHARS = 600  # the source, field or allowed text of a message
+MAX_TEXT_CHARS = 300  # the source or field of a message
+MAX_ALLOWED_CHARS = 500  # what is allowed (the longest list of forms fits)
 MAX_INT_DIGITS = 30  # an integer field of a spec or workload file (far below Python's 4,300)
 
 # C0 and C1 controls, DEL, and the bidi / zero-width format characters that reorder or hide text
@@ -88,7 +89,7 @@ class InputError(ValueError):
         self.allowed = allowed
         super().__init__(
             f"{printable(str(source), MAX_TEXT_CHARS)}: {printable(str(field), MAX_TEXT_CHARS)}"
-            f" = {shown(value)}; allowed: {printable(str(allowed), MAX_TEXT_CHARS)}"
+            f" = {shown(value)}; allowed: {printable(str(allowed), MAX_ALLOWED_CHARS)}"
         )
 
 
@@ -102,4 +103,4 @@ class ImportNote(UserWarning):
 
 def note(message: str) -> None:
     """Tell the caller what an importer assumed (a warning; the CLI prints it as a note)."""
-    warnings.warn(printable(message, 2 * MAX_TEXT_CHARS), ImportNote, stacklevel=3)
+    warnings.warn(printable(message, 2 * MAX_ALLOWED_CHARS), ImportNote, stacklevel=3)

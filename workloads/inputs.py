@@ -44,6 +44,15 @@ def regular_file(path: str | Path, what: str, error: type[InputError] = Workload
     return p
 
 
+def is_regular_file(path: str | Path) -> bool:
+    """Whether `path` is a regular file; False (not an exception) for names the OS
+    refuses (too long, a NUL byte) and for folders, pipes and devices."""
+    try:
+        return stat.S_ISREG(Path(path).stat().st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def read_text(
     path: str | Path,
     what: str,

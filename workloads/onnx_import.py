@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from workloads.errors import WorkloadError, note, printable
+from workloads.errors import ImportNote, WorkloadError, note, printable
 from workloads.graph import GraphBuilder, Tensor
 from workloads.inputs import confined, regular_file
 from workloads.layers import Conv2d, Gemm, Layer, conv_weight_gemm_view, renamed
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import onnx
 
 
-class UnsupportedOpWarning(UserWarning):
+class UnsupportedOpWarning(ImportNote):
     """An op that does MACs the importer does not model; it is left out of the workload."""
 
 
@@ -279,6 +279,7 @@ def import_onnx(
     """
     import onnx
 
+    _check_text(model, source)
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
     except Exception as err:  # inference is best effort; declared shapes still count
@@ -302,7 +303,14 @@ def import_onnx(
                 made = _conv(m, node, node_name) if op in CONV_OPS else _matmul(m, node, node_name)
             except WorkloadError:
                 raise
-            except (ValueError, IndexError, TypeError, KeyError, ZeroDivisionError) as err:
+            except (
+                ValueError,
+                IndexError,
+                TypeError,
+                KeyError,
+                ZeroDivisionError,
+                RecursionError,
+            ) as err:
                 # shapes or attributes that make no layer (a kernel wider than its input,
                 # strides of the wrong length, weights that disagree with the input)
                 raise WorkloadError(
@@ -367,6 +375,21 @@ def import_onnx(
     return Workload(
         graph_name, tuple(layers), sparsity="stored" if stored else "dense", graph=builder.graph
     )
+
+
+def _check_text(model: onnx.ModelProto, source: str) -> None:
+    """Names and op types must be text: protobuf hands invalid UTF-8 back as bytes."""
+    graph = model.graph
+    fields = [("graph name", graph.name)]
+    for i, node in enumerate(graph.node):
+        fields += [(f"node {i} op_type", node.op_type), (f"node {i} name", node.name)]
+        fields += [(f"node {i} inputs", x) for x in node.input]
+        fields += [(f"node {i} outputs", x) for x in node.output]
+    for kind in ("initializer", "input", "output", "value_info"):
+        fields += [(f"{kind} name", item.name) for item in getattr(graph, kind)]
+    for field, value in fields:
+        if not isinstance(value, str):
+            raise WorkloadError(source, field, value, "UTF-8 text")
 
 
 def _check_inputs(source: str, node: onnx.NodeProto, name: str) -> None:

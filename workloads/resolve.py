@@ -12,7 +12,7 @@ import numpy as np
 from workloads.apply import apply_sparsity
 from workloads.errors import WorkloadError, note
 from workloads.inputs import read_npz, regular_file
-from workloads.layers import Layer, with_batch
+from workloads.layers import Layer, PassLayer, with_batch
 from workloads.sparsity_spec import SparsitySpec
 from workloads.specs import SHAPE_FORMS, build_workload, parse_shape
 from workloads.training import training_workload
@@ -146,6 +146,12 @@ def _base(
     inputs: str | Path | Mapping[str, np.ndarray] | None,
 ) -> Workload:
     """The workload before sparsity (inline shapes: already pruned, random weights)."""
+    is_file = Path(text).suffix.lower() in FILE_TYPES
+    if not is_file and (input_shape is not None or inputs is not None):
+        flag = "--input-shape" if input_shape is not None else "--inputs"
+        raise WorkloadError(
+            flag, "workload", text, "a state dict (--input-shape) or an ONNX model (--inputs) file"
+        )
     if text in zoo_names():
         return zoo_workload(text, batch)
     if text in DIGITS_MODELS:
@@ -155,10 +161,6 @@ def _base(
     if Path(text).suffix.lower() in FILE_TYPES:
         wl = read_workload_file(text, input_shape=input_shape, inputs=inputs)
         return _batched(wl, batch)
-    if input_shape is not None or inputs is not None:
-        flag = "--input-shape" if input_shape is not None else "--inputs"
-        raise WorkloadError(flag, "workload", text, "a state dict (--input-shape) or an ONNX "
-                            "model (--inputs) file")  # fmt: skip
     if text.startswith(("gemm:", "conv:")):
         return _inline(text, spec, batch, seed, min_density)
     raise WorkloadError("--workload", "workload", text, WORKLOAD_FORMS)
@@ -190,4 +192,9 @@ def load_workload(
     base = _base(inner, spec, batch, seed, min_density, input_shape, inputs)
     inline = inner.startswith(("gemm:", "conv:"))
     pruned = base if inline else apply_sparsity(base, spec, seed=seed, min_density=min_density)
+    if train and any(isinstance(lw.layer, PassLayer) for lw in pruned.layers):
+        raise WorkloadError(
+            "--workload", "workload", text, "train: on a forward workload (this one already "
+            "holds training passes: run it without train:)",
+        )  # fmt: skip
     return training_workload(pruned) if train else pruned

@@ -81,8 +81,10 @@ def _expected_type(key: str) -> str:
         return "a string"
     if key == "has_weights":
         return "true or false"
+    if key == "padding":
+        return "an integer or a list of 2 or 4 integers"
     if key in _TUPLE_FIELDS:
-        return "an integer or a list of integers"
+        return "an integer or a list of 2 integers"
     return "an integer"
 
 
@@ -92,7 +94,8 @@ def _has_type(value: Any, key: str) -> bool:
     if key == "has_weights":
         return isinstance(value, bool)
     if key in _TUPLE_FIELDS and isinstance(value, tuple):
-        return all(_is_int(v) for v in value)
+        lengths = (2, 4) if key == "padding" else (2,)
+        return len(value) in lengths and all(_is_int(v) for v in value)
     return _is_int(value)
 
 
@@ -140,7 +143,7 @@ def layer_from_doc(doc: Any, source: str, where: str) -> Layer:
         kwargs[key] = printable(value) if key == "name" else value
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, IndexError) as err:
         raise WorkloadError(source, f"{where}.params", dict(params), str(err)) from err
 
 

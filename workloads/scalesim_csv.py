@@ -29,6 +29,7 @@ from workloads.errors import WorkloadError, parse_decimal, printable
 from workloads.inputs import read_text
 from workloads.layers import Conv2d, Gemm, Layer, renamed
 from workloads.sparsity import NM
+from workloads.sparsity_spec import MAX_NM_M
 from workloads.workload import LayerWorkload, Workload
 
 CONV_COLUMNS = (
@@ -71,8 +72,10 @@ def _int(source: str, lineno: int, column: str, text: str) -> int:
 
 def _pattern(source: str, lineno: int, text: str) -> NM:
     mt = _NM.match(text)
-    if not mt or not 1 <= int(mt.group(1)) <= int(mt.group(2)):
-        raise WorkloadError(source, f"line {lineno}, column 'N:M'", text, "N:M with 1 <= N <= M")
+    if not mt or not 1 <= int(mt.group(1)) <= int(mt.group(2)) <= MAX_NM_M:
+        raise WorkloadError(
+            source, f"line {lineno}, column 'N:M'", text, f"N:M with 1 <= N <= M <= {MAX_NM_M}"
+        )
     return NM(int(mt.group(1)), int(mt.group(2)))
 
 

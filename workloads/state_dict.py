@@ -47,7 +47,10 @@ LINEAR_LAYOUTS = ("out_in", "in_out")
 
 
 def _natural_key(name: str) -> list:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    """ "layer2" before "layer10": digit runs compare by value (as strings, so a
+    5,000-digit run is no int() error), the rest as text."""
+    parts = re.split(r"([0-9]+)", name)
+    return [(len(p.lstrip("0")), p.lstrip("0"), p) if i % 2 else p for i, p in enumerate(parts)]
 
 
 def _same_pads(r: int, s: int) -> tuple[int, int, int, int]:
@@ -112,6 +115,11 @@ def import_state_dict(
     """
     if linear_layout not in LINEAR_LAYOUTS:
         raise WorkloadError(source, "linear_layout", linear_layout, ", ".join(LINEAR_LAYOUTS))
+    if input_shape is not None and (
+        len(input_shape) not in (2, 3)
+        or not all(isinstance(v, int) and v >= 1 for v in input_shape)
+    ):
+        raise WorkloadError(source, "input_shape", input_shape, "(H, W) or (C, H, W), each >= 1")
     keys = sorted(
         (
             key
@@ -135,6 +143,7 @@ def import_state_dict(
     stored = False
     channels_in = input_shape[0] if input_shape is not None and len(input_shape) == 3 else None
     grouped = []
+    used: set[str] = set()
     for key in keys:
         arr = np.asarray(tensors[key])
         if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
@@ -143,9 +152,13 @@ def import_state_dict(
             raise WorkloadError(
                 source, key, f"shape {arr.shape}", "a weight tensor without zero-size dimensions"
             )
+        layer_name = printable(key.removesuffix(".weight"))
+        if layer_name in used:  # escaping made two names equal
+            layer_name = f"{layer_name}#{len(used)}"
+        used.add(layer_name)
         try:
             layer, view = _layer(
-                printable(key.removesuffix(".weight")),
+                layer_name,
                 arr,
                 tokens,
                 linear_layout,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from sparsim import __version__
 from sparsim.cli.common import COMMAND_HELP, Parser, UsageError, did_you_mean
-from workloads.errors import MAX_TEXT_CHARS, InputError, printable
+from workloads.errors import MAX_TEXT_CHARS, ImportNote, InputError, printable
 
 COMMANDS = tuple(COMMAND_HELP)
 
@@ -49,18 +49,32 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _note(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings (an importer's assumption, an op left out) as one escaped line each."""
-    text = printable(str(message), 2 * MAX_TEXT_CHARS)
-    print(f"sparsim: note: {text}", file=sys.stderr)
+NOTES_BUDGET_CHARS = 700  # notes before an error still leave the whole of stderr under 2 KB
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    left = NOTES_BUDGET_CHARS
+    hidden = 0
+
+    def note(message, category, filename, lineno, file=None, line=None) -> None:
+        """A warning (an importer's assumption, an op left out) as one escaped line."""
+        nonlocal left, hidden
+        if left < 80:
+            hidden += 1
+            return
+        text = printable(str(message), min(left, 2 * MAX_TEXT_CHARS))
+        left -= len(text)
+        print(f"sparsim: note: {text}", file=sys.stderr)
+
     with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        warnings.showwarning = _note
-        return _main(argv)
+        warnings.simplefilter("ignore")  # libraries' deprecation chatter is not for users
+        warnings.simplefilter("default", ImportNote)
+        warnings.showwarning = note
+        code = _main(argv)
+    if hidden:
+        print(f"sparsim: note: {hidden} more notes not shown", file=sys.stderr)
+    return code
 
 
 def _main(argv: list[str]) -> int:

@@ -10,6 +10,7 @@ import argparse
 import csv
 import difflib
 import io
+import os
 import re
 import sys
 import tempfile
@@ -91,30 +92,43 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def output_dir(text: str, flag: str = "-o") -> Path:
-    """The folder `-o` names, created (and test-written) now, so a bad one fails
-    before the run: a file in the way, an unwritable parent, /proc."""
+def output_dir(text: str, flag: str = "-o", whole: str | None = None) -> Path:
+    """The folder `-o` names, checked now (without creating it), so a bad one fails
+    before the run: a file in the way, a name the OS refuses, an unwritable place
+    such as /proc. The nearest existing folder gets a probe file (removed at once)."""
     path = Path(text)
+    text = whole or text  # the argument as given (a file's folder is checked for output_json)
+    allowed = "a folder that can be created and written"
+    if "\x00" in text or len(text.encode()) > 4000:
+        raise UsageError(flag, "output", text, f"{allowed} (a path of at most 4,000 bytes)")
+    if any(len(part.encode()) > 200 for part in path.parts):
+        raise UsageError(flag, "output", text, f"{allowed} (names of at most 200 bytes)")
+    probe = path
+    while not os.path.isdir(probe):
+        if os.path.lexists(probe):
+            raise UsageError(flag, "output", text, f"{allowed} ({probe} is a file)")
+        probe = probe.parent
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
+        with tempfile.TemporaryFile(dir=probe):
             pass
-    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
-        reason = getattr(err, "strerror", None) or str(err)
-        raise UsageError(
-            flag, "output", text, f"a folder that can be created and written ({reason})"
-        ) from None
+    except OSError as err:
+        raise UsageError(flag, "output", text, f"{allowed} ({probe}: {err.strerror})") from None
     return path
 
 
 def output_json(text: str, flag: str = "-o") -> Path:
     """The workload file `-o` names: a .json path whose folder can be written."""
     path = Path(text)
-    if path.suffix.lower() != ".json" or path.is_dir():
+    if len(path.name.encode()) > 200:  # the temp file beside it adds a prefix and a suffix
+        raise UsageError(flag, "output", text, "a file name of at most 200 bytes")
+    if path.suffix.lower() != ".json" or os.path.isdir(path):
         raise UsageError(
             flag, "output", text, "a .json file path (its arrays go to a .npz beside it)"
         )
-    output_dir(str(path.parent), flag)
+    output_dir(str(path.parent), flag, whole=text)
+    for target in (path, path.with_suffix(".npz")):  # replaced by a rename: no folder there
+        if os.path.isdir(target):
+            raise UsageError(flag, "output", text, f"a path where {target.name} is not a folder")
     return path
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from simulator.load import load_arch
 from simulator.results import Comparison
 from simulator.simulate import compare_to_dense
-from sparsim.cli.common import COMMAND_HELP, format_table, table_rows
+from sparsim.cli.common import COMMAND_HELP, format_table, non_negative_int, output_dir, table_rows
 from sparsim.writers import json_bytes, write_set
 from workloads.specs import build_workload, parse_shape, parse_sparsity
 
@@ -22,13 +22,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog="examples:\n  sparsim demo -o out/demo",
     )
     p.add_argument("-o", "--output", default="out/demo", help="directory for demo.json, demo.png")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random int8 weights")
+    p.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the random int8 weights"
+    )
     p.set_defaults(func=demo)
 
 
 def demo(args: argparse.Namespace) -> int:
     from sparsim.plots import comparison_png  # matplotlib only when plotting
 
+    output_dir(args.output)  # a bad -o fails now, not after the runs
     arch = load_arch("edge")
     spec = parse_sparsity("nm:2:4")
     comps: dict[str, Comparison] = {}
