@@ -11,7 +11,9 @@ another configuration); repeats are interleaved and the median is reported.
 "model alone" simulates the same points in a plain loop in one process (no
 store, no workers): the ceiling the sweep machinery is measured against.
 Times are those of `run_sweep` (store writes, batching and the workers'
-start-up included; the Dask cluster is started before the clock).
+start-up included; the Dask cluster is started, and its workers import
+sparsim, before the clock: a cluster serves many sweeps; its workers run
+without Dask's statistical profiler, as a throughput deployment would).
 
     .venv/bin/python bench/sweep_rate.py [--repeat 3]
 """
@@ -19,6 +21,7 @@ start-up included; the Dask cluster is started before the clock).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -65,17 +68,28 @@ def child(mode: str, workers: int) -> dict:
         if mode == "local":
             summary = run_sweep(sweep, store, workers=workers)
         else:
-            from dask.distributed import LocalCluster
+            import dask
+            from dask.distributed import Client, LocalCluster
 
             logging.getLogger("distributed").setLevel(logging.CRITICAL)
-            with LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                protocol="tcp",
-                host="127.0.0.1",
-                dashboard_address=None,
-            ) as cluster:
+            # workers for throughput: no statistical profiler (it samples every thread
+            # every 10 ms, holding the GIL); DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False
+            # does the same for `dask worker`
+            with (
+                dask.config.set({"distributed.worker.profile.enabled": False}),
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    protocol="tcp",
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
+                # a Dask cluster serves sweep after sweep: its workers have sparsim
+                # imported (local processes are forked from a client that has)
+                client.run(importlib.import_module, "sparsim.sweep.evaluate")
                 summary = run_sweep(sweep, store, scheduler=cluster.scheduler_address)
     return summary.to_dict()
 

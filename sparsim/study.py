@@ -148,9 +148,21 @@ def study_spec(pruned: Sequence[Pruned], presets: Sequence[str], out: Path) -> P
     return write_atomic(out / "study.yaml", yaml.safe_dump(doc, sort_keys=False))
 
 
-def table(rows: Sequence[dict]) -> dict[tuple[str, str, str], Cell]:
-    """(model, method, preset) -> accuracy, speedup and energy saving vs the dense model."""
+def table(rows: Sequence[dict], order: Sequence[str] = METHODS) -> dict[tuple[str, str, str], Cell]:
+    """(model, method, preset) -> accuracy, speedup and energy saving vs the dense model,
+    in the order of the study: model, then method as in `order`, then preset as stored."""
     by = {}
+    rank = {m: i for i, m in enumerate(order)}
+    models = {"digits-mlp": 0, "digits-cnn": 1}
+    arch_order = list(dict.fromkeys(r["arch_base"] for r in rows))
+    rows = sorted(
+        rows,
+        key=lambda r: (
+            models.get(r["workload"].split(SEP)[0], 2),
+            rank.get(r["workload"].split(SEP, 1)[1], len(rank)),
+            arch_order.index(r["arch_base"]),
+        ),
+    )
     for r in rows:
         model, method = r["workload"].split(SEP, 1)
         by[(model, method, r["arch"])] = r
@@ -270,16 +282,14 @@ def run_study(
     progress: Callable | None = None,
 ) -> StudyResult:
     """Prune, fine-tune, sweep every preset, write the figure, table and report under `out`."""
-    from sparsim.plots_sweep import save_figure
-
     out = Path(out)
     presets = list(presets or (FAST_PRESETS if fast else preset_names()))
     pruned = prune_and_finetune(
         out,
         methods,
         seed=seed,
-        epochs={"mlp": 12, "cnn": 6} if fast else None,
-        finetune_epochs=2 if fast else 8,
+        epochs={"mlp": 8, "cnn": 4} if fast else None,
+        finetune_epochs=1 if fast else 8,
     )
     spec = study_spec(pruned, presets, out)
     summary = run_sweep(
@@ -290,21 +300,24 @@ def run_study(
         progress=progress,
     )
     rows = read_results(out / "results.db", "codesign-study")
-    cells = table(rows)
+    rows.sort(key=lambda r: presets.index(r["arch_base"]))
+    cells = table(rows, methods)
     text = format_table(cells)
     write_atomic(out / "study.md", "# Co-design study\n\n" + text + "\n")
-    png, _ = save_figure(study_figure(cells), out / "study")
-    fig = study_figure(cells)
-    extra = [Section("Accuracy vs speedup vs energy", "study", fig, "The co-design study.")]
-    preamble = _html_table(cells)
+    extra = [Section("Accuracy vs speedup vs energy", "study", study_figure(cells), "The study.")]
     report = build_report(
         out / "results.db",
         out / "report",
         sweep="codesign-study",
         title="sparsim co-design study: digits MLP and CNN",
         extra=extra,
-        preamble=preamble,
+        preamble=_html_table(cells),
+        per_workload=2,
     )
+    for suffix in (".png", ".svg"):  # the figure the report drew, also beside the table
+        drawn = (out / "report" / "figures" / "study").with_suffix(suffix)
+        write_atomic((out / "study").with_suffix(suffix), drawn.read_bytes())
+    png = out / "study.png"
     return StudyResult(summary, cells, text, report, png)
 
 

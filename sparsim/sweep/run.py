@@ -10,6 +10,7 @@ with what finished kept (Dask reschedules a lost worker's batches itself).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -198,6 +199,11 @@ def _batches(todo: list, size: int) -> Iterator[list]:
         yield todo[i : i + size]
 
 
+def _locality(p: DesignPoint) -> tuple:
+    overrides = json.dumps(p.overrides, default=str)
+    return (p.workload.source, p.batch, p.seed, p.arch_base, overrides, p.dataflow, p.objective)
+
+
 def check_workloads(sweep: Sweep) -> None:
     """Load each workload once (dense) in the client, so a bad one is bad input (exit 2)
     before anything runs, not a failure on a worker."""
@@ -230,8 +236,9 @@ def run_sweep(
             done_keys,
         )
         todo = [(p, k) for p, k in keyed if k not in done_keys]
-        # points sharing a workload side by side: one batch reuses the worker's cached load
-        todo.sort(key=lambda pk: (pk[0].workload.source, pk[0].sparsity, pk[0].batch))
+        # the points of one workload and arch side by side: a batch reuses the worker's
+        # loaded workload and the dense baseline every sparsity of that arch compares to
+        todo.sort(key=lambda pk: _locality(pk[0]))
         cached = len(keyed) - len(todo)
         executor = None
         computed, n_workers, interrupted = 0, 0, False
