@@ -12,7 +12,6 @@ pruning gives smaller dense layers, which only this baseline credits).
 
 from __future__ import annotations
 
-import dataclasses
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,20 +26,16 @@ from sparsim.store import read_results
 from sparsim.sweep import load_sweep, run_sweep
 from sparsim.sweep.run import SweepSummary
 from sparsim.writers import write_atomic
-from workloads.activations import relu_density
 from workloads.digits import (
     EPOCHS,
     MODELS,
     accuracy,
-    forward,
     load_digits_data,
-    net_workload,
-    prune_net,
-    train,
+    measured_workload,
+    prune_and_tune,
     trained_net,
 )
 from workloads.saved import save_workload
-from workloads.sparsity_spec import parse_sparsity
 
 METHODS = (
     "dense",
@@ -93,26 +88,9 @@ def prune_and_finetune(
         dense = trained_net(kind, seed, (epochs or EPOCHS)[kind])
         for i, method in enumerate(methods):
             rng = np.random.default_rng([seed, i])
-            if method.startswith("gradual:"):
-                final = float(method.split(":")[1])
-                steps = finetune_epochs * -(-len(data.y_train) // 32)
-                net = train(
-                    dense, data, finetune_epochs, rng, lr=0.02, schedule=(final, steps * 3 // 4)
-                )
-            elif method == "dense":
-                net = dense
-            else:
-                pruned = prune_net(dense, parse_sparsity(method), seed)
-                net = train(pruned, data, finetune_epochs, rng, lr=0.02)
-            _, saved = forward(net, data.x_test, keep=True)
-            wl = net_workload(net, f"digits-{kind}")
-            wl = wl.replace_layers(
-                [
-                    dataclasses.replace(lw, activation_density=relu_density(inp))
-                    for lw, (_, _, inp, _) in zip(wl.layers, saved, strict=True)
-                ],
-                sparsity=method,
-            )
+            _, net = prune_and_tune(dense, method, data, rng, finetune_epochs, seed)
+            measured = measured_workload(net, data)
+            wl = measured.replace_layers(measured.layers, sparsity=method)
             safe = method.replace(":", "_").replace(".", "p")
             path = out / "workloads" / f"{kind}-{safe}.json"
             save_workload(wl, path)

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -143,8 +144,9 @@ class LocalExecutor:
 
     def close(self, cancel: bool = False) -> None:
         if cancel:
-            # stop the running batches too: their points are recomputed on a rerun
-            processes = list(getattr(self.pool, "_processes", {}).values())
+            # stop the running batches too (their points are recomputed on a rerun):
+            # the executor has no public way to, so terminate its worker processes
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
             self.pool.shutdown(wait=False, cancel_futures=True)
             for proc in processes:
                 proc.terminate()
@@ -305,12 +307,10 @@ def _result(fut) -> list[dict]:
                 "sweep", "point", err.message, "a point the workload accepts"
             ) from None
         raise SweepError(f"point failed: {err.message}") from None
-    except Exception as err:
-        if type(err).__name__ == "BrokenProcessPool":
-            raise SweepError(
-                "a worker process died; finished points are stored, rerun to resume"
-            ) from None
-        raise
+    except BrokenProcessPool:
+        raise SweepError(
+            "a worker process died; finished points are stored, rerun to resume"
+        ) from None
 
 
 def stderr_progress(total: int, quiet: bool) -> ProgressBar:
