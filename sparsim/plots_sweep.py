@@ -68,6 +68,12 @@ def axis_value(row: dict, axis: str):
     return json.loads(row.get("overrides") or "{}").get(axis)
 
 
+def run_sparsity(row: dict) -> str:
+    """How the point's weights are pruned: the label its result carries (a saved,
+    pruned workload run with `sparsity: dense` keeps its own label)."""
+    return row.get("run_sparsity") or row["sparsity"]
+
+
 def method_of(sparsity: str) -> str:
     return sparsity.split("+")[0].split(":")[0]
 
@@ -78,7 +84,7 @@ def speedup_vs_sparsity(rows: Sequence[dict]) -> Figure:
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     series: dict[tuple[str, str], dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        method = method_of(r["sparsity"])
+        method = method_of(run_sparsity(r))
         if method == "dense":
             continue
         series[(method, r["arch"])][round(1 - r["weight_density"], 3)].append(r["speedup"])
@@ -108,7 +114,7 @@ def energy_breakdown(row: dict) -> Figure:
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
     ax.set_xticks(list(x), [lr["name"] for lr in layers], rotation=90, fontsize=7)
     ax.set_ylabel("energy (µJ)")
-    ax.set_title(f"Energy per layer: {row['workload']} on {row['arch']}, {row['sparsity']}")
+    ax.set_title(f"Energy per layer: {row['workload']} on {row['arch']}, {run_sparsity(row)}")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
@@ -133,7 +139,7 @@ def roofline(row: dict) -> Figure:
     ax.set_ylabel("effective MACs / cycle")
     ax.set_title(
         f"Roofline of {row['arch']} (peak {peak} MACs/cycle, {bw:g} B/cycle): "
-        f"{row['workload']}, {row['sparsity']}",
+        f"{row['workload']}, {run_sparsity(row)}",
         fontsize=9,
     )
     ax.legend(fontsize=8, loc="lower right")
@@ -231,6 +237,7 @@ __all__ = [
     "pareto_front",
     "pareto_plot",
     "roofline",
+    "run_sparsity",
     "save_figure",
     "speedup_vs_sparsity",
 ]

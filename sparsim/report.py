@@ -22,7 +22,7 @@ COLUMNS = (
     ("workload", "workload", str),
     ("arch", "arch", str),
     ("overrides", "set", str),
-    ("sparsity", "sparsity", str),
+    ("run_sparsity", "sparsity", str),
     ("dataflow", "dataflow", str),
     ("objective", "objective", str),
     ("batch", "batch", int),
@@ -61,10 +61,12 @@ def figures(
     metric: str | None = None,
     axes: tuple[str, str] | None = None,
     extra: Sequence[Section] = (),
+    per_workload: int = 4,
 ) -> list[Section]:
-    """The report's figures for `rows` (with their `result` documents)."""
+    """The report's figures for `rows` (with their `result` documents); energy per
+    layer and roofline for the first `per_workload` workloads."""
     out = list(extra)
-    sparse = [r for r in rows if ps.method_of(r["sparsity"]) != "dense" or r["speedup"] != 1.0]
+    sparse = [r for r in rows if ps.method_of(ps.run_sparsity(r)) != "dense"]
     if sparse:
         out.append(
             Section(
@@ -94,7 +96,7 @@ def figures(
                     "accuracy",
                     maximize=(True, True),
                     log=False,
-                    label=lambda r: f"{r['sparsity']} / {r['arch']}",
+                    label=lambda r: f"{ps.run_sparsity(r)} / {r['arch']}",
                     title="Pareto front: accuracy vs speedup",
                 ),
             )
@@ -109,12 +111,11 @@ def figures(
                 ps.heatmap(rows, chosen_axes[0], chosen_axes[1], m),
             )
         )
-    for wl in list(dict.fromkeys(r["workload"] for r in rows))[:4]:
+    for wl in list(dict.fromkeys(r["workload"] for r in rows))[:per_workload]:
         best = min((r for r in rows if r["workload"] == wl), key=lambda r: r["edp"])
         safe = "".join(c if c.isalnum() else "_" for c in wl)
-        what = (
-            f"{wl}: the lowest-EDP point ({best['arch']}, {best['sparsity']}, {best['dataflow']})"
-        )
+        how = f"{best['arch']}, {ps.run_sparsity(best)}, {best['dataflow']}"
+        what = f"{wl}: the lowest-EDP point ({how})"
         out.append(
             Section(f"Energy per layer, {what}", f"energy_{safe}", ps.energy_breakdown(best))
         )
@@ -213,6 +214,7 @@ def build_report(
     title: str | None = None,
     extra: Sequence[Section] = (),
     preamble: str = "",
+    per_workload: int = 4,
 ) -> Path:
     """Write `out_dir`/index.html (self-contained) and the figures as PNG + SVG."""
     out = Path(out_dir)
@@ -232,7 +234,7 @@ def build_report(
         )
     front = ps.pareto_front(rows, "cycles", "energy_pj")
     sections = []
-    for sec in figures(rows, metric=metric, axes=axes, extra=extra):
+    for sec in figures(rows, metric=metric, axes=axes, extra=extra, per_workload=per_workload):
         png, _ = ps.save_figure(sec.figure, out / "figures" / sec.stem)
         uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
         sections.append((sec.title, uri, sec.caption))

@@ -12,7 +12,6 @@ pruning gives smaller dense layers, which only this baseline credits).
 
 from __future__ import annotations
 
-import dataclasses
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,19 +27,15 @@ from sparsim.store import read_results
 from sparsim.sweep import load_sweep, run_sweep
 from sparsim.sweep.run import SweepSummary
 from sparsim.writers import write_atomic
-from workloads.activations import relu_density
 from workloads.digits import (
     EPOCHS,
     MODELS,
     accuracy,
-    forward,
     load_digits_data,
-    net_workload,
-    prune_net,
-    train,
+    measured_workload,
+    prune_and_tune,
     trained_net,
 )
-from workloads.sparsity_spec import parse_sparsity
 
 METHODS = (
     "dense",
@@ -93,26 +88,9 @@ def prune_and_finetune(
         dense = trained_net(kind, seed, (epochs or EPOCHS)[kind])
         for i, method in enumerate(methods):
             rng = np.random.default_rng([seed, i])
-            if method.startswith("gradual:"):
-                final = float(method.split(":")[1])
-                steps = finetune_epochs * -(-len(data.y_train) // 32)
-                net = train(
-                    dense, data, finetune_epochs, rng, lr=0.02, schedule=(final, steps * 3 // 4)
-                )
-            elif method == "dense":
-                net = dense
-            else:
-                pruned = prune_net(dense, parse_sparsity(method), seed)
-                net = train(pruned, data, finetune_epochs, rng, lr=0.02)
-            _, saved = forward(net, data.x_test, keep=True)
-            wl = net_workload(net, f"digits-{kind}")
-            wl = wl.replace_layers(
-                [
-                    dataclasses.replace(lw, activation_density=relu_density(inp))
-                    for lw, (_, _, inp, _) in zip(wl.layers, saved, strict=True)
-                ],
-                sparsity=method,
-            )
+            _, net = prune_and_tune(dense, method, data, rng, finetune_epochs, seed)
+            measured = measured_workload(net, data)
+            wl = measured.replace_layers(measured.layers, sparsity=method)
             safe = method.replace(":", "_").replace(".", "p")
             path = out / "workloads" / f"{kind}-{safe}.json"
             save_workload(wl, path)
@@ -148,9 +126,21 @@ def study_spec(pruned: Sequence[Pruned], presets: Sequence[str], out: Path) -> P
     return write_atomic(out / "study.yaml", yaml.safe_dump(doc, sort_keys=False))
 
 
-def table(rows: Sequence[dict]) -> dict[tuple[str, str, str], Cell]:
-    """(model, method, preset) -> accuracy, speedup and energy saving vs the dense model."""
+def table(rows: Sequence[dict], order: Sequence[str] = METHODS) -> dict[tuple[str, str, str], Cell]:
+    """(model, method, preset) -> accuracy, speedup and energy saving vs the dense model,
+    in the order of the study: model, then method as in `order`, then preset as stored."""
     by = {}
+    rank = {m: i for i, m in enumerate(order)}
+    models = {"digits-mlp": 0, "digits-cnn": 1}
+    arch_order = list(dict.fromkeys(r["arch_base"] for r in rows))
+    rows = sorted(
+        rows,
+        key=lambda r: (
+            models.get(r["workload"].split(SEP)[0], 2),
+            rank.get(r["workload"].split(SEP, 1)[1], len(rank)),
+            arch_order.index(r["arch_base"]),
+        ),
+    )
     for r in rows:
         model, method = r["workload"].split(SEP, 1)
         by[(model, method, r["arch"])] = r
@@ -219,11 +209,21 @@ def study_figure(cells: dict[tuple[str, str, str], Cell]):
                 edgecolors="black",
                 linewidths=0.4,
             )
+        flat = []  # methods no preset speeds up: one note instead of a pile of labels
         for method in dict.fromkeys(k[1] for k in mine):
             best = max((c for k, c in mine.items() if k[1] == method), key=lambda c: c.speedup)
+            if best.speedup < 1.02 and method != "dense":
+                flat.append(f"{method} ({best.accuracy:.3f})")
+                continue
             ax.annotate(
                 method, (best.speedup, best.accuracy), fontsize=7, xytext=(4, 3),
                 textcoords="offset points",
+            )  # fmt: skip
+        if flat:
+            ax.text(
+                0.98, 0.03, "1x on every preset (accuracy):\n" + "\n".join(flat),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "lightgrey"},
             )  # fmt: skip
         ax.axvline(1.0, color="grey", lw=0.8, ls=":")
         ax.set_xscale("log", base=2)
@@ -270,16 +270,14 @@ def run_study(
     progress: Callable | None = None,
 ) -> StudyResult:
     """Prune, fine-tune, sweep every preset, write the figure, table and report under `out`."""
-    from sparsim.plots_sweep import save_figure
-
     out = Path(out)
     presets = list(presets or (FAST_PRESETS if fast else preset_names()))
     pruned = prune_and_finetune(
         out,
         methods,
         seed=seed,
-        epochs={"mlp": 12, "cnn": 6} if fast else None,
-        finetune_epochs=2 if fast else 8,
+        epochs={"mlp": 8, "cnn": 4} if fast else None,
+        finetune_epochs=1 if fast else 8,
     )
     spec = study_spec(pruned, presets, out)
     summary = run_sweep(
@@ -290,21 +288,24 @@ def run_study(
         progress=progress,
     )
     rows = read_results(out / "results.db", "codesign-study")
-    cells = table(rows)
+    rows.sort(key=lambda r: presets.index(r["arch_base"]))
+    cells = table(rows, methods)
     text = format_table(cells)
     write_atomic(out / "study.md", "# Co-design study\n\n" + text + "\n")
-    png, _ = save_figure(study_figure(cells), out / "study")
-    fig = study_figure(cells)
-    extra = [Section("Accuracy vs speedup vs energy", "study", fig, "The co-design study.")]
-    preamble = _html_table(cells)
+    extra = [Section("Accuracy vs speedup vs energy", "study", study_figure(cells), "The study.")]
     report = build_report(
         out / "results.db",
         out / "report",
         sweep="codesign-study",
         title="sparsim co-design study: digits MLP and CNN",
         extra=extra,
-        preamble=preamble,
+        preamble=_html_table(cells),
+        per_workload=2,
     )
+    for suffix in (".png", ".svg"):  # the figure the report drew, also beside the table
+        drawn = (out / "report" / "figures" / "study").with_suffix(suffix)
+        write_atomic((out / "study").with_suffix(suffix), drawn.read_bytes())
+    png = out / "study.png"
     return StudyResult(summary, cells, text, report, png)
 
 

@@ -238,3 +238,27 @@ def test_sigkill_midway_then_resume_equals_an_uninterrupted_run(tmp_path):
     summary = run_sweep(sweep, db, workers=1)
     assert summary.cached + summary.computed == total and summary.cached >= killed_at + 10
     assert _full(db) == _full(reference)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_finished(tmp_path):
+    spec = tmp_path / "kill.yaml"
+    spec.write_text(KILL_SPEC)
+    db = tmp_path / "r.db"
+    proc = _start(spec, db)
+    _wait_for_rows(proc, db, 10)
+    workers = _children(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends the foreground group
+    assert proc.wait(timeout=30) == 130
+    assert "interrupted" in proc.stderr.read()
+    assert all(not Path(f"/proc/{pid}").exists() or _zombie(pid) for pid in workers)
+    stored = _stored(db)
+    assert 10 <= stored < 192
+    with Store(db) as s:
+        assert s.integrity() == "ok" and len(s.keys()) == stored
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

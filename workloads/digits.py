@@ -330,6 +330,27 @@ FULL_SPECS = (
 FAST_SPECS = ("dense", "magnitude:0.9", "random:0.9", "nm:2:4", "channel:0.5")
 
 
+def prune_and_tune(
+    dense: DigitsNet,
+    text: str,
+    data: DigitsData,
+    rng: np.random.Generator,
+    finetune_epochs: int = 8,
+    seed: int = 0,
+) -> tuple[DigitsNet | None, DigitsNet]:
+    """(pruned, fine-tuned with the mask fixed) for a sparsity spec; for `gradual:S`,
+    (None, pruned while training on the cubic schedule): it has no untrained step."""
+    if text.startswith("gradual:"):
+        final = float(text.split(":")[1])
+        steps = finetune_epochs * -(-len(data.y_train) // 32)
+        tuned = train(dense, data, finetune_epochs, rng, lr=0.02, schedule=(final, steps * 3 // 4))
+        return None, tuned
+    pruned = prune_net(dense, parse_sparsity(text), seed)
+    if text == "dense":
+        return pruned, pruned
+    return pruned, train(pruned, data, finetune_epochs, rng, lr=0.02)
+
+
 def pruning_table(
     specs: Sequence[str] = FULL_SPECS,
     models: Sequence[str] = MODELS,
@@ -345,32 +366,13 @@ def pruning_table(
         dense = trained_net(kind, seed, (epochs or EPOCHS)[kind])
         for text in specs:
             rng = np.random.default_rng([seed, len(rows)])
-            if text.startswith("gradual:"):
-                final = float(text.split(":")[1])
-                steps = finetune_epochs * -(-len(data.y_train) // 32)
-                tuned = train(
-                    dense, data, finetune_epochs, rng, lr=0.02, schedule=(final, steps * 3 // 4)
-                )
-                rows.append(
-                    Row(
-                        text,
-                        kind,
-                        density(tuned, dense),
-                        None,
-                        accuracy(tuned, data.x_test, data.y_test),
-                    )
-                )
-                continue
-            pruned = prune_net(dense, parse_sparsity(text), seed)
-            tuned = (
-                train(pruned, data, finetune_epochs, rng, lr=0.02) if text != "dense" else pruned
-            )
+            pruned, tuned = prune_and_tune(dense, text, data, rng, finetune_epochs, seed)
             rows.append(
                 Row(
                     text,
                     kind,
-                    density(pruned, dense),
-                    accuracy(pruned, data.x_test, data.y_test),
+                    density(pruned or tuned, dense),
+                    None if pruned is None else accuracy(pruned, data.x_test, data.y_test),
                     accuracy(tuned, data.x_test, data.y_test),
                 )
             )
@@ -395,11 +397,9 @@ def format_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def digits_workload(kind: str, seed: int = 0) -> Workload:
-    """The trained dense net as a workload (batch 1): real weights, and activation
-    densities measured on the test split (the nonzero fraction of each layer's input)."""
-    net = trained_net(kind, seed)
-    data = load_digits_data(seed)
+def measured_workload(net: DigitsNet, data: DigitsData) -> Workload:
+    """`net` as a workload (batch 1): real weights and masks, and activation densities
+    measured on the test split (the nonzero fraction of each layer's input)."""
     _, saved = forward(net, data.x_test, keep=True)
     wl = net_workload(net)
     layers = [
@@ -407,6 +407,11 @@ def digits_workload(kind: str, seed: int = 0) -> Workload:
         for lw, (_, _, inp, _) in zip(wl.layers, saved, strict=True)
     ]
     return wl.replace_layers(layers)
+
+
+def digits_workload(kind: str, seed: int = 0) -> Workload:
+    """The trained dense net as a workload, activation densities measured."""
+    return measured_workload(trained_net(kind, seed), load_digits_data(seed))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ with what finished kept (Dask reschedules a lost worker's batches itself).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -142,8 +144,9 @@ class LocalExecutor:
 
     def close(self, cancel: bool = False) -> None:
         if cancel:
-            # stop the running batches too: their points are recomputed on a rerun
-            processes = list(getattr(self.pool, "_processes", {}).values())
+            # stop the running batches too (their points are recomputed on a rerun):
+            # the executor has no public way to, so terminate its worker processes
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
             self.pool.shutdown(wait=False, cancel_futures=True)
             for proc in processes:
                 proc.terminate()
@@ -198,6 +201,11 @@ def _batches(todo: list, size: int) -> Iterator[list]:
         yield todo[i : i + size]
 
 
+def _locality(p: DesignPoint) -> tuple:
+    overrides = json.dumps(p.overrides, default=str)
+    return (p.workload.source, p.batch, p.seed, p.arch_base, overrides, p.dataflow, p.objective)
+
+
 def check_workloads(sweep: Sweep) -> None:
     """Load each workload once (dense) in the client, so a bad one is bad input (exit 2)
     before anything runs, not a failure on a worker."""
@@ -230,8 +238,9 @@ def run_sweep(
             done_keys,
         )
         todo = [(p, k) for p, k in keyed if k not in done_keys]
-        # points sharing a workload side by side: one batch reuses the worker's cached load
-        todo.sort(key=lambda pk: (pk[0].workload.source, pk[0].sparsity, pk[0].batch))
+        # the points of one workload and arch side by side: a batch reuses the worker's
+        # loaded workload and the dense baseline every sparsity of that arch compares to
+        todo.sort(key=lambda pk: _locality(pk[0]))
         cached = len(keyed) - len(todo)
         executor = None
         computed, n_workers, interrupted = 0, 0, False
@@ -298,12 +307,10 @@ def _result(fut) -> list[dict]:
                 "sweep", "point", err.message, "a point the workload accepts"
             ) from None
         raise SweepError(f"point failed: {err.message}") from None
-    except Exception as err:
-        if type(err).__name__ == "BrokenProcessPool":
-            raise SweepError(
-                "a worker process died; finished points are stored, rerun to resume"
-            ) from None
-        raise
+    except BrokenProcessPool:
+        raise SweepError(
+            "a worker process died; finished points are stored, rerun to resume"
+        ) from None
 
 
 def stderr_progress(total: int, quiet: bool) -> ProgressBar:

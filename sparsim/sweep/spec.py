@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -71,9 +72,8 @@ class DesignPoint:
 
     def identity(self, model_version: str) -> dict:
         """Everything the result depends on (the store's content hash is of this)."""
-        arch = dataclasses.asdict(dataclasses.replace(self.arch, file=""))
         return {
-            "arch": arch,
+            "arch": _arch_identity(self.arch),
             "workload": self.workload.identity,
             "sparsity": self.sparsity,
             "dataflow": self.dataflow,
@@ -84,7 +84,7 @@ class DesignPoint:
         }
 
     def key(self, model_version: str) -> str:
-        doc = json.dumps(self.identity(model_version), sort_keys=True, default=str)
+        doc = json.dumps(self.identity(model_version), sort_keys=True)
         return hashlib.sha256(doc.encode()).hexdigest()
 
     def describe(self) -> str:
@@ -92,6 +92,14 @@ class DesignPoint:
         arch = f"{self.arch_base}[{sets}]" if sets else self.arch_base
         run = self.dataflow + (f"/{self.objective}" if self.objective else "")
         return f"{self.workload.label} on {arch}, {self.sparsity}, {run}, batch {self.batch}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _arch_identity(arch: ArchSpec) -> str:
+    """Every field of the arch (not the file it came from) as canonical JSON; one per
+    derived arch, shared by its many points."""
+    doc = dataclasses.asdict(dataclasses.replace(arch, file=""))
+    return json.dumps(doc, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +250,7 @@ def parse_sweep(data: object, source: str, base: Path | None = None) -> Sweep:
         point = DesignPoint(
             wl, arch, arch_base, overrides, sp, df, obj if df == "best" else "", batch, seed
         )
-        ident = json.dumps(point.identity(""), sort_keys=True, default=str)
+        ident = json.dumps(point.identity(""), sort_keys=True)
         if ident not in seen:  # e.g. several objectives on a fixed dataflow
             seen.add(ident)
             points.append(point)
