@@ -262,6 +262,7 @@ def count_accesses(
     steady_pe_cycles: float = 0.0,
     inputs_resident: bool = False,
     outputs_resident: bool = False,
+    live_folds: float = 1.0,
 ) -> Accesses:
     """Accesses of every level for one layer's nest (bytes, all groups).
 
@@ -269,6 +270,8 @@ def count_accesses(
     chip in the outermost level keeping inputs (its producer left it there),
     / its output stays in the outermost level keeping outputs for its
     consumers: no DRAM transfer for them (network-level scheduling).
+    `live_folds`: the fraction of folds left once all-zero weight tiles are
+    skipped; a skipped fold's weights move nowhere and its stream is not read.
 
     `stream_density`: the streamed activations' density when zeros are
     skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
@@ -293,9 +296,12 @@ def count_accesses(
             loops.append((d, t[LOOP_DIMS.index(d)]))
         loops_above.append(list(loops))
     m_n = g.m * g.n
-    full = {Operand.WEIGHTS: sizes.weights * groups, Operand.INPUTS: sizes.inputs * groups}
+    full = {
+        Operand.WEIGHTS: sizes.weights * groups * live_folds,
+        Operand.INPUTS: sizes.inputs * groups,
+    }
     acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
-    array_reads = side.array_reads
+    array_reads = {op: b * live_folds for op, b in side.array_reads.items()}
     hops = side.hops
     array_out_updates, array_out_reads = side.out_updates, side.out_reads
 

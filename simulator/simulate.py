@@ -539,10 +539,17 @@ def layer_accesses(
     pe = plan.arch.pe_array
     slots = streams.steady_cycles * pe.pes * pe.multipliers
     real = plan.real_macs if plan.real_macs is not None else slots
+    live = 1.0
+    if plan.mask is not None:  # all-zero weight tiles skipped: their folds move nothing
+        every = fold_streams(
+            plan.gemm, plan.groups, nest.array_tile, pe, mapping.dataflow, plan.pattern, None,
+            plan.stream_density,
+        ).folds  # fmt: skip
+        live = streams.folds / every if every else 1.0
     return count_accesses(
         nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
         min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
-        residency.inputs_on_chip, residency.outputs_on_chip,
+        residency.inputs_on_chip, residency.outputs_on_chip, live,
     )  # fmt: skip
 
 
