@@ -134,6 +134,7 @@ class _Evaluator:
         pe = plan.arch.pe_array
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
+        self.sides: dict = {}
         self.pe = pe
         self.evaluations = 0
 
@@ -171,6 +172,7 @@ class _Evaluator:
         acc = count_accesses(
             nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+            cache=self.sides,
         )  # fmt: skip
         dram_spec = arch.dram
         dram = acc.levels[0].total
@@ -191,7 +193,7 @@ class _Evaluator:
         exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
-            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots
+            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs
         )
         bound = max(compute, math.ceil(0.0 if math.isinf(bw) else dram_bytes / bw))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
@@ -282,11 +284,10 @@ def candidate_mappings(
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging)
         fitting: dict[tuple[int, int, int], Mapping] = {}
         for tile in tiles:
-            m = glb_mapping(dataflow, tile, "nmk", bypass)
             if quick(tile):
-                fitting[tile] = m
+                fitting[tile] = glb_mapping(dataflow, tile, "nmk", bypass)
             elif inner_levels:  # a level inside the GLB may take a smaller tile
-                found = _with_inner_tiles(plan, m, staging)
+                found = _with_inner_tiles(plan, glb_mapping(dataflow, tile, "nmk", bypass), staging)
                 if found is not None:
                     fitting[tile] = found[0]
         for tile, base in fitting.items():
@@ -322,6 +323,14 @@ def _default(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun |
         plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density,
         plan.real_macs,
     )  # fmt: skip
+
+
+def default_run(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun]:
+    """The default mapping with its simulated run (for this plan's mask)."""
+    mapping, run = _default(plan, dataflow)
+    if run is None or plan.mask is not None:
+        run = _run_mapping(plan, mapping)
+    return mapping, run
 
 
 def rank_key(objective: str):
