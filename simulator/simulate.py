@@ -548,18 +548,23 @@ def layer_accesses(
     pe = plan.arch.pe_array
     slots = streams.steady_cycles * pe.pes * pe.multipliers
     real = plan.real_macs if plan.real_macs is not None else slots
-    live = 1.0
-    if plan.mask is not None:  # all-zero weight tiles skipped: their folds move nothing
-        every = fold_streams(
-            plan.gemm, plan.groups, nest.array_tile, pe, mapping.dataflow, plan.pattern, None,
-            plan.stream_density,
-        ).folds  # fmt: skip
-        live = streams.folds / every if every else 1.0
+    live = live_fraction(plan, mapping, nest, streams)
     return count_accesses(
         nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
         min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
         residency.inputs_on_chip, residency.outputs_on_chip, live,
     )  # fmt: skip
+
+
+def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:
+    """Folds left once all-zero weight tiles are skipped, over all folds."""
+    if plan.mask is None:
+        return 1.0
+    every = fold_streams(
+        plan.gemm, plan.groups, nest.array_tile, plan.arch.pe_array, mapping.dataflow,
+        plan.pattern, None, plan.stream_density,
+    ).folds  # fmt: skip
+    return streams.folds / every if every else 1.0
 
 
 def _resident_steps(steps: list, nest: LoopNest, residency: Residency) -> list:
@@ -783,7 +788,7 @@ def simulate_layer(
         compulsory_dram_bytes=round(
             plan.groups
             * (
-                plan.sizes.weights
+                plan.sizes.weights * live_fraction(plan, mapping, nest, streams)
                 + (0 if residency.inputs_on_chip else plan.sizes.inputs)
                 + (0 if residency.outputs_on_chip else plan.sizes.outputs)
             )
