@@ -274,6 +274,7 @@ def candidate_mappings(
     staging = staging_bytes(plan, dataflow)
     tiles = candidate_tiles(g, plan.arch, dataflow, plan.pattern, aligned)
     options = [sorted({t[i] for t in tiles}) for i in range(3)]
+    following = [dict(itertools.pairwise(opts)) for opts in options]  # next larger option
     names = on_chip_levels(plan.arch)
     inner_levels = names.index(plan.arch.glb.name) < len(names) - 1
     # the frontier is taken over the dims on the array; a shorter streamed tile
@@ -294,9 +295,13 @@ def candidate_mappings(
             # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
             for i in spatial:
-                nxt = [o for o in options[i] if o > tile[i]]
-                if nxt:
-                    bigger = tuple(nxt[0] if j == i else tile[j] for j in range(3))
+                up = following[i].get(tile[i])
+                if up is not None:
+                    bigger = (
+                        (up, tile[1], tile[2])
+                        if i == 0
+                        else ((tile[0], up, tile[2]) if i == 1 else (tile[0], tile[1], up))
+                    )
                     if bigger in fitting:
                         grows = True
                         break
