@@ -24,6 +24,9 @@ _EXPORTS = {
     "compare_to_dense": "simulator.simulate",
     "simulate": "simulator.simulate",
     "simulate_layer": "simulator.simulate",
+    "estimate": "simulator.simulate",
+    "mappings_of": "simulator.simulate",
+    "schedule_residency": "simulator.simulate",
     "SpecError": "simulator.spec_reader",
 }
 
@@ -52,9 +55,12 @@ __all__ = [
     "SpecError",
     "WorkloadResult",
     "compare_to_dense",
+    "estimate",
     "load_arch",
+    "mappings_of",
     "preset_names",
     "roofline",
+    "schedule_residency",
     "simulate",
     "simulate_layer",
 ]

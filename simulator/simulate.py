@@ -85,7 +85,19 @@ class LayerPlan:
         return self.activation_density if self.skip_activations else 1.0
 
 
+def layer_arch(lw: LayerWorkload, arch: ArchSpec) -> ArchSpec:
+    """The arch as this layer runs on it: its own operand widths when it has them
+    (a quantized layer: bytes moved and MAC energy follow its widths)."""
+    wb, ib = getattr(lw, "weight_bits", None), getattr(lw, "input_bits", None)
+    if wb is None and ib is None:
+        return arch
+    pe = arch.pe_array
+    widths = {"weight_bits": wb or pe.weight_bits, "input_bits": ib or pe.input_bits}
+    return dataclasses.replace(arch, pe_array=dataclasses.replace(pe, **widths))
+
+
 def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
+    arch = layer_arch(lw, arch)
     pe = arch.pe_array
     pattern = select_pattern(lw, pe)
     gemm = lw.gemm
@@ -136,6 +148,7 @@ class _Evaluator:
         pe = plan.arch.pe_array
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
+        self.sides: dict = {}
         self.pe = pe
         self.evaluations = 0
 
@@ -173,6 +186,7 @@ class _Evaluator:
         acc = count_accesses(
             nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+            cache=self.sides,
         )  # fmt: skip
         dram_spec = arch.dram
         dram = acc.levels[0].total
@@ -193,7 +207,7 @@ class _Evaluator:
         exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
-            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots
+            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs
         )
         bound = max(compute, math.ceil(0.0 if math.isinf(bw) else dram_bytes / bw))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
@@ -274,6 +288,7 @@ def candidate_mappings(
     staging = staging_bytes(plan, dataflow)
     tiles = candidate_tiles(g, plan.arch, dataflow, plan.pattern, aligned)
     options = [sorted({t[i] for t in tiles}) for i in range(3)]
+    following = [dict(itertools.pairwise(opts)) for opts in options]  # next larger option
     names = on_chip_levels(plan.arch)
     inner_levels = names.index(plan.arch.glb.name) < len(names) - 1
     # the frontier is taken over the dims on the array; a shorter streamed tile
@@ -284,20 +299,23 @@ def candidate_mappings(
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging)
         fitting: dict[tuple[int, int, int], Mapping] = {}
         for tile in tiles:
-            m = glb_mapping(dataflow, tile, "nmk", bypass)
             if quick(tile):
-                fitting[tile] = m
+                fitting[tile] = glb_mapping(dataflow, tile, "nmk", bypass)
             elif inner_levels:  # a level inside the GLB may take a smaller tile
-                found = _with_inner_tiles(plan, m, staging)
+                found = _with_inner_tiles(plan, glb_mapping(dataflow, tile, "nmk", bypass), staging)
                 if found is not None:
                     fitting[tile] = found[0]
         for tile, base in fitting.items():
             # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
             for i in spatial:
-                nxt = [o for o in options[i] if o > tile[i]]
-                if nxt:
-                    bigger = tuple(nxt[0] if j == i else tile[j] for j in range(3))
+                up = following[i].get(tile[i])
+                if up is not None:
+                    bigger = (
+                        (up, tile[1], tile[2])
+                        if i == 0
+                        else ((tile[0], up, tile[2]) if i == 1 else (tile[0], tile[1], up))
+                    )
                     if bigger in fitting:
                         grows = True
                         break
@@ -324,6 +342,14 @@ def _default(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun |
         plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density,
         plan.real_macs,
     )  # fmt: skip
+
+
+def default_run(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun]:
+    """The default mapping with its simulated run (for this plan's mask)."""
+    mapping, run = _default(plan, dataflow)
+    if run is None or plan.mask is not None:
+        run = _run_mapping(plan, mapping)
+    return mapping, run
 
 
 def rank_key(objective: str):
@@ -541,11 +567,23 @@ def layer_accesses(
     pe = plan.arch.pe_array
     slots = streams.steady_cycles * pe.pes * pe.multipliers
     real = plan.real_macs if plan.real_macs is not None else slots
+    live = live_fraction(plan, mapping, nest, streams)
     return count_accesses(
         nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
         min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
-        residency.inputs_on_chip, residency.outputs_on_chip,
+        residency.inputs_on_chip, residency.outputs_on_chip, live,
     )  # fmt: skip
+
+
+def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:
+    """Folds left once all-zero weight tiles are skipped, over all folds."""
+    if plan.mask is None:
+        return 1.0
+    every = fold_streams(
+        plan.gemm, plan.groups, nest.array_tile, plan.arch.pe_array, mapping.dataflow,
+        plan.pattern, None, plan.stream_density,
+    ).folds  # fmt: skip
+    return streams.folds / every if every else 1.0
 
 
 def _resident_steps(steps: list, nest: LoopNest, residency: Residency) -> list:
@@ -676,8 +714,9 @@ def simulate_layer(
     its energy table, read when it was loaded.) `residency`: what network-level
     scheduling keeps on chip (`simulate` decides it from the workload graph)."""
     del table
-    pe = arch.pe_array
     plan = plan_layer(lw, arch)
+    arch = plan.arch  # with the layer's own widths
+    pe = arch.pe_array
     mapping = mapping or Mapping(pe.dataflow)
     dataflow = mapping.dataflow
     mapped = None
@@ -752,7 +791,7 @@ def simulate_layer(
         compulsory_dram_bytes=round(
             plan.groups
             * (
-                plan.sizes.weights
+                plan.sizes.weights * live_fraction(plan, mapping, nest, streams)
                 + (0 if residency.inputs_on_chip else plan.sizes.inputs)
                 + (0 if residency.outputs_on_chip else plan.sizes.outputs)
             )
@@ -892,7 +931,14 @@ def schedule_residency(workload: Workload, arch: ArchSpec) -> dict[str, Residenc
 def dense_baseline(workload: Workload) -> Workload:
     """The same layers unpruned (channel-pruned layers at their original size),
     dense activations: every weight and activation counts, the array runs dense."""
-    layers = tuple(LayerWorkload(getattr(lw, "dense_layer", lw.layer)) for lw in workload.layers)
+    layers = tuple(
+        LayerWorkload(
+            getattr(lw, "dense_layer", lw.layer),
+            weight_bits=lw.weight_bits,
+            input_bits=lw.input_bits,
+        )
+        for lw in workload.layers
+    )
     return Workload(workload.name, layers, sparsity="dense", graph=workload.graph)
 
 
