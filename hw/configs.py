@@ -143,6 +143,7 @@ def _accel_config(arch: str, slow: bool = False) -> RtlConfig:
 
 # The accelerator top: one arch per fold timing and array size.
 ACCEL_ARCHS = ("accel-8x8-2of4", "accel-4x4-1of4", "accel-2x2-4of8")
+ACCEL_SLOW_ARCHS = ("accel-4x4-2of4", "accel-2x2-dense")
 
 CONFIGS: tuple[RtlConfig, ...] = (
     # The PE: M must be a power of two (or 1) for sparse mode (see nm_pe.sv).
@@ -158,6 +159,7 @@ CONFIGS: tuple[RtlConfig, ...] = (
     *_stationary_configs("is_array", IS_CI),
     *_os_configs(),
     *(_accel_config(a) for a in ACCEL_ARCHS),
+    *(_accel_config(a, slow=True) for a in ACCEL_SLOW_ARCHS),
 )
 
 BLOCKS: tuple[str, ...] = tuple(dict.fromkeys(c.block for c in CONFIGS))

@@ -55,7 +55,7 @@ from simulator.tile_model import fold_streams
 from workloads.layers import Conv2d, GemmShape
 from workloads.pruning import prune_nm
 
-DEFAULT_CASES = 12
+DEFAULT_CASES = 20
 DONE = object()  # what next() returns for a finished step generator
 COUNT_NAMES = [f.name for f in fields(ArrayActionCounts)]
 
