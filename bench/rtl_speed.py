@@ -9,8 +9,9 @@ Runs, interleaved in one process (the machine's load hits both alike):
     failing run is replayed with tracing);
   * the 8x8 accelerator top's bench (hw/tb/tb_accel_top.py on
     hw/arch/accel-8x8-2of4.yaml) as first written (tracing on, the model at
-    -O0 with cocotb's --public-flat-rw) and as now (tracing off, -Os, only the
-    top's ports and parameters visible through VPI).
+    -O0 with cocotb's --public-flat-rw) and as now (tracing off, only the
+    top's ports and parameters visible through VPI), built as in CI (-O0)
+    and with the C++ optimizer (RtlConfig.build_options(optimize=True)).
 
 Prints cycles per second inside the cocotb tests (bench and models included)
 and the after/before ratio. Builds are cached under sim_build/.
@@ -60,14 +61,20 @@ def main() -> None:
             dict(waves=True, build_options={"parameters": top.params}),
             dict(waves=False, build_options=top.build_options()),
         ),
+        (
+            "accel_top 8x8 -Os",
+            top,
+            dict(waves=True, build_options={"parameters": top.params}),
+            dict(waves=False, build_options=top.build_options(optimize=True)),
+        ),
     ]
-    print(f"{'bench':<16}{'before c/s':>12}{'after c/s':>12}{'ratio':>8}")
+    print(f"{'bench':<20}{'before c/s':>12}{'after c/s':>12}{'ratio':>8}")
     for name, config, before, after in rows:
         b = a = 0.0
         for _ in range(args.repeats):  # interleaved, best of
             b = max(b, rate(config, seed=args.seed, cases=args.cases, **before))
             a = max(a, rate(config, seed=args.seed, cases=args.cases, **after))
-        print(f"{name:<16}{b:>12,.0f}{a:>12,.0f}{a / b:>8.2f}")
+        print(f"{name:<20}{b:>12,.0f}{a:>12,.0f}{a / b:>8.2f}", flush=True)
 
 
 if __name__ == "__main__":
