@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +75,7 @@ AREA_CONFIGS: tuple[AreaConfig, ...] = (
     # flops scale with WDepth, ADepth, ODepth; in silicon they are SRAM macros).
     AreaConfig(
         "accel_top",
-        {"Rows": 4, "Cols": 4, "N": 2, "M": 4, "WDepth": 32, "ADepth": 32, "ODepth": 64},
+        {"Rows": 4, "Cols": 4, "N": 2, "M": 4, "WDepth": 16, "ADepth": 16, "ODepth": 32},
     ),
 )
 
@@ -221,6 +223,26 @@ def stale_rows(rows: Sequence[AreaRow]) -> list[str]:
     return problems
 
 
+AREA_CACHE = REPO_ROOT / "sim_build" / "area_rows.jsonl"
+
+
+def _read_cache() -> dict[tuple[str, str], AreaRow]:
+    """Rows synthesized by earlier (possibly interrupted) runs, by (block, config)."""
+    if not AREA_CACHE.is_file():
+        return {}
+    rows = {}
+    for line in AREA_CACHE.read_text(encoding="utf-8").splitlines():
+        row = AreaRow(**json.loads(line))
+        rows[(row.block, row.config)] = row
+    return rows
+
+
+def _append_cache(row: AreaRow) -> None:
+    AREA_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with AREA_CACHE.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(dataclasses.asdict(row)) + "\n")
+
+
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -237,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="re-synthesize only new rows and rows whose RTL changed",
     )
+    parser.add_argument("--jobs", type=int, default=1, help="Yosys processes at once (default 1)")
     args = parser.parse_args(argv)
     if args.check:
         problems = stale_rows(read_csv())
@@ -248,14 +271,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stale and AREA_CSV.is_file():
         hashes = {c.block: rtl_hash(c.block) for c in AREA_CONFIGS}
         keep = {(r.block, r.config): r for r in read_csv() if r.rtl_sha256 == hashes.get(r.block)}
-    rows = []
-    for i, config in enumerate(AREA_CONFIGS):
-        kept = keep.get((config.block, config.config))
+
+    cache = _read_cache() if args.stale else {}
+
+    def one(i: int, config: AreaConfig) -> AreaRow:
+        key = (config.block, config.config)
+        kept = keep.get(key)
+        cached = cache.get(key)
+        if cached is not None and cached.rtl_sha256 == rtl_hash(config.block):
+            kept = kept or cached
         what = "kept" if kept else "synthesizing"
         print(
             f"[{i + 1}/{len(AREA_CONFIGS)}] {config.block} {config.config}: {what}", file=sys.stderr
         )
-        rows.append(kept or synthesize(config, yosys))
+        if kept:
+            return kept
+        row = synthesize(config, yosys)
+        _append_cache(row)  # an interrupted --stale run keeps what it did
+        return row
+
+    # each synthesis is its own Yosys process: threads are enough to run --jobs at once
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        rows = list(pool.map(one, range(len(AREA_CONFIGS)), AREA_CONFIGS))
     write_csv(rows)
     _write_atomic(AREA_MD, render_markdown(rows))
     print(f"wrote {AREA_CSV} and {AREA_MD}", file=sys.stderr)

@@ -29,20 +29,22 @@ class RtlConfig:
     params: Mapping[str, int] = field(default_factory=dict)
     slow: bool = False
     arch: str = ""  # accel_top: the arch YAML (hw/arch/<arch>.yaml) the params come from
-    # Compile the model with the C++ optimizer (build_rtl(fast_build=False)):
-    # a longer build for a 2x faster simulation, for the largest tops.
-    optimize: bool = False
     # Only the top's ports and the parameters visible through VPI (not every
     # signal: cocotb's default --public-flat-rw halves the model's speed), for
     # benches that read nothing inside the DUT.
     top_only: bool = False
 
-    def build_options(self) -> dict:
-        """Keyword arguments of hw.sim.build_rtl for this configuration."""
+    def build_options(self, *, optimize: bool = False) -> dict:
+        """Keyword arguments of hw.sim.build_rtl for this configuration.
+
+        `optimize`: compile the model's C++ with the optimizer, a build several
+        times longer for a simulation about twice as fast (long runs and
+        bench/rtl_speed.py; CI runs are too short to gain from it).
+        """
         args = ("--no-public-flat-rw", "--public-params", "--public-depth", "1")
         return {
             "parameters": self.params,
-            "fast_build": not self.optimize,
+            "fast_build": not optimize,
             "build_args": args if self.top_only else (),
         }
 
@@ -138,11 +140,12 @@ def _os_configs() -> list[RtlConfig]:
 def _accel_config(arch: str, slow: bool = False) -> RtlConfig:
     """The top built from hw/arch/<arch>.yaml (the tile model reads the same file)."""
     params = accel_parameters(load_accel_arch(arch))
-    return RtlConfig("accel_top", params, slow, arch, optimize=params["Rows"] >= 8, top_only=True)
+    return RtlConfig("accel_top", params, slow, arch, top_only=True)
 
 
 # The accelerator top: one arch per fold timing and array size.
 ACCEL_ARCHS = ("accel-8x8-2of4", "accel-4x4-1of4", "accel-2x2-4of8")
+ACCEL_SLOW_ARCHS = ("accel-4x4-2of4", "accel-2x2-dense")
 
 CONFIGS: tuple[RtlConfig, ...] = (
     # The PE: M must be a power of two (or 1) for sparse mode (see nm_pe.sv).
@@ -158,6 +161,7 @@ CONFIGS: tuple[RtlConfig, ...] = (
     *_stationary_configs("is_array", IS_CI),
     *_os_configs(),
     *(_accel_config(a) for a in ACCEL_ARCHS),
+    *(_accel_config(a, slow=True) for a in ACCEL_SLOW_ARCHS),
 )
 
 BLOCKS: tuple[str, ...] = tuple(dict.fromkeys(c.block for c in CONFIGS))

@@ -481,6 +481,11 @@ def build_rtl(
     ]
     all_sources = [*([LINT_WAIVERS] if LINT_WAIVERS.is_file() else []), *srcs]
     build_dir = build_dir_for(toplevel, params)
+    if build_args or not fast_build:  # its own folder: the default build stays cached
+        options = json.dumps([list(build_args), fast_build]).encode()
+        build_dir = build_dir.with_name(
+            f"{build_dir.name}-{hashlib.sha256(options).hexdigest()[:8]}"
+        )
     stamp = _build_stamp(toplevel, params, all_sources, args, verilator, fmt)
     stamp_file = build_dir / ".sparsim-stamp.json"
     result = RtlBuild(toplevel, params, build_dir, fmt)

@@ -55,7 +55,7 @@ from simulator.tile_model import fold_streams
 from workloads.layers import Conv2d, GemmShape
 from workloads.pruning import prune_nm
 
-DEFAULT_CASES = 12
+DEFAULT_CASES = 20
 DONE = object()  # what next() returns for a finished step generator
 COUNT_NAMES = [f.name for f in fields(ArrayActionCounts)]
 
@@ -88,7 +88,6 @@ class AccelBench:
         self.lanes, self.dw, self.acc = got["M"], got["DataWidth"], got["AccWidth"]
         self.overlapped = self.pe.fold_timing is FoldTiming.OVERLAPPED
         self.coverage: Counter[str] = Counter()
-        self.cycle = 0  # edges since reset (the clock counter)
 
     # ---- stimulus -----------------------------------------------------------------
 
@@ -276,6 +275,7 @@ class AccelBench:
         # sample j (after edge e0 + j): inputs for the edge P0 + j, outputs after
         # edge P0 + j - 1 (P0 = e0 + 1, the first preload edge); compared at the end
         ctrl = dut.ctrl_o
+        at_ns = cocotb.utils.get_sim_time("ns")  # the falling edge after e0
         words = [int(ctrl.value)]
         for _ in range(total + 1):
             yield
@@ -292,8 +292,9 @@ class AccelBench:
             raise AssertionError(
                 f"case {index} ({case}): at edge {edge} of the run (from the first preload), "
                 f"array {names[s]} = {seen[j, s]}, expected {want[j, s]} "
-                f"(RTL cycle {self.cycle}); the fold schedule of simulator.action_counts."
-                f"ws_folds under {self.pe.fold_timing} timing"
+                f"(waves: the rising edge at {at_ns + (edge + 0.5) * CLOCK_NS:.0f} ns); "
+                f"the fold schedule of simulator.action_counts.ws_folds under "
+                f"{self.pe.fold_timing} timing"
             )
         cycles = int(dut.cycles_o.value)
         model = self.model_cycles(case)
