@@ -12,7 +12,14 @@ import yaml
 from sparsim.cli import main
 from sparsim.validate import run_timeloop, timeloop_root
 from sparsim.validate.anchors import load_anchor_cases, run_case
-from sparsim.validate.timeloop import find_cases, parse_map, parse_stats, tile_check
+from sparsim.validate.timeloop import (
+    ert_component,
+    find_cases,
+    parse_ert,
+    parse_map,
+    parse_stats,
+    tile_check,
+)
 from sparsim.validate.timeloop_compare import plan_case, problem_of
 from workloads.errors import InputError
 
@@ -247,3 +254,27 @@ def test_exercise_case_read_and_held(case):
         if c.held and not c.passed
     ]
     assert not bad, "; ".join(bad)
+
+
+def test_parse_ert_summary_and_component_lookup():
+    text = """ERT_summary:
+  version: 0.3
+  table_summary:
+  - name: system.eyeriss.PE[0..167].ifmap_spad
+    actions:
+    - name: read
+      average_energy: 0.14561
+      max_energy: 0.23632
+    - name: idle
+      energy: 0.0
+  - name: system.DRAM
+    actions:
+    - name: read
+      energy: 512
+"""
+    ert = parse_ert(text)
+    assert ert_component(ert, "ifmap_spad") == {"read": 0.14561, "idle": 0.0}
+    assert ert_component(ert, "DRAM")["read"] == 512
+    assert ert_component(ert, "shared_glb") is None
+    with pytest.raises(ValueError, match="no components"):
+        parse_ert("ERT_summary: {}\n")
