@@ -15,25 +15,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mappings.dataflow import Dataflow
-from mappings.mapping import Mapping, mapping_from_dict
+from mappings.mapping import Mapping
 from simulator.arch import ArchSpec
 from simulator.energy_table import EnergyTable
 from simulator.results import Comparison, LayerResult, WorkloadResult
 from simulator.simulate import (
     OBJECTIVES,
+    default_run,
     dense_baseline,
     plan_layer,
+    run_value,
     search,
     simulate,
     simulate_layer,
 )
 from workloads.workload import LayerWorkload, Workload
-
-
-def _value(objective: str, res: LayerResult) -> tuple[float, float]:
-    """The objective, ties to less energy."""
-    cycles, energy = res.cycles.total, res.energy_pj["total"]
-    return ({"cycles": cycles, "energy": energy, "edp": cycles * energy}[objective], energy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +59,16 @@ def best_mapping(
         raise ValueError(f"objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
     dataflows = tuple(dataflows)
     plan = plan_layer(lw, arch)
+    # incumbents: each dataflow's default (cached across layers)
+    runs = [default_run(plan, df)[1] for df in dataflows]
     candidates = evaluated = 0
-    options: list[Mapping] = []
     if not arch.scalesim_compat:
         run, candidates, evaluated = search(plan, dataflows, objective, max_evaluations)
         if run is not None:
-            options.append(run.mapping)
-    best: tuple[tuple[float, float], Mapping, LayerResult] | None = None
-    for df in dataflows:
-        res = simulate_layer(lw, arch, Mapping(df))
-        value = _value(objective, res)
-        if best is None or value < best[0]:
-            best = (value, mapping_from_dict(res.mapping), res)
-    for m in options:
-        res = simulate_layer(lw, arch, m)
-        value = _value(objective, res)
-        if best is None or value < best[0]:
-            best = (value, m, res)
-    assert best is not None
-    return MapperResult(best[1], best[2], max(candidates, len(dataflows)), evaluated)
+            runs.append(run)
+    best = min(runs, key=lambda r: run_value(r, objective))
+    result = simulate_layer(lw, arch, best.mapping)
+    return MapperResult(best.mapping, result, max(candidates, len(dataflows)), evaluated)
 
 
 def simulate_best(

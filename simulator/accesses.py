@@ -33,7 +33,6 @@ and time (`memory`) price and check these counts; `simulate` joins them.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -173,7 +172,6 @@ class _ArraySide:
     hops: float
 
 
-@functools.lru_cache(maxsize=8192)
 def _array_side(
     arch: ArchSpec,
     dataflow: Dataflow,
@@ -260,8 +258,20 @@ def count_accesses(
     stream_density: float = 1.0,
     mac_fraction: float = 1.0,
     steady_pe_cycles: float = 0.0,
+    inputs_resident: bool = False,
+    outputs_resident: bool = False,
+    live_folds: float = 1.0,
+    cache: dict | None = None,
 ) -> Accesses:
     """Accesses of every level for one layer's nest (bytes, all groups).
+
+    `inputs_resident` / `outputs_resident`: the layer's input is already on
+    chip in the outermost level keeping inputs (its producer left it there),
+    / its output stays in the outermost level keeping outputs for its
+    consumers: no DRAM transfer for them (network-level scheduling).
+    `live_folds`: the fraction of folds left once all-zero weight tiles are
+    skipped; a skipped fold's weights move nowhere and its stream is not read.
+    `cache`: a dict the caller keeps for one layer (a search), keyed by tiles.
 
     `stream_density`: the streamed activations' density when zeros are
     skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
@@ -272,10 +282,12 @@ def count_accesses(
     roles = ROLES[dataflow]
     g = nest.gemm
     groups = nest.groups
-    side = _array_side(
-        arch, dataflow, pattern, sizes, g, groups,
-        tuple(lv.tile for lv in nest.levels), stream_density,
-    )  # fmt: skip
+    tiles = tuple(lv.tile for lv in nest.levels)
+    side = cache.get((dataflow, tiles)) if cache is not None else None
+    if side is None:
+        side = _array_side(arch, dataflow, pattern, sizes, g, groups, tiles, stream_density)
+        if cache is not None:
+            cache[(dataflow, tiles)] = side
     counts = side.counts
     # flattened loops, outer to inner, with their (average) trips
     loops: list[tuple[str, float]] = []
@@ -286,9 +298,12 @@ def count_accesses(
             loops.append((d, t[LOOP_DIMS.index(d)]))
         loops_above.append(list(loops))
     m_n = g.m * g.n
-    full = {Operand.WEIGHTS: sizes.weights * groups, Operand.INPUTS: sizes.inputs * groups}
+    full = {
+        Operand.WEIGHTS: sizes.weights * groups * live_folds,
+        Operand.INPUTS: sizes.inputs * groups,
+    }
     acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
-    array_reads = side.array_reads
+    array_reads = {op: b * live_folds for op, b in side.array_reads.items()}
     hops = side.hops
     array_out_updates, array_out_reads = side.out_updates, side.out_reads
 
@@ -303,6 +318,9 @@ def count_accesses(
     array_tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
     # (an operand no level keeps streams to the array once per array tile at least)
     transfers: dict[str, float] = dict.fromkeys(("w", "i", "ob", "ou"), float(array_tiles))
+    outer = {
+        op: min((i for i, (_, h, _) in enumerate(chain) if op in h), default=-1) for op in OPERANDS
+    }
     for idx, (name, holds, above) in reversed(list(enumerate(chain))):
         acc: dict[Operand, OperandAccesses] = {}
         n_tiles = counts[idx + 1]
@@ -311,12 +329,16 @@ def count_accesses(
                 continue
             reuse = _reuse_factor(above, OPERAND_DIMS[op])
             fills = full[op] * reuse
+            if op is Operand.INPUTS and inputs_resident and idx == outer[op]:
+                fills = 0.0  # the whole input is here already
             acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
             inner_fill[op] = fills
             transfers[key] = groups * math.prod(n_tiles[d] for d in OPERAND_DIMS[op]) * reuse
         if Operand.OUTPUTS in holds:
             visits = _reuse_factor(above, "mn")
             final = groups * m_n * out_b
+            if outputs_resident and idx == outer[Operand.OUTPUTS]:
+                final = 0.0  # stays here for the consumers
             spills = groups * m_n * (visits - 1) * acc_b
             drained = final + spills  # written back to the next level out
             read_back = spills  # filled back from it

@@ -88,34 +88,47 @@ class TileFit:
             sizes.psums / (g.m * g.n),
         )
         glb = arch.glb.name
+        index = {Operand.INPUTS: 0, Operand.WEIGHTS: 1, Operand.OUTPUTS: 2}
+        # per bounded level: (shared capacity or None, ((operand index, copies, cap), ...),
+        # ((operand index, copies, staged bytes), ...))
         checks = []
         for spec in arch.memory.on_chip:
+            if spec.capacity_bytes is None:
+                continue
             copies = arch.memory.copies(spec)
-            holds = [op for op in spec.holds if not (spec.name == glb and op in bypass)]
-            staged = []
+            held = tuple(
+                (index[op], copies, spec.capacity_for(op) or 0)
+                for op in spec.holds
+                if not (spec.name == glb and op in bypass)
+            )
+            staged = ()
             if spec.name == glb and staging:
-                staged = [(op, staging[op]) for op in spec.holds if op in bypass and op in staging]
-            checks.append((spec, copies, tuple(holds), tuple(staged)))
+                staged = tuple(
+                    (index[op], copies, staging[op], spec.capacity_for(op) or 0)
+                    for op in spec.holds
+                    if op in bypass and op in staging
+                )
+            shared = None if spec.partition else spec.capacity_bytes
+            checks.append((shared, held, staged))
         self.checks = checks
 
     def __call__(self, tile: tuple[int, int, int]) -> bool:
         tm, tn, tk = tile
         pi, pw, po = self.per
-        size = {
-            Operand.INPUTS: pi * tm * tk,
-            Operand.WEIGHTS: pw * tk * tn,
-            Operand.OUTPUTS: po * tm * tn,
-        }
-        for spec, copies, holds, staged in self.checks:
-            if spec.capacity_bytes is None:
-                continue
-            need = {op: copies * size[op] for op in holds}
-            for op, b in staged:
-                need[op] = copies * min(size[op], b)
-            if spec.partition:
-                if any(b > (spec.capacity_for(op) or 0) for op, b in need.items()):
+        size = (pi * tm * tk, pw * tk * tn, po * tm * tn)
+        for shared, held, staged in self.checks:
+            total = 0.0
+            for i, copies, cap in held:
+                need = copies * size[i]
+                if shared is None and need > cap:
                     return False
-            elif sum(need.values()) > spec.capacity_bytes:
+                total += need
+            for i, copies, b, cap in staged:
+                need = copies * min(size[i], b)
+                if shared is None and need > cap:
+                    return False
+                total += need
+            if shared is not None and total > shared:
                 return False
         return True
 

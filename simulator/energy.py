@@ -257,9 +257,10 @@ def energy_estimate_pj(
     cycles: float,
     pattern=None,
     slots: float = 0.0,
+    costs: ActionCosts | None = None,
 ) -> float:
     """The total `price` gives, without the per-level records (for the mapper)."""
-    costs = action_costs(arch)
+    costs = costs or action_costs(arch)
     pe = arch.pe_array
     gated = costs.mac_gated_pj if pe.zero_gating else costs.mac_pj
     total = macs * costs.mac_pj + gated_macs * gated

@@ -61,7 +61,7 @@ def resolve_weight_format(
         return fmt
     if pattern is None:
         return WeightFormat.DENSE
-    b = arch.pe_array.data_bits
+    b = arch.pe_array.w_bits
     nm_bits, _ = weight_bits(k, n, 0, b, WeightFormat.NM, pattern)
     return WeightFormat.NM if nm_bits <= k * n * b else WeightFormat.DENSE
 
@@ -104,13 +104,16 @@ def operand_bytes(
     """
     pe = arch.pe_array
     b = pe.data_bits
+    # per-operand widths (W4A8...); a weight operand that is an activation has its width
+    wb = pe.a_bits if dense_weights else pe.w_bits
     fmt = WeightFormat.DENSE if dense_weights else resolve_weight_format(arch, pattern, k, n)
-    w_bits, w_meta = weight_bits(k, n, weight_nnz, b, fmt, pattern)
+    w_bits, w_meta = weight_bits(k, n, weight_nnz, wb, fmt, pattern)
+    ab = pe.a_bits
     if arch.memory.activation_format is ActivationFormat.BITMASK:
         in_meta = input_elements
-        in_bits = input_elements * activation_density * b + in_meta
+        in_bits = input_elements * activation_density * ab + in_meta
     else:
-        in_meta, in_bits = 0.0, input_elements * b
+        in_meta, in_bits = 0.0, input_elements * ab
     return OperandBytes(
         weights=w_bits / 8,
         weight_metadata=w_meta / 8,
@@ -119,5 +122,5 @@ def operand_bytes(
         outputs=m * n * b / 8,
         psums=m * n * pe.acc_bits / 8,
         weight_format=fmt,
-        _dense_weights=k * n * b / 8,
+        _dense_weights=k * n * wb / 8,
     )

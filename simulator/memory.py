@@ -165,7 +165,7 @@ class _Model:
             self.done_at[i] = int(self.env.now)
             for op in step.releases:  # tiles are used in order: the oldest goes
                 self.buffers[op].release(self.held[op].pop(0))
-            if step.write_bytes > 0:
+            if step.write_bytes > 0 or step.keeps_output:
                 self.writes.put(step.write_bytes)
         if self.tail:
             yield self.env.timeout(self.tail)

@@ -134,6 +134,7 @@ class _Evaluator:
         pe = plan.arch.pe_array
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
+        self.sides: dict = {}
         self.pe = pe
         self.evaluations = 0
 
@@ -171,6 +172,7 @@ class _Evaluator:
         acc = count_accesses(
             nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+            cache=self.sides,
         )  # fmt: skip
         dram_spec = arch.dram
         dram = acc.levels[0].total
@@ -191,7 +193,7 @@ class _Evaluator:
         exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
-            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots
+            acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs
         )
         bound = max(compute, math.ceil(0.0 if math.isinf(bw) else dram_bytes / bw))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
@@ -272,6 +274,7 @@ def candidate_mappings(
     staging = staging_bytes(plan, dataflow)
     tiles = candidate_tiles(g, plan.arch, dataflow, plan.pattern, aligned)
     options = [sorted({t[i] for t in tiles}) for i in range(3)]
+    following = [dict(itertools.pairwise(opts)) for opts in options]  # next larger option
     names = on_chip_levels(plan.arch)
     inner_levels = names.index(plan.arch.glb.name) < len(names) - 1
     # the frontier is taken over the dims on the array; a shorter streamed tile
@@ -282,20 +285,23 @@ def candidate_mappings(
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging)
         fitting: dict[tuple[int, int, int], Mapping] = {}
         for tile in tiles:
-            m = glb_mapping(dataflow, tile, "nmk", bypass)
             if quick(tile):
-                fitting[tile] = m
+                fitting[tile] = glb_mapping(dataflow, tile, "nmk", bypass)
             elif inner_levels:  # a level inside the GLB may take a smaller tile
-                found = _with_inner_tiles(plan, m, staging)
+                found = _with_inner_tiles(plan, glb_mapping(dataflow, tile, "nmk", bypass), staging)
                 if found is not None:
                     fitting[tile] = found[0]
         for tile, base in fitting.items():
             # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
             for i in spatial:
-                nxt = [o for o in options[i] if o > tile[i]]
-                if nxt:
-                    bigger = tuple(nxt[0] if j == i else tile[j] for j in range(3))
+                up = following[i].get(tile[i])
+                if up is not None:
+                    bigger = (
+                        (up, tile[1], tile[2])
+                        if i == 0
+                        else ((tile[0], up, tile[2]) if i == 1 else (tile[0], tile[1], up))
+                    )
                     if bigger in fitting:
                         grows = True
                         break
@@ -322,6 +328,14 @@ def _default(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun |
         plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density,
         plan.real_macs,
     )  # fmt: skip
+
+
+def default_run(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun]:
+    """The default mapping with its simulated run (for this plan's mask)."""
+    mapping, run = _default(plan, dataflow)
+    if run is None or plan.mask is not None:
+        run = _run_mapping(plan, mapping)
+    return mapping, run
 
 
 def rank_key(objective: str):
@@ -513,14 +527,71 @@ class _MappedRun:
         return max(self.compute, self.run.end_cycles)
 
 
-def layer_accesses(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> Accesses:
+@dataclass(frozen=True, slots=True)
+class Residency:
+    """Network-level scheduling for one layer: is its input already on chip (its
+    producers left it there), does its output stay on chip for its consumers,
+    and how many bytes of the holding level resident tensors take meanwhile."""
+
+    inputs_on_chip: bool = False
+    outputs_on_chip: bool = False
+    reserved_bytes: float = 0.0
+    producers: tuple[str, ...] = ()
+    consumers: tuple[str, ...] = ()
+
+
+NO_RESIDENCY = Residency()
+
+
+def layer_accesses(
+    plan: LayerPlan,
+    mapping: Mapping,
+    nest: Nest,
+    streams: FoldStreams,
+    residency: Residency = NO_RESIDENCY,
+) -> Accesses:
     pe = plan.arch.pe_array
     slots = streams.steady_cycles * pe.pes * pe.multipliers
     real = plan.real_macs if plan.real_macs is not None else slots
+    live = live_fraction(plan, mapping, nest, streams)
     return count_accesses(
         nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
         min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
+        residency.inputs_on_chip, residency.outputs_on_chip, live,
     )  # fmt: skip
+
+
+def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:
+    """Folds left once all-zero weight tiles are skipped, over all folds."""
+    if plan.mask is None:
+        return 1.0
+    every = fold_streams(
+        plan.gemm, plan.groups, nest.array_tile, plan.arch.pe_array, mapping.dataflow,
+        plan.pattern, None, plan.stream_density,
+    ).folds  # fmt: skip
+    return streams.folds / every if every else 1.0
+
+
+def _resident_steps(steps: list, nest: LoopNest, residency: Residency) -> list:
+    """Steps without the DRAM transfers a resident input / kept output saves."""
+    if not (residency.inputs_on_chip or residency.outputs_on_chip):
+        return steps
+    k_pos = 1 + nest.loop_order.index("k")
+    last_k = nest.trips["k"] - 1
+    out = []
+    for st in steps:
+        loads, releases, write, keep = st.loads, st.releases, st.write_bytes, False
+        if residency.inputs_on_chip:
+            loads = tuple((op, b) for op, b in loads if op is not Operand.INPUTS)
+            releases = tuple(op for op in releases if op is not Operand.INPUTS)
+        if residency.outputs_on_chip and write > 0 and st.index[k_pos] == last_k:
+            write, keep = 0.0, True  # the final output stays on chip
+        out.append(
+            dataclasses.replace(
+                st, loads=loads, releases=releases, write_bytes=write, keeps_output=keep
+            )
+        )
+    return out
 
 
 def _port_bytes(accesses: Accesses, nest: Nest, step: str) -> dict[str, float]:
@@ -534,7 +605,9 @@ def _port_bytes(accesses: Accesses, nest: Nest, step: str) -> dict[str, float]:
     return out
 
 
-def _run_mapping(plan: LayerPlan, mapping: Mapping) -> _MappedRun:
+def _run_mapping(
+    plan: LayerPlan, mapping: Mapping, residency: Residency = NO_RESIDENCY
+) -> _MappedRun:
     pe = plan.arch.pe_array
     dataflow = mapping.dataflow
     check_mapping(mapping, on_chip_levels(plan.arch), "mapping")
@@ -546,13 +619,15 @@ def _run_mapping(plan: LayerPlan, mapping: Mapping) -> _MappedRun:
     )  # fmt: skip
     compute = streams.compute_cycles(pe, dataflow)
     tail = tail_cycles(pe, dataflow, streams.last_stream_len) if streams.counts else 0
-    accesses = layer_accesses(plan, mapping, nest, streams)
+    accesses = layer_accesses(plan, mapping, nest, streams, residency)
     step_nest = _simpy_nest(plan, mapping, nest)
     step = _step_level(plan.arch, mapping)
     nominal = functools.lru_cache(maxsize=None)(
         lambda s: _step_nominal(plan, dataflow, s)
     )  # per distinct tile shape
-    first = enumerate_steps(step_nest, plan.sizes, window=FIRST_WINDOW)
+    first = _resident_steps(
+        enumerate_steps(step_nest, plan.sizes, window=FIRST_WINDOW), step_nest, residency
+    )
     all_steps = step_nest.steps
     nominal_total = compute_nominal_total(first, nominal)
     # the exact compute (and each level's array-side bytes) spread over the steps
@@ -562,7 +637,13 @@ def _run_mapping(plan: LayerPlan, mapping: Mapping) -> _MappedRun:
     per_cycle = {name: b / (nominal_total or all_steps) for name, b in ports.items()}
 
     def build(window):
-        steps = first if window == FIRST_WINDOW else enumerate_steps(step_nest, plan.sizes, window)
+        steps = (
+            first
+            if window == FIRST_WINDOW
+            else _resident_steps(
+                enumerate_steps(step_nest, plan.sizes, window), step_nest, residency
+            )
+        )
         costs = []
         for s in steps:
             nom = nominal(s.sizes)[0] if nominal_total else 1
@@ -629,10 +710,12 @@ def simulate_layer(
     arch: ArchSpec,
     mapping: Mapping | None = None,
     table: EnergyTable | None = None,
+    residency: Residency = NO_RESIDENCY,
 ) -> LayerResult:
     """One layer on the arch: cycles (compute, fill/drain, stall), accesses per
     level, energy per level and action. (`table` is unused: the arch carries
-    its energy table, read when it was loaded.)"""
+    its energy table, read when it was loaded.) `residency`: what network-level
+    scheduling keeps on chip (`simulate` decides it from the workload graph)."""
     del table
     pe = arch.pe_array
     plan = plan_layer(lw, arch)
@@ -640,12 +723,18 @@ def simulate_layer(
     dataflow = mapping.dataflow
     mapped = None
     if not mapping.tiles:
-        mapping, mapped = _default(plan, dataflow)
-    if mapped is None or plan.mask is not None:
-        mapped = _run_mapping(plan, mapping)
+        if residency.reserved_bytes > 0:
+            # resident tensors take part of the holding level: tile the rest
+            small = plan_layer(lw, reserve_bytes(arch, residency.reserved_bytes))
+            mapping = _default(small, dataflow)[0]
+        else:
+            mapping, mapped = _default(plan, dataflow)
+    resident = residency.inputs_on_chip or residency.outputs_on_chip
+    if mapped is None or plan.mask is not None or resident:
+        mapped = _run_mapping(plan, mapping, residency)
     streams, compute, run, nest = mapped.streams, mapped.compute, mapped.run, mapped.nest
     # the cached default run was counted with the cached plan (no layer): recount
-    accesses = layer_accesses(plan, mapping, nest, streams)
+    accesses = layer_accesses(plan, mapping, nest, streams, residency)
     steady = streams.steady_cycles
     all_folds = (
         streams.folds
@@ -702,9 +791,61 @@ def simulate_layer(
         bound=_bound(arch, report, stall, accesses),
         fallback=_fallback(lw, plan),
         compulsory_dram_bytes=round(
-            plan.groups * (plan.sizes.weights + plan.sizes.inputs + plan.sizes.outputs)
+            plan.groups
+            * (
+                plan.sizes.weights * live_fraction(plan, mapping, nest, streams)
+                + (0 if residency.inputs_on_chip else plan.sizes.inputs)
+                + (0 if residency.outputs_on_chip else plan.sizes.outputs)
+            )
         ),
+        operands=_operand_record(arch, residency),
     )
+
+
+def activation_level(arch: ArchSpec):
+    """Where resident activations live: the outermost on-chip level keeping inputs."""
+    for lv in arch.memory.on_chip:
+        if Operand.INPUTS in lv.holds:
+            return lv
+    return arch.glb
+
+
+def activation_budget_bytes(arch: ArchSpec) -> float:
+    lv = activation_level(arch)
+    cap = lv.capacity_for(Operand.INPUTS)
+    return float(cap) if cap is not None else math.inf
+
+
+def reserve_bytes(arch: ArchSpec, nbytes: float) -> ArchSpec:
+    """The arch with `nbytes` of the activation level taken (by resident tensors)."""
+    lv = activation_level(arch)
+    take = math.ceil(nbytes)
+    if lv.partition:
+        part = tuple(
+            (op, max(0, size - take) if op is Operand.INPUTS else size) for op, size in lv.partition
+        )
+        new = dataclasses.replace(lv, partition=part)
+    elif lv.capacity_bytes is not None:
+        new = dataclasses.replace(lv, capacity_bytes=max(0, lv.capacity_bytes - take))
+    else:
+        return arch
+    levels = tuple(new if x.name == lv.name else x for x in arch.memory.levels)
+    return dataclasses.replace(arch, memory=dataclasses.replace(arch.memory, levels=levels))
+
+
+def _operand_record(arch: ArchSpec, residency: Residency) -> dict:
+    on_chip = activation_level(arch).name
+    return {
+        "weights": {"from": arch.dram.name},
+        "inputs": {
+            "from": on_chip if residency.inputs_on_chip else arch.dram.name,
+            "producers": list(residency.producers),
+        },
+        "outputs": {
+            "to": on_chip if residency.outputs_on_chip else arch.dram.name,
+            "consumers": list(residency.consumers),
+        },
+    }
 
 
 MappingChoice = Mapping | MappingABC[str, Mapping] | None
@@ -715,19 +856,74 @@ def simulate(
     arch: ArchSpec,
     mapping: MappingChoice = None,
     table: EnergyTable | None = None,
+    keep_on_chip: bool = True,
 ) -> WorkloadResult:
     """Run every layer of `workload` on `arch` with the tile model.
 
     `mapping`: one for every layer (its tiles clamped to each layer; no
     tiles: each layer's default tiling), or one per layer name.
+    `keep_on_chip`: network-level scheduling (`schedule_residency`): a layer's
+    output stays on chip for its consumers when the activation level holds it.
     """
+    plan = schedule_residency(workload, arch) if keep_on_chip else {}
     layers = []
     for lw in workload.layers:
         m = mapping.get(lw.name) if isinstance(mapping, MappingABC) else mapping
-        layers.append(simulate_layer(lw, arch, m))
+        layers.append(simulate_layer(lw, arch, m, None, plan.get(lw.name, NO_RESIDENCY)))
     return WorkloadResult(
         arch.name, workload.name, workload.sparsity, tuple(layers), clock_mhz=arch.clock_mhz
     )
+
+
+RESIDENT_SHARE = 0.5  # at most this share of the activation level holds resident tensors
+
+
+def schedule_residency(workload: Workload, arch: ArchSpec) -> dict[str, Residency]:
+    """Which layer outputs stay on chip, in topological order over the graph
+    (residual branches included: a tensor stays until its last consumer ran).
+
+    A layer's output stays when its consumers exist and, with every tensor
+    still live, it fits in `RESIDENT_SHARE` of the activation level (the rest
+    is left to the layers' own tiles, which are searched in it). A layer's
+    input comes from chip when every producer's output stayed.
+    """
+    if arch.scalesim_compat or not workload.layers:
+        return {}
+    graph = workload.graph
+    names = [lw.name for lw in workload.layers]
+    if graph is None:
+        preds = {n: ([names[i - 1]] if i else []) for i, n in enumerate(names)}
+    else:
+        preds = {n: list(graph.predecessors(n)) for n in names}
+    succs: dict[str, list[str]] = {n: [] for n in names}
+    for n in names:
+        for p in preds[n]:
+            succs[p].append(n)
+    budget = RESIDENT_SHARE * activation_budget_bytes(arch)
+    pe = arch.pe_array
+    out_bytes = {lw.name: lw.layer.output_elements * pe.data_bits / 8 for lw in workload.layers}
+    live: dict[str, int] = {}  # resident tensor -> consumers still to run
+    resident: set[str] = set()
+    result = {}
+    for lw in workload.layers:
+        name = lw.name
+        inputs_on_chip = bool(preds[name]) and all(p in resident for p in preds[name])
+        held = sum(out_bytes[t] for t in live)
+        keep = bool(succs[name]) and held + out_bytes[name] <= budget
+        reserved = held + (out_bytes[name] if keep else 0.0)
+        result[name] = Residency(
+            inputs_on_chip, keep, reserved if math.isfinite(budget) else 0.0,
+            tuple(preds[name]), tuple(succs[name]),
+        )  # fmt: skip
+        for p in preds[name]:
+            if p in live:
+                live[p] -= 1
+                if live[p] == 0:
+                    del live[p]
+        if keep:
+            resident.add(name)
+            live[name] = len(succs[name])
+    return result
 
 
 def dense_baseline(workload: Workload) -> Workload:

@@ -45,6 +45,9 @@ class Step:
     write_bytes: float  # GLB -> DRAM after the step (final outputs or a psum spill)
     enters_output: bool  # a new output tile starts here (takes an output buffer)
     releases: tuple[Operand, ...]  # input / weight tiles last used by this step
+    # the output tile leaves its buffer with nothing to write to DRAM (it stays on
+    # chip for the next layer: network-level scheduling)
+    keeps_output: bool = False
 
     @property
     def weight(self) -> int:

@@ -346,6 +346,35 @@ class SystolicArrayRef:
         w = np.asarray(w, dtype=np.int64)
         m_rows, n_cols = a.shape[0], w.shape[1]
         folds, out_shape = self._folds(a, w, dense)
+        return self._run(folds, out_shape, (m_rows, n_cols), dense, trace)
+
+    def run_tiles(
+        self,
+        a: np.ndarray,
+        w: np.ndarray,
+        tiles: list[tuple[int, int, int, int, int, int]],
+        dense: bool,
+    ) -> ArrayRun:
+        """C = A @ W run as a sequence of GEMM tiles (m0, m1, n0, n1, k0, k1), each
+        tile's folds after the previous tile's, back to back as one stream of
+        folds (the controller chains them as it chains one GEMM's folds)."""
+        a = np.asarray(a, dtype=np.int64)
+        w = np.asarray(w, dtype=np.int64)
+        folds: list[_Fold] = []
+        for m0, m1, n0, n1, k0, k1 in tiles:
+            tile_folds, _ = self._folds(a[m0:m1, k0:k1], w[k0:k1, n0:n1], dense)
+            for f in tile_folds:
+                f.out_coord = (f.out_coord[0] + m0, f.out_coord[1] + n0)
+            folds += tile_folds
+        # room for the padded edge folds' (zero) outputs past the matrix
+        pad = self.rows + self.cols
+        shape = (a.shape[0] + pad, w.shape[1] + pad)
+        return self._run(folds, shape, (a.shape[0], w.shape[1]), dense, False)
+
+    def _run(
+        self, folds: list[_Fold], out_shape: tuple, shape: tuple[int, int], dense: bool, trace: bool
+    ) -> ArrayRun:
+        m_rows, n_cols = shape
         rows, cols = self.rows, self.cols
         df = self.dataflow
         for fold in folds:
@@ -369,10 +398,8 @@ class SystolicArrayRef:
             self._step(left, top, dense)
             beats = self._collect(folds, e)
             for beat in beats:
-                if df is Dataflow.OS:
-                    out[beat.m, beat.n] = beat.value
-                else:
-                    out[beat.m, beat.n] += beat.value
+                # (OS: each fold's outputs once; += so that K tiles accumulate)
+                out[beat.m, beat.n] += beat.value
             if trace:
                 records.append(CycleIO(e, tuple(left), tuple(top), tuple(beats)))
             e += 1
@@ -541,7 +568,7 @@ class SystolicArrayRef:
             fold = self._fold_at(folds, e - (rows - 1) - c)
             t = e - fold.stream_start - (rows - 1) - c
             m0, n0 = fold.out_coord
-            m, n = (t, n0 + c) if self.dataflow is Dataflow.WS else (m0 + c, t)
+            m, n = (m0 + t, n0 + c) if self.dataflow is Dataflow.WS else (m0 + c, n0 + t)
             beats.append(self._beat(fold, folds, e, rows - 1, c, m, n, pe.psum_q))
         return beats
 
