@@ -278,3 +278,24 @@ def test_parse_ert_summary_and_component_lookup():
     assert ert_component(ert, "shared_glb") is None
     with pytest.raises(ValueError, match="no components"):
         parse_ert("ERT_summary: {}\n")
+
+
+def test_cli_custom_anchors_strict_exit_and_bad_input(tmp_path, capsys):
+    """A user's anchor file runs as the packaged one does; --strict exits 3 when a
+    check fails; a bad file is a clean exit 2 naming it."""
+    mine = tmp_path / "anchors.yaml"
+    mine.write_text(
+        "cases:\n"
+        "  - {id: tpu-peak-wrong, kind: peak_tops, arch: tpu-v1, reference: 50, unit: TOPS,\n"
+        "     tolerance: 0.02, source: a deliberately wrong figure, why: must fail}\n"
+    )
+    out = tmp_path / "v.md"
+    none = tmp_path / "no-timeloop"
+    args = ["validate", "--anchors", str(mine), "--timeloop", str(none), "-o", str(out)]
+    assert main(args) == 0
+    assert "tpu-peak-wrong" in out.read_text() and "**FAIL**" in out.read_text()
+    assert main([*args, "--strict"]) == 3
+    (tmp_path / "bad.yaml").write_text("cases: [\n")
+    assert main(["validate", "--anchors", str(tmp_path / "bad.yaml"), "-o", str(out)]) == 2
+    assert "bad.yaml" in capsys.readouterr().err
+    assert main(["validate", "--anchors", str(tmp_path / "missing.yaml")]) == 2

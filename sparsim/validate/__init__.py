@@ -41,9 +41,11 @@ class Report:
     bench_json: Path | None = REPO / "out" / "bench" / "mapping_speed.json"
 
 
-def run_anchors(fast: bool = False, only: str | None = None) -> list[Check]:
+def run_anchors(
+    fast: bool = False, only: str | None = None, anchors: Path | None = None
+) -> list[Check]:
     out: list[Check] = []
-    for case in load_anchor_cases():
+    for case in load_anchor_cases(anchors) if anchors else load_anchor_cases():
         if fast and not case.get("fast"):
             continue
         if only and only not in case["id"]:
@@ -62,9 +64,14 @@ def run_timeloop(root: Path | None = None) -> list[CaseOutcome]:
     return [compare_case(case, run_plan, multi) for case in find_cases(root)]
 
 
-def run(fast: bool = False, root: Path | None = None, only: str | None = None) -> Report:
+def run(
+    fast: bool = False,
+    root: Path | None = None,
+    only: str | None = None,
+    anchors: Path | None = None,
+) -> Report:
     root = timeloop_root(root)
-    return Report(run_anchors(fast, only), run_timeloop(root), root, fast)
+    return Report(run_anchors(fast, only, anchors), run_timeloop(root), root, fast)
 
 
 __all__ = ["Report", "run", "run_anchors", "run_timeloop", "timeloop_root"]
