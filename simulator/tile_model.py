@@ -104,7 +104,7 @@ def period_cycles(array: PEArraySpec, dataflow: Dataflow, stream_len: int) -> in
     if array.fold_timing is FoldTiming.SERIALIZED:
         preload = rows if ROLES[dataflow].preload else 0
         return preload + rows + cols - 2 + stream_len
-    if dataflow is Dataflow.OS:
+    if not ROLES[dataflow].preload:  # OS: streams back to back
         return stream_len
     # the next preload starts once the swap passed the bottom row (R - 1), takes R
     return max(stream_len, 2 * rows - 1)
@@ -116,7 +116,7 @@ def tail_cycles(array: PEArraySpec, dataflow: Dataflow, last_stream_len: int) ->
     if array.fold_timing is FoldTiming.SERIALIZED:
         return 0
     last = last_stream_len + rows + cols - 2
-    if dataflow is Dataflow.OS:
+    if not ROLES[dataflow].preload:
         return last - last_stream_len
     return rows + last - period_cycles(array, dataflow, last_stream_len)
 
