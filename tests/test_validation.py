@@ -3,14 +3,12 @@ subset of the validation cases, each asserting its tolerance."""
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 
 import pytest
-import yaml
 
 from sparsim.cli import main
-from sparsim.validate import run_timeloop, timeloop_root
+from sparsim.validate import run_timeloop, timeloop_gap, timeloop_root
 from sparsim.validate.anchors import load_anchor_cases, run_case
 from sparsim.validate.timeloop import (
     ert_component,
@@ -25,9 +23,6 @@ from workloads.errors import InputError
 
 ROOT = timeloop_root()
 CASES = find_cases(ROOT) if ROOT.is_dir() else []
-GAPS = yaml.safe_load(
-    (Path(__file__).parents[1] / "sparsim/validate/timeloop_gaps.yaml").read_text()
-)["gaps"]
 needs_refs = pytest.mark.skipif(not CASES, reason=f"no Timeloop reference tree at {ROOT}")
 
 MAP = """
@@ -91,10 +86,7 @@ def test_eyeriss_map_plan_maps_levels_and_spatial_fanout():
 
 
 def _gap(case_name: str) -> str:
-    for g in GAPS:
-        if fnmatch.fnmatch(case_name, g["match"]) or fnmatch.fnmatch(case_name, g["match"] + "/*"):
-            return g["reason"].strip()
-    return ""
+    return timeloop_gap(case_name)
 
 
 @needs_refs

@@ -26,6 +26,22 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TIMELOOP = REPO.parent / "shared" / "validation" / "timeloop"
 
 
+GAPS = Path(__file__).with_name("timeloop_gaps.yaml")
+
+
+def timeloop_gap(case_name: str) -> str:
+    """What the model cannot express in a Timeloop case folder, from
+    timeloop_gaps.yaml ('' when nothing is recorded)."""
+    import fnmatch
+
+    import yaml
+
+    for g in (yaml.safe_load(GAPS.read_text()) or {}).get("gaps", []):
+        if fnmatch.fnmatch(case_name, g["match"]) or fnmatch.fnmatch(case_name, g["match"] + "/*"):
+            return " ".join(g["reason"].split())
+    return ""
+
+
 def timeloop_root(path: str | Path | None = None) -> Path:
     """The Timeloop reference tree: an explicit path, $SPARSIM_TIMELOOP_REFS, or
     ../shared/validation/timeloop beside the repository."""
@@ -74,4 +90,4 @@ def run(
     return Report(run_anchors(fast, only, anchors), run_timeloop(root), root, fast)
 
 
-__all__ = ["Report", "run", "run_anchors", "run_timeloop", "timeloop_root"]
+__all__ = ["Report", "run", "run_anchors", "run_timeloop", "timeloop_gap", "timeloop_root"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
-from sparsim.validate import Report
+from sparsim.validate import Report, timeloop_gap
 from sparsim.validate.timeloop_compare import COUNT_TOLERANCE, SHARE_TOLERANCE_PP
 
 
@@ -130,6 +130,9 @@ def render(report: Report, revision: str = "") -> str:
             )
             + "."
         )
+        gap = timeloop_gap(o.case)
+        if gap:
+            lines.append(f"Known gap (sparsim/validate/timeloop_gaps.yaml): {gap}")
         if o.tile_mismatches:
             lines.append(f"Map self-check mismatches: {'; '.join(o.tile_mismatches)}.")
         lines += [
