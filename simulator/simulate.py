@@ -671,7 +671,11 @@ def _fallback(lw: LayerWorkload, plan: LayerPlan) -> dict | None:
         return None
     pe = plan.arch.pe_array
     declared = lw.pattern
-    sparse = (declared is not None and not declared.is_dense) or lw.density < 1.0
+    sparse = (
+        (declared is not None and not declared.is_dense)
+        or lw.density < 1.0
+        or (lw.mask is not None and not np.all(lw.mask))
+    )
     if not sparse:
         return None
     ran = str(plan.pattern) if plan.pattern else "dense"

@@ -273,6 +273,9 @@ def candidate_tiles(
     """GLB tiles to try. Aligned: multiples of the fold (no partial folds); else,
     for when nothing aligned fits, any size from 1 (folds cut short)."""
     units = fold_units(arch, dataflow, pattern) if aligned else dict.fromkeys("mnk", 1)
+    if not aligned:  # still whole reduction windows: a K tile cuts no N:M group
+        pe = arch.pe_array
+        units["k"] = max(pe.window(pattern) if (pattern is None or not pe.nm_any) else 1, 1)
     streamed = ROLES[dataflow].stream
     # a stream shorter than the array's fill is mostly fill: keep streamed tiles long
     pe = arch.pe_array

@@ -15,5 +15,5 @@ settings.register_profile(
     print_blob=True,
 )
 settings.register_profile("dev", max_examples=60, deadline=None, print_blob=True)
-settings.register_profile("thorough", max_examples=1000, deadline=None, print_blob=True)
+settings.register_profile("thorough", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
