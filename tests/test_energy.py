@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from simulator.arch import preset_path
-from simulator.load import load_arch
 from simulator.energy import action_costs
 from simulator.energy_table import default_table, fit_sram
+from simulator.load import load_arch
 from simulator.simulate import simulate_layer
 from simulator.spec_reader import SpecError, load_yaml
 from workloads.layers import Gemm

@@ -6,7 +6,7 @@ import pytest
 
 from hw.accel_config import ARCH_DIR, accel_parameters, load_accel_arch
 from hw.configs import ACCEL_ARCHS, ACCEL_SLOW_ARCHS, configs
-from simulator.arch import load_arch
+from simulator.load import load_arch
 from simulator.spec_reader import SpecError
 
 

@@ -3,24 +3,26 @@ subset of the validation cases, each asserting its tolerance."""
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 
 import pytest
-import yaml
 
 from sparsim.cli import main
-from sparsim.validate import run_timeloop, timeloop_root
+from sparsim.validate import run_timeloop, timeloop_gap, timeloop_root
 from sparsim.validate.anchors import load_anchor_cases, run_case
-from sparsim.validate.timeloop import find_cases, parse_map, parse_stats, tile_check
+from sparsim.validate.timeloop import (
+    ert_component,
+    find_cases,
+    parse_ert,
+    parse_map,
+    parse_stats,
+    tile_check,
+)
 from sparsim.validate.timeloop_compare import plan_case, problem_of
 from workloads.errors import InputError
 
 ROOT = timeloop_root()
 CASES = find_cases(ROOT) if ROOT.is_dir() else []
-GAPS = yaml.safe_load(
-    (Path(__file__).parents[1] / "sparsim/validate/timeloop_gaps.yaml").read_text()
-)["gaps"]
 needs_refs = pytest.mark.skipif(not CASES, reason=f"no Timeloop reference tree at {ROOT}")
 
 MAP = """
@@ -84,10 +86,7 @@ def test_eyeriss_map_plan_maps_levels_and_spatial_fanout():
 
 
 def _gap(case_name: str) -> str:
-    for g in GAPS:
-        if fnmatch.fnmatch(case_name, g["match"]) or fnmatch.fnmatch(case_name, g["match"] + "/*"):
-            return g["reason"].strip()
-    return ""
+    return timeloop_gap(case_name)
 
 
 @needs_refs
@@ -247,3 +246,48 @@ def test_exercise_case_read_and_held(case):
         if c.held and not c.passed
     ]
     assert not bad, "; ".join(bad)
+
+
+def test_parse_ert_summary_and_component_lookup():
+    text = """ERT_summary:
+  version: 0.3
+  table_summary:
+  - name: system.eyeriss.PE[0..167].ifmap_spad
+    actions:
+    - name: read
+      average_energy: 0.14561
+      max_energy: 0.23632
+    - name: idle
+      energy: 0.0
+  - name: system.DRAM
+    actions:
+    - name: read
+      energy: 512
+"""
+    ert = parse_ert(text)
+    assert ert_component(ert, "ifmap_spad") == {"read": 0.14561, "idle": 0.0}
+    assert ert_component(ert, "DRAM")["read"] == 512
+    assert ert_component(ert, "shared_glb") is None
+    with pytest.raises(ValueError, match="no components"):
+        parse_ert("ERT_summary: {}\n")
+
+
+def test_cli_custom_anchors_strict_exit_and_bad_input(tmp_path, capsys):
+    """A user's anchor file runs as the packaged one does; --strict exits 3 when a
+    check fails; a bad file is a clean exit 2 naming it."""
+    mine = tmp_path / "anchors.yaml"
+    mine.write_text(
+        "cases:\n"
+        "  - {id: tpu-peak-wrong, kind: peak_tops, arch: tpu-v1, reference: 50, unit: TOPS,\n"
+        "     tolerance: 0.02, source: a deliberately wrong figure, why: must fail}\n"
+    )
+    out = tmp_path / "v.md"
+    none = tmp_path / "no-timeloop"
+    args = ["validate", "--anchors", str(mine), "--timeloop", str(none), "-o", str(out)]
+    assert main(args) == 0
+    assert "tpu-peak-wrong" in out.read_text() and "**FAIL**" in out.read_text()
+    assert main([*args, "--strict"]) == 3
+    (tmp_path / "bad.yaml").write_text("cases: [\n")
+    assert main(["validate", "--anchors", str(tmp_path / "bad.yaml"), "-o", str(out)]) == 2
+    assert "bad.yaml" in capsys.readouterr().err
+    assert main(["validate", "--anchors", str(tmp_path / "missing.yaml")]) == 2

@@ -6,7 +6,7 @@ import argparse
 import subprocess
 from pathlib import Path
 
-from sparsim.cli.common import COMMAND_HELP
+from sparsim.cli.common import COMMAND_HELP, UsageError
 from sparsim.writers import write_atomic
 
 EXAMPLES = """examples:
@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeloop",
         type=Path,
         help="folder of Timeloop case folders (default ../shared/validation/timeloop)",
+    )
+    p.add_argument(
+        "--anchors", type=Path, help="a YAML of anchor cases (default: the packaged anchors.yaml)"
     )
     p.add_argument(
         "-o", "--output", type=Path, default=Path("docs/validation.md"), help="the report"
@@ -51,7 +54,11 @@ def validate(args: argparse.Namespace) -> int:
     from sparsim.validate import run
     from sparsim.validate.report import render, summary
 
-    report = run(fast=args.fast, root=args.timeloop, only=args.only)
+    if args.anchors is not None and not args.anchors.is_file():
+        raise UsageError(
+            "sparsim validate", "--anchors", str(args.anchors), "an existing YAML file"
+        )
+    report = run(fast=args.fast, root=args.timeloop, only=args.only, anchors=args.anchors)
     write_atomic(args.output, render(report, _revision()))
     for c in report.anchors:
         err = "n/a" if c.error is None else f"{c.error:+.1%}"

@@ -26,6 +26,22 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TIMELOOP = REPO.parent / "shared" / "validation" / "timeloop"
 
 
+GAPS = Path(__file__).with_name("timeloop_gaps.yaml")
+
+
+def timeloop_gap(case_name: str) -> str:
+    """What the model cannot express in a Timeloop case folder, from
+    timeloop_gaps.yaml ('' when nothing is recorded)."""
+    import fnmatch
+
+    import yaml
+
+    for g in (yaml.safe_load(GAPS.read_text()) or {}).get("gaps", []):
+        if fnmatch.fnmatch(case_name, g["match"]) or fnmatch.fnmatch(case_name, g["match"] + "/*"):
+            return " ".join(g["reason"].split())
+    return ""
+
+
 def timeloop_root(path: str | Path | None = None) -> Path:
     """The Timeloop reference tree: an explicit path, $SPARSIM_TIMELOOP_REFS, or
     ../shared/validation/timeloop beside the repository."""
@@ -41,9 +57,11 @@ class Report:
     bench_json: Path | None = REPO / "out" / "bench" / "mapping_speed.json"
 
 
-def run_anchors(fast: bool = False, only: str | None = None) -> list[Check]:
+def run_anchors(
+    fast: bool = False, only: str | None = None, anchors: Path | None = None
+) -> list[Check]:
     out: list[Check] = []
-    for case in load_anchor_cases():
+    for case in load_anchor_cases(anchors) if anchors else load_anchor_cases():
         if fast and not case.get("fast"):
             continue
         if only and only not in case["id"]:
@@ -62,9 +80,14 @@ def run_timeloop(root: Path | None = None) -> list[CaseOutcome]:
     return [compare_case(case, run_plan, multi) for case in find_cases(root)]
 
 
-def run(fast: bool = False, root: Path | None = None, only: str | None = None) -> Report:
+def run(
+    fast: bool = False,
+    root: Path | None = None,
+    only: str | None = None,
+    anchors: Path | None = None,
+) -> Report:
     root = timeloop_root(root)
-    return Report(run_anchors(fast, only), run_timeloop(root), root, fast)
+    return Report(run_anchors(fast, only, anchors), run_timeloop(root), root, fast)
 
 
-__all__ = ["Report", "run", "run_anchors", "run_timeloop", "timeloop_root"]
+__all__ = ["Report", "run", "run_anchors", "run_timeloop", "timeloop_gap", "timeloop_root"]

@@ -47,7 +47,14 @@ class Check:
 
 
 def load_anchor_cases(path: Path = ANCHORS) -> list[dict[str, Any]]:
-    doc = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        doc = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(
+            str(path), "YAML", type(exc).__name__, "a YAML mapping with `cases`"
+        ) from None
+    if not isinstance(doc, dict):
+        raise InputError(str(path), "top level", type(doc).__name__, "a mapping with `cases`")
     cases = doc.get("cases")
     if not isinstance(cases, list):
         raise InputError(str(path), "cases", type(cases).__name__, "a list of cases")

@@ -6,8 +6,19 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
-from sparsim.validate import Report
+from sparsim.validate import Report, timeloop_gap
 from sparsim.validate.timeloop_compare import COUNT_TOLERANCE, SHARE_TOLERANCE_PP
+
+
+def _shown(path) -> str:
+    """A path as the reader of the repository sees it (relative to the repo's parent
+    when it lies there, as ../shared/... does)."""
+    from sparsim.validate import REPO
+
+    try:
+        return "../" + str(path.resolve().relative_to(REPO.parent))
+    except (ValueError, AttributeError):
+        return str(path)
 
 
 def _num(v: float | None) -> str:
@@ -88,7 +99,7 @@ def render(report: Report, revision: str = "") -> str:
         "## Timeloop v3 / Sparseloop + Accelergy reference outputs",
         "",
         "Cases: every folder with a `*.stats.txt` and a `*.map.txt` under "
-        f"`{report.timeloop_root}` "
+        f"`{_shown(report.timeloop_root)}` "
         "(read by `sparsim/validate/timeloop.py`). Per storage level, Timeloop's algorithmic "
         "(dense) reads + fills + updates against sparsim's accesses for the same problem "
         "and the same loop nest (from the map), in words; energy by level prices sparsim's "
@@ -119,6 +130,9 @@ def render(report: Report, revision: str = "") -> str:
             )
             + "."
         )
+        gap = timeloop_gap(o.case)
+        if gap:
+            lines.append(f"Known gap (sparsim/validate/timeloop_gaps.yaml): {gap}")
         if o.tile_mismatches:
             lines.append(f"Map self-check mismatches: {'; '.join(o.tile_mismatches)}.")
         lines += [

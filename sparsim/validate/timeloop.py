@@ -46,6 +46,7 @@ class LevelStats:
     compute_energy_pj: float = 0.0  # per compute (arithmetic level)
     computes_algorithmic: float = 0.0
     computes_actual: float = 0.0
+    block_size: int = 1  # words per vector access (the ERT prices one vector)
 
     def dataspace(self, name: str) -> DataspaceStats | None:
         for ds in self.dataspaces:
@@ -210,10 +211,11 @@ def parse_stats(text: str, source: str = "stats") -> Stats:
                 spaces.append(_dataspace(block[h].strip().rstrip(":"), body))
             except (TimeloopFormatError, ValueError) as exc:
                 raise TimeloopFormatError(f"{source}: level {index} ({name}): {exc}") from exc
+        block = int(_num(kv.get("Block size", kv.get("Data block size", "1"))))
         levels.append(
             LevelStats(
                 index, name, False, word_bits, instances, tuple(spaces),
-                energy_pj=sum(ds.energy_pj for ds in spaces),
+                energy_pj=sum(ds.energy_pj for ds in spaces), block_size=block,
             )
         )  # fmt: skip
     summary = _kv_lines(lines[end:])

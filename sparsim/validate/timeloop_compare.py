@@ -117,6 +117,8 @@ class Plan:
     array: tuple[int, int]  # rows, cols of the PE array (spatial fan-out)
     word_bits: int
     dataflow: str = "ws"  # the sparsim dataflow whose array carries the spatial loops
+    ert_path: str | None = None  # the case's Accelergy ERT, given to sparsim as its table
+    vector_bits: tuple[tuple[str, int], ...] = ()  # Timeloop level -> bits per vector access
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -304,7 +306,9 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
         )
         for lp in out
     ]
-    return Plan(prob, tuple(out), array, bits, df)
+    erts = sorted(case.folder.glob("*ERT*.yaml")) if case.ert else []
+    vec = tuple((lv.name, lv.word_bits * lv.block_size) for lv in case.stats.storage)
+    return Plan(prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +361,9 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     except ValueError as exc:
         return CaseOutcome(case.name, None, note=str(exc))
     mismatches = tuple(tile_check(case, plan.problem.projections()))
-    counts, macs = run_sparsim(plan)
+    ran = run_sparsim(plan)
+    counts, macs = ran[0], ran[1]
+    own_energy = ran[2] if len(ran) > 2 else None
     storage = {lv.name: lv for lv in case.stats.storage}
     comps: list[Comparison] = []
     # several Timeloop levels can map onto one sparsim level (the per-operand
@@ -450,6 +456,30 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 f"within {SHARE_TOLERANCE_PP:g} pp", not why, "; ".join(why),
             )
         )  # fmt: skip
+    if own_energy:
+        # sparsim's own energy with the case's ERT as its table (item 3: an ERT read as
+        # it is), by the same level groups, as shares of the total
+        total_own = sum(own_energy.values())
+        for name, e in ref_energy.items():
+            parts = name.split("+")
+            sname = next(
+                (s for s, lps in groups.items() if {lp.timeloop for lp in lps} == set(parts)), None
+            )
+            key = "mac" if name == ar.name else sname
+            got = own_energy.get(key, 0.0) if key else 0.0
+            why = (
+                []
+                if held_energy and not unmapped
+                else ["access counts not on the same nest (above)"]
+            )
+            comps.append(
+                Comparison(
+                    case.name, f"energy share {name} (sparsim's own, priced from the ERT)",
+                    100.0 * e / t_ref if t_ref else 0.0,
+                    100.0 * got / total_own if total_own else 0.0,
+                    f"within {SHARE_TOLERANCE_PP:g} pp", not why, "; ".join(why),
+                )
+            )  # fmt: skip
     return CaseOutcome(case.name, plan, tuple(comps), tile_mismatches=mismatches)
 
 

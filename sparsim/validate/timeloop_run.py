@@ -47,6 +47,9 @@ def arch_doc(plan: Plan) -> dict:
     memory: dict = {
         "dram": {"bandwidth_bytes_per_cycle": 1e9, "latency_cycles": 0, "burst_bytes": word},
     }
+    if plan.ert_path and "ert_component" in fields:
+        memory["dram"]["ert_component"] = plan.levels[0].timeloop
+        memory["dram"]["word_bits"] = dict(plan.vector_bits).get(plan.levels[0].timeloop, WORD_BITS)
     parent = "dram"
     for lv in plan.levels:
         if lv.sparsim in (None, "dram", "pe_registers"):
@@ -59,6 +62,10 @@ def arch_doc(plan: Plan) -> dict:
             node["holds"] = list(lv.holds)
         if "word_bits" in fields:
             node["word_bits"] = WORD_BITS
+        if plan.ert_path and "ert_component" in fields:
+            # the ERT prices one vector access of the Timeloop level
+            node["ert_component"] = lv.timeloop
+            node["word_bits"] = dict(plan.vector_bits).get(lv.timeloop, WORD_BITS)
         memory[lv.sparsim] = node
         parent = lv.sparsim
     if "glb" not in memory:
@@ -81,7 +88,7 @@ def arch_doc(plan: Plan) -> dict:
             "zero_gating": False,
         },
         "memory": memory,
-        "energy": {"table": "default"},
+        "energy": {"table": plan.ert_path or "default"},
     }
 
 
@@ -101,7 +108,7 @@ def mapping_of(plan: Plan) -> Mapping:
     return Mapping(Dataflow(plan.dataflow), tuple(tiles), order)
 
 
-def run_plan(plan: Plan) -> tuple[dict[str, dict[str, float]], int]:
+def run_plan(plan: Plan) -> tuple:
     """sparsim's counts per level in words ({level: {operand or "total": words}}) and
     its MACs: per operand from the result's `levels` where the model reports them,
     else the level totals it has."""
@@ -121,6 +128,9 @@ def run_plan(plan: Plan) -> tuple[dict[str, dict[str, float]], int]:
                 for op, acc in doc.get("accesses", {}).items()
             }
             counts[name] = ops | {"total": sum(ops.values())}
+        if plan.ert_path:
+            own = {k: v for k, v in lr.energy_pj.items() if k in levels or k == "mac"}
+            return counts, lr.macs, own
         return counts, lr.macs
     table = load_energy_table(arch.energy_table)
     counts = {
