@@ -31,11 +31,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 from simulator.load import load_arch
 from sparsim import api
+from sparsim.api import save_workload
 from sparsim.cli import main
 from workloads.errors import ImportNote, InputError, parse_decimal, printable, shown
 from workloads.onnx_import import import_onnx, read_onnx
 from workloads.resolve import load_workload
-from workloads.saved import read_workload, save_workload, workload_from_doc
+from workloads.saved import read_workload, workload_from_doc
 from workloads.scalesim_csv import parse_topology
 from workloads.sparsity_spec import parse_sparsity
 from workloads.specs import build_workload, parse_shape
