@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from simulator.results import Comparison, LayerResult, WorkloadResult
-from workloads.errors import InputError, parse_decimal
+from workloads.errors import InputError, parse_decimal, printable
 
 # one line each for `sparsim --help`, so it lists every command without importing them
 COMMAND_HELP = {
@@ -175,14 +175,8 @@ def fallback_lines(res: WorkloadResult) -> list[str]:
     lines = []
     for (mode, why), names in groups.items():
         which = names[0] if len(names) == 1 else f"{len(names)} of {len(res.layers)} layers"
-        lines.append(f"fallback: {printable(which)} ran {mode}: {why}")
+        lines.append(f"fallback: {printable(which, 60)} ran {mode}: {why}")
     return lines
-
-
-def printable(text: str, limit: int = 60) -> str:
-    """A name for a terminal: control characters escaped, long names cut."""
-    safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    return safe if len(safe) <= limit else safe[: limit - 3] + "..."
 
 
 LAYER_COLUMNS = (
