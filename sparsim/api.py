@@ -31,6 +31,7 @@ from simulator.arch import ArchSpec, preset_names
 from simulator.load import load_arch
 from simulator.results import Comparison, WorkloadResult
 from simulator.simulate import compare_to_dense, dense_baseline, simulate
+from sparsim.store import read_results, results_frame  # sweep results (a DataFrame: pandas)
 from sparsim.writers import recover, write_set
 from workloads.errors import InputError
 from workloads.resolve import load_workload as _load_workload
@@ -279,6 +280,8 @@ __all__ = [
     "load_workload",
     "preset_names",
     "prune",
+    "read_results",
+    "results_frame",
     "run",
     "save_workload",
     "verify",

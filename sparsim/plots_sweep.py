@@ -79,25 +79,42 @@ def method_of(sparsity: str) -> str:
 
 
 def speedup_vs_sparsity(rows: Sequence[dict]) -> Figure:
-    """Speedup over dense on the same hardware vs weight sparsity (1 - density),
-    one line per pruning method and arch (mean over the other axes)."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    series: dict[tuple[str, str], dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+    """Speedup over dense on the same hardware vs weight sparsity (1 - density): a panel
+    per arch, a line per pruning method (mean over the other axes at each sparsity)."""
+    series: dict[str, dict[str, dict[float, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
     for r in rows:
         method = method_of(run_sparsity(r))
-        if method == "dense":
-            continue
-        series[(method, r["arch"])][round(1 - r["weight_density"], 3)].append(r["speedup"])
-    for (method, arch), points in sorted(series.items()):
-        xs = [0.0, *sorted(points)]
-        ys = [1.0] + [sum(points[x]) / len(points[x]) for x in xs[1:]]
-        ax.plot(xs, ys, marker="o", label=f"{method} on {arch}")
-    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
-    ax.set_xlabel("weight sparsity (1 - nonzero fraction)")
-    ax.set_ylabel("speedup over dense (same hardware)")
-    ax.set_title("Speedup vs sparsity, per pattern and arch")
-    if series:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        if method != "dense":
+            x = round(1 - r["weight_density"], 2)  # 0.499 and 0.501 are one point
+            series[r["arch"]][method][x].append(r["speedup"])
+    archs = sorted(series) or ["-"]
+    cols = min(4, len(archs))
+    rows_n = -(-len(archs) // cols)
+    fig, axes = plt.subplots(
+        rows_n, cols, figsize=(3.6 * cols + 1.8, 3.2 * rows_n + 0.6), sharey=True, squeeze=False
+    )
+    methods = sorted({m for by in series.values() for m in by})
+    colours = {m: f"C{i % 10}" for i, m in enumerate(methods)}
+    for ax in axes.flat[len(archs) :]:
+        ax.set_visible(False)
+    for ax, arch in zip(axes.flat, archs, strict=False):
+        for method, points in sorted(series.get(arch, {}).items()):
+            xs = [0.0, *sorted(points)]
+            ys = [1.0] + [sum(points[x]) / len(points[x]) for x in xs[1:]]
+            ax.plot(xs, ys, marker="o", ms=4, color=colours[method], label=method)
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+        ax.set_title(arch, fontsize=9)
+        ax.set_xlabel("weight sparsity", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("speedup over dense", fontsize=8)
+    handles = [plt.Line2D([], [], color=colours[m], marker="o", label=m) for m in methods]
+    if handles:
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.95), fontsize=8)
+    fig.suptitle("Speedup vs weight sparsity, per pruning pattern and arch (same hardware)")
+    fig.tight_layout()
     return fig
 
 

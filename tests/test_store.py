@@ -85,3 +85,10 @@ def test_bad_files_are_exit_2(tmp_path, capsys):
 def test_unknown_sweep_is_exit_2(store, capsys):
     assert main(["export", str(store), "--csv", "--sweep", "nope"]) == 2
     assert "store-test" in capsys.readouterr().err
+
+
+def test_the_api_reads_a_store(store):
+    from sparsim import api
+
+    assert len(api.read_results(store)) == 8
+    assert api.results_frame(store).shape[0] == 8

@@ -262,3 +262,20 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_progress_bar_shows_rate_and_eta():
+    import io
+
+    from sparsim.sweep.run import ProgressBar
+
+    out = io.StringIO()
+    bar = ProgressBar(out, 10, enabled=True)
+    bar(5)
+    bar(10)
+    bar.close()
+    text = out.getvalue()
+    assert "5/10" in text and "10/10" in text and "pts/s" in text and "ETA" in text
+    quiet = io.StringIO()
+    ProgressBar(quiet, 10, enabled=False)(3)
+    assert quiet.getvalue() == ""
