@@ -18,15 +18,13 @@ from mappings.dataflow import Dataflow
 from mappings.mapping import Mapping
 from simulator.arch import ArchSpec
 from simulator.energy_table import EnergyTable
-from simulator.results import Comparison, LayerResult, WorkloadResult
+from simulator.results import LayerResult, WorkloadResult
 from simulator.simulate import (
     OBJECTIVES,
     default_run,
-    dense_baseline,
     plan_layer,
     run_value,
     search,
-    simulate,
     simulate_layer,
 )
 from workloads.workload import LayerWorkload, Workload
@@ -91,19 +89,4 @@ def simulate_best(
     return result, chosen
 
 
-def compare_best(
-    workload: Workload, arch: ArchSpec, objective: str = "cycles", compare: str = "same"
-) -> Comparison:
-    """The sparse run at each layer's best mapping beside the dense baseline: on
-    the same mappings (`compare="same"`, the default) or at its own best ("best")."""
-    if compare not in ("same", "best"):
-        raise ValueError(f"compare {compare!r}; allowed: same, best")
-    sparse, chosen = simulate_best(workload, arch, objective)
-    if compare == "best":
-        dense, _ = simulate_best(dense_baseline(workload), arch, objective)
-    else:
-        dense = simulate(dense_baseline(workload), arch, chosen)
-    return Comparison(sparse, dense, compare=compare)
-
-
-__all__ = ["OBJECTIVES", "MapperResult", "best_mapping", "compare_best", "simulate_best"]
+__all__ = ["OBJECTIVES", "MapperResult", "best_mapping", "simulate_best"]

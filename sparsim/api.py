@@ -206,7 +206,7 @@ def run(
     if compare == "same":
         return same
     own = _best(baseline, arch, objective, dataflows, _slice(progress, 2 * n, parts * n))[0]
-    return BestComparison(Comparison(sparse, own), same)
+    return BestComparison(Comparison(sparse, own, compare="best"), same)
 
 
 def prune(
