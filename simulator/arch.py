@@ -670,7 +670,7 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
     energy = top.child("energy", {})
     name = energy.get("table", str, "default")
     beside = Path(source).parent / name  # a relative table path is relative to the arch file
-    path = str(beside) if name != "default" and beside.is_file() else name
+    path = str(beside) if name != "default" and is_regular_file(beside) else name
     table = load_energy_table(path, source, f"{energy.path}.table")
     tech = energy.get(
         "technology_nm", float, None, allowed="a number > 0 (nm)", check=lambda v: v > 0

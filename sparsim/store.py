@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from workloads.errors import InputError
+from workloads.inputs import is_regular_file
 
 SCHEMA_VERSION = "1"
 
@@ -76,7 +77,7 @@ class Store:
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        if not create and not is_regular_file(self.path):
             raise StoreError(str(self.path), "file", str(self.path), "an existing result store")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sparsim.cli.common import COMMAND_HELP, UsageError
 from sparsim.writers import write_atomic
+from workloads.inputs import is_regular_file
 
 EXAMPLES = """examples:
   sparsim validate                       all cases -> docs/validation.md
@@ -54,7 +55,7 @@ def validate(args: argparse.Namespace) -> int:
     from sparsim.validate import run
     from sparsim.validate.report import render, summary
 
-    if args.anchors is not None and not args.anchors.is_file():
+    if args.anchors is not None and not is_regular_file(args.anchors):
         raise UsageError(
             "sparsim validate", "--anchors", str(args.anchors), "an existing YAML file"
         )

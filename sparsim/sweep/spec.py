@@ -38,6 +38,7 @@ from simulator.arch import ArchSpec, parse_arch, preset_names, preset_path
 from simulator.load import load_arch
 from simulator.spec_reader import Node, SpecError, load_yaml
 from workloads.errors import InputError
+from workloads.inputs import is_regular_file
 from workloads.resolve import FILE_TYPES
 from workloads.sparsity_spec import parse_sparsity
 
@@ -126,7 +127,7 @@ def _listed(node: Node, key: str, kind, default, allowed: str) -> list:
 def _file_digest(path: Path) -> str:
     h = hashlib.sha256(path.read_bytes())
     npz = path.with_suffix(".npz")
-    if path.suffix.lower() == ".json" and npz.is_file():
+    if path.suffix.lower() == ".json" and is_regular_file(npz):
         h.update(npz.read_bytes())
     return h.hexdigest()
 
@@ -152,9 +153,9 @@ def _workload_ref(node: Node, i: int, raw: object, base: Path) -> WorkloadRef:
     label = label or (text[: len(text) - len(inner)] + Path(inner).stem if is_file else text)
     if is_file:
         path = Path(inner)
-        if not path.is_absolute() and (base / path).is_file():
+        if not path.is_absolute() and is_regular_file(base / path):
             path = base / path
-        if not path.is_file():
+        if not is_regular_file(path):
             raise node.error(field, text, f"an existing workload file (looked in {base} and .)")
         text = text[: len(text) - len(inner)] + str(path)
         identity = f"{text}#sha256:{_file_digest(path)}"
@@ -190,14 +191,14 @@ def _arch_points(top: Node, source: str, base: Path) -> list[tuple[ArchSpec, str
             path = preset_path(name)
         else:
             path = Path(name) if Path(name).is_absolute() else base / name
-            if not path.is_file() and Path(name).is_file():
+            if not is_regular_file(path) and is_regular_file(Path(name)):
                 path = Path(name)
         if path.suffix.lower() == ".cfg":
             if axes:
                 raise top.error(f"arch[{j}]", name, "a preset or YAML file when `set:` is used")
             out.append((load_arch(path), name, ()))
             continue
-        if not path.is_file():
+        if not is_regular_file(path):
             allowed = f"a preset ({', '.join(preset_names())}) or an existing arch YAML file"
             raise top.error(f"arch[{j}]", name, allowed)
         doc = load_yaml(path)
@@ -274,7 +275,7 @@ def _set_axes(top: Node) -> list[tuple[str, list]]:
 def load_sweep(path: str | Path) -> Sweep:
     """A sweep spec file, validated and expanded (SpecError, exit 2, on any bad field)."""
     p = Path(path)
-    if not p.is_file():
+    if not is_regular_file(p):
         raise SpecError(str(p), "file", str(p), "an existing sweep spec YAML file")
     return parse_sweep(load_yaml(p), str(p), p.parent)
 
