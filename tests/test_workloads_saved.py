@@ -47,10 +47,17 @@ def _same(a, b):
         lambda: training_workload(
             apply_sparsity(zoo_workload("bert-base"), parse_sparsity("nm:1:4"))
         ),
+        lambda: build_workload(  # lowered to grouped layers, the originals kept for the baseline
+            [parse_shape("gemm:8x64x32"), parse_shape("conv:10x10x8:3x3x16")],
+            parse_sparsity("blockdiag:4"),
+        ),
+        lambda: apply_sparsity(zoo_workload("bert-base"), parse_sparsity("blockdiag:2")),
     ],
 )
 def test_round_trip(make, tmp_path):
     wl = make()
+    if "blockdiag" in wl.sparsity:
+        assert any(lw.unpruned is not None and lw.layer.groups > 1 for lw in wl.layers)
     written = save_workload(wl, tmp_path / "wl.json")
     assert written[0] == tmp_path / "wl.json"
     assert (tmp_path / "wl.npz").exists() == any(lw.mask is not None for lw in wl.layers)

@@ -15,6 +15,17 @@
   passes the pruning through to its own consumers); outputs feeding a residual
   add, a concat or an attention matmul, and the network's final outputs,
   keep their width, as structured pruning of such networks does.
+- Block-diagonal (`blockdiag:NB`, one Monarch factor, Dao et al., ICML 2022)
+  also changes shapes: a weight layer whose GEMM view splits into NB equal
+  diagonal blocks (Gemm: K and N divisible by NB; Conv2d: its input and output
+  channels per group divisible by NB, the blocks running over channels, not
+  over the R*S filter taps) is lowered to the grouped GEMM it is, NB times the
+  groups with K/NB x N/NB weights each: a smaller dense computation any array
+  runs faster (1/NB of the MACs). Its weights and mask are the diagonal blocks
+  (a shape-only layer keeps its descriptors); `unpruned` keeps the original
+  layer for the dense baseline. Other weight layers (a dimension NB does not
+  divide, training passes) keep the block-diagonal mask on the dense layer,
+  with one `ImportNote` naming them.
 - Layers without weights (attention matmuls, activation x activation
   MatMuls) are left dense by every weight method.
 """
@@ -26,7 +37,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from workloads.layers import Conv2d, Gemm, Layer
+from workloads.errors import note
+from workloads.layers import Conv2d, Gemm, Layer, PassLayer
 from workloads.pruning import (
     bidirectional_nm_mask,
     block_mask,
@@ -45,7 +57,9 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
-def _method_mask(w: np.ndarray, spec: SparsitySpec, rng: np.random.Generator) -> np.ndarray:
+def _method_mask(
+    w: np.ndarray, spec: SparsitySpec, rng: np.random.Generator, layer: Layer
+) -> np.ndarray:
     kind = spec.kind
     if kind is Method.NM:
         return nm_mask(w, spec.pattern, axis=-2)
@@ -60,7 +74,7 @@ def _method_mask(w: np.ndarray, spec: SparsitySpec, rng: np.random.Generator) ->
     if kind is Method.GROUP:
         return block_mask(w, (spec.block, 1), spec.sparsity)
     if kind is Method.BLOCKDIAG:
-        return blockdiag_mask(w.shape, spec.block)
+        return _blockdiag_view_mask(layer, w.shape, spec.block)
     raise ValueError(f"{kind} is not a per-layer mask method")
 
 
@@ -99,7 +113,101 @@ def prune_layer(lw: LayerWorkload, spec: SparsitySpec, rng: np.random.Generator)
     if lw.weights is None:
         return _describe(lw, spec)
     w = lw.weights if lw.mask is None else np.where(lw.mask, lw.weights, 0)
-    return _with_mask(lw, _method_mask(w, spec, rng), spec)
+    return _with_mask(lw, _method_mask(w, spec, rng, lw.layer), spec)
+
+
+# --- block-diagonal (Monarch) lowering ----------------------------------------------------
+
+
+def _filter_taps(layer: Layer) -> int:
+    """Rows of the GEMM view per input channel: R*S for a conv (channel innermost), else 1."""
+    return layer.r * layer.s if isinstance(layer, Conv2d) else 1
+
+
+def blockdiag_lowerable(layer: Layer, blocks: int) -> bool:
+    """Whether `blockdiag:blocks` turns `layer` into a grouped GEMM of equal diagonal blocks."""
+    if blocks < 2 or isinstance(layer, PassLayer) or not layer.has_weights:
+        return False
+    if isinstance(layer, Conv2d):
+        channels = (layer.c // layer.groups, layer.k // layer.groups)
+    else:
+        channels = (layer.k, layer.n)
+    return all(c % blocks == 0 for c in channels)
+
+
+def _blockdiag_view_mask(layer: Layer, shape: tuple[int, ...], blocks: int) -> np.ndarray:
+    """The block-diagonal mask in `layer`'s GEMM view: over channels when the layer
+    lowers (every filter tap of input block i feeds output block i), else over the
+    (K, N) view as `blockdiag_mask` cuts it."""
+    if not blockdiag_lowerable(layer, blocks):
+        return blockdiag_mask(shape, blocks)
+    taps = _filter_taps(layer)
+    k, n = shape[-2:]
+    per_tap = blockdiag_mask((k // taps, n), blocks)
+    return np.ascontiguousarray(np.broadcast_to(np.tile(per_tap, (taps, 1)), shape))
+
+
+def _diagonal_blocks(arr: np.ndarray, layer: Layer, blocks: int) -> np.ndarray:
+    """(groups, K, N) GEMM-view weights -> the (groups * blocks, K/blocks, N/blocks)
+    diagonal blocks, group g's block i at g * blocks + i (as grouped layers order them)."""
+    taps, groups = _filter_taps(layer), layer.groups
+    k, n = arr.shape[-2:]
+    kb, nb = k // taps // blocks, n // blocks
+    view = arr.reshape(groups, taps, blocks, kb, blocks, nb)
+    diag = np.stack([view[:, :, i, :, i, :] for i in range(blocks)], axis=1)
+    return np.ascontiguousarray(diag.reshape(groups * blocks, taps * kb, nb))
+
+
+def lower_blockdiag(lw: LayerWorkload, blocks: int) -> LayerWorkload:
+    """A block-diagonal layer (its mask from `blockdiag:blocks`, or shapes only) as the
+    grouped GEMM of its diagonal blocks; the original layer stays the dense baseline.
+    Needs `blockdiag_lowerable(lw.layer, blocks)`."""
+    layer = lw.layer
+    if not blockdiag_lowerable(layer, blocks):
+        raise ValueError(f"{lw.name}: not lowerable to {blocks} diagonal blocks")
+    if isinstance(layer, Conv2d):
+        lowered = dataclasses.replace(layer, groups=layer.groups * blocks)
+    else:
+        lowered = dataclasses.replace(
+            layer, k=layer.k // blocks, n=layer.n // blocks, groups=layer.groups * blocks
+        )
+    weights = mask = None
+    density = lw.density
+    if lw.weights is not None:
+        kept = lw.mask if lw.mask is not None else lw.weights != 0
+        if np.any(kept & ~_blockdiag_view_mask(layer, lw.weights.shape, blocks)):
+            raise ValueError(f"{lw.name}: mask keeps weights off the {blocks} diagonal blocks")
+        weights = _diagonal_blocks(lw.weights, layer, blocks)
+        if lw.mask is not None:
+            mask = _diagonal_blocks(lw.mask, layer, blocks)
+            density = float(mask.mean()) if mask.size else 1.0
+    return dataclasses.replace(
+        lw, layer=lowered, weights=weights, mask=mask, density=density, unpruned=lw.dense_layer
+    )
+
+
+def _prune_blockdiag(
+    layers: tuple[LayerWorkload, ...], spec: SparsitySpec, rng: np.random.Generator
+) -> list[LayerWorkload]:
+    out, masked_only = [], []
+    for lw in layers:
+        if blockdiag_lowerable(lw.layer, spec.block):
+            masked = prune_layer(lw, spec, rng) if lw.weights is not None else lw
+            out.append(lower_blockdiag(masked, spec.block))
+            continue
+        if lw.layer.has_weights and spec.block > 1:
+            masked_only.append(lw.name)
+        out.append(prune_layer(lw, spec, rng))
+    if masked_only:
+        shown = ", ".join(masked_only[:8]) + (
+            f" and {len(masked_only) - 8} more" if len(masked_only) > 8 else ""
+        )
+        note(
+            f"{spec}: {len(masked_only)} weight layer(s) not lowered to a grouped GEMM "
+            f"(K and N, for a conv its channels per group, not divisible by {spec.block}, "
+            f"or a training pass): kept as a block-diagonal mask on the dense layer: {shown}"
+        )
+    return out
 
 
 def _prune_global(
@@ -144,6 +252,8 @@ def apply_sparsity(
         layers = list(prune_channels(workload, spec.sparsity).layers)
     elif spec.kind is Method.GLOBAL:
         layers = _prune_global(workload.layers, spec, min_density)
+    elif spec.kind is Method.BLOCKDIAG:
+        layers = _prune_blockdiag(workload.layers, spec, np.random.default_rng(seed))
     else:
         # apart from the stream that drew the weights (made here: numpy.random loads on use)
         rng = np.random.default_rng([seed, 0x5EED])

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workloads.activations import relu_density
-from workloads.apply import apply_sparsity
+from workloads.apply import apply_sparsity, prune_layer
 from workloads.layers import Conv2d, Gemm, Layer
 from workloads.pruning import channel_keep, cubic_sparsity, magnitude_mask
 from workloads.sparsity_spec import Method, SparsitySpec, parse_sparsity
@@ -259,8 +259,11 @@ def prune_net(net: DigitsNet, spec: SparsitySpec, seed: int = 0) -> DigitsNet:
     """The net pruned to `spec` (all layers; channel: hidden units / filters by L1 norm)."""
     if spec.kind is Method.CHANNEL:
         return _prune_channels(net, spec.sparsity)
-    pruned = apply_sparsity(net_workload(net), spec, seed=seed)
-    masks = [lw.mask for lw in pruned.layers]
+    if spec.kind is Method.BLOCKDIAG:  # the masks in the net's own shapes, not lowered
+        rng = np.random.default_rng(seed)
+        masks = [prune_layer(lw, spec, rng).mask for lw in net_workload(net).layers]
+    else:
+        masks = [lw.mask for lw in apply_sparsity(net_workload(net), spec, seed=seed).layers]
     weights = [w * m for w, m in zip(net.weights, masks, strict=True)]
     return net.with_params(weights, masks=masks)
 
