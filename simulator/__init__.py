@@ -26,6 +26,7 @@ _EXPORTS = {
     "simulate_layer": "simulator.simulate",
     "estimate": "simulator.simulate",
     "mappings_of": "simulator.simulate",
+    "same_mappings": "simulator.simulate",
     "schedule_residency": "simulator.simulate",
     "SpecError": "simulator.spec_reader",
 }
@@ -60,6 +61,7 @@ __all__ = [
     "mappings_of",
     "preset_names",
     "roofline",
+    "same_mappings",
     "schedule_residency",
     "simulate",
     "simulate_layer",

@@ -971,15 +971,22 @@ def compare_to_dense(
 
     sparse = simulate(workload, arch, mapping, progress=part(0))
     if dense_mapping is None and compare == "same":
-        dense_mapping = _same_mappings(workload, sparse)
+        dense_mapping = same_mappings(workload, sparse)
     dense = simulate(dense_baseline(workload), arch, dense_mapping or mapping, progress=part(n))
     return Comparison(sparse, dense, compare=compare)
 
 
-def _same_mappings(workload: Workload, sparse: WorkloadResult) -> dict[str, Mapping]:
-    """The sparse run's mappings for the dense layers (a channel-pruned layer is
-    larger dense: its tiles are clamped to it, the loop order kept)."""
-    return mappings_of(sparse)
+def same_mappings(workload: Workload, sparse: WorkloadResult) -> dict[str, Mapping]:
+    """The sparse run's mappings for the dense baseline's layers. A layer whose
+    pruning changed its shape (channel pruning, block-diagonal lowering) has no
+    such mapping: tiles clamped from the smaller layer would handicap the dense
+    one, so it takes its own default mapping."""
+    chosen = mappings_of(sparse)
+    return {
+        lw.name: chosen[lw.name]
+        for lw in workload.layers
+        if lw.name in chosen and getattr(lw, "dense_layer", lw.layer) == lw.layer
+    }
 
 
 __all__ = [
@@ -991,7 +998,9 @@ __all__ = [
     "default_mapping",
     "dense_baseline",
     "estimate",
+    "mappings_of",
     "plan_layer",
+    "same_mappings",
     "simulate",
     "simulate_layer",
 ]

@@ -30,7 +30,7 @@ from mappings.mapping import Mapping
 from simulator.arch import ArchSpec, preset_names
 from simulator.load import load_arch
 from simulator.results import Comparison, WorkloadResult
-from simulator.simulate import compare_to_dense, dense_baseline, simulate
+from simulator.simulate import compare_to_dense, dense_baseline, same_mappings, simulate
 from sparsim.store import read_results, results_frame  # sweep results (a DataFrame: pandas)
 from sparsim.writers import recover, write_set
 from workloads.errors import InputError
@@ -198,11 +198,12 @@ def run(
     if dataflow != "best" and compare == "same":
         return compare_to_dense(workload, arch, Mapping(dataflows[0]), progress=progress)
     parts = 3 if compare == "best" else 2
-    sparse, chosen = _best(workload, arch, objective, dataflows, _slice(progress, 0, parts * n))
+    sparse = _best(workload, arch, objective, dataflows, _slice(progress, 0, parts * n))[0]
     baseline = dense_baseline(workload)
-    same = Comparison(
-        sparse, simulate(baseline, arch, chosen, progress=_slice(progress, n, parts * n))
+    same_dense = simulate(
+        baseline, arch, same_mappings(workload, sparse), progress=_slice(progress, n, parts * n)
     )
+    same = Comparison(sparse, same_dense)
     if compare == "same":
         return same
     own = _best(baseline, arch, objective, dataflows, _slice(progress, 2 * n, parts * n))[0]
