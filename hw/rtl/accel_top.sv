@@ -243,8 +243,13 @@ module accel_top #(
   logic it_valid;
   logic it_take;  // the preload engine starts the iterator's fold
 
-  function automatic dim_t min_dim(dim_t a, dim_t b);
-    return (a < b) ? a : b;
+  function automatic logic [DimWidth-1:0] min_dim(input logic [DimWidth-1:0] a,
+                                                   input logic [DimWidth-1:0] b);
+    if (a < b) begin
+      min_dim = a;
+    end else begin
+      min_dim = b;
+    end
   endfunction
 
   logic last_fold;
@@ -305,10 +310,12 @@ module accel_top #(
     end
   end
 
-  function automatic dim_t k_windows(dim_t k, logic dense);
-    dim_t win;
+  // K elements in windows: ceil(k / win).
+  function automatic logic [DimWidth-1:0] k_windows(input logic [DimWidth-1:0] k,
+                                                     input logic dense);
+    logic [DimWidth-1:0] win;
     win = dense ? WinDense : WinSparse;
-    return (k + win - dim_t'(1)) / win;
+    k_windows = (k + win - 1'b1) / win;
   endfunction
 
   ////////////////////
@@ -344,9 +351,11 @@ module accel_top #(
   assign stream_last   = streaming_q && (row_q + dim_t'(1) == cur_q.m_end);
 
   fold_t it_fold;
-  assign it_fold = '{g0: it_g0, kw_end: it_kw_end, n0: it_n0, n_end: it_n_end, m0: it_m0,
-                     m_end: min_dim(it_m0 + tm_q, mg_q), first: (it_g0 == '0),
-                     last: last_fold};
+  // (concatenations in field order, MSB first: Yosys reads no named patterns)
+  assign it_fold = {it_g0, it_kw_end, it_n0, it_n_end, it_m0,  // g0 kw_end n0 n_end m0
+                    min_dim(it_m0 + tm_q, mg_q),                 // m_end
+                    it_g0 == '0,                                 // first
+                    last_fold};                                  // last
 
   // May the next preload start at this edge?
   logic pre_may_start;
@@ -523,12 +532,14 @@ module accel_top #(
     logic last;
   } tag_t;
 
+  // valid, row, n0, n_end, first, last ($bits of a type is beyond Yosys)
+  localparam int unsigned TagBits = 3 * DimWidth + 3;
   tag_t tag_in, tag_out;
-  assign tag_in = '{valid: streaming_q, row: row_q, n0: cur_q.n0, n_end: cur_q.n_end,
-                    first: cur_q.first, last: cur_q.last && stream_last};
+  assign tag_in = {streaming_q, row_q, cur_q.n0, cur_q.n_end,  // valid row n0 n_end
+                   cur_q.first, cur_q.last && stream_last};      // first last
 
   delay_line #(
-    .Width ($bits(tag_t)),
+    .Width (TagBits),
     .Depth (Latency)
   ) u_tags (
     .clk_i,

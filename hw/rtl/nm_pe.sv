@@ -107,14 +107,16 @@ module nm_pe #(
     end
   end
 
+  // Each multiplier's activation operand, updated by live MACs only (flat
+  // vectors at module level: Yosys cannot size a packed array in a generate scope).
+  logic [N*DataWidth-1:0] held_d, held_q;
+
   if (Gating) begin : g_hold
-    // Each multiplier's activation operand, updated by live MACs only.
-    logic [N-1:0][DataWidth-1:0] held_d, held_q;
     always_comb begin
       held_d = held_q;
       for (int unsigned j = 0; j < N; j++) begin
         if (valid_i && live[j]) begin
-          held_d[j] = sel[j*DataWidth +: DataWidth];
+          held_d[j*DataWidth +: DataWidth] = sel[j*DataWidth +: DataWidth];
         end
       end
     end
@@ -127,9 +129,11 @@ module nm_pe #(
     end
     assign held = held_q;
   end else begin : g_no_hold
-    assign held = '0;
+    assign held   = '0;
+    assign held_d = '0;
+    assign held_q = '0;
     logic unused_sel;
-    assign unused_sel = ^sel;
+    assign unused_sel = ^{sel, held_d, held_q};
   end
 
   always_comb begin
