@@ -28,14 +28,14 @@ window grows, and finally the full nest runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import simpy
-
 from mappings.dataflow import Operand
+from simulator import des
 from simulator.arch import LevelKind, MemLevelSpec, MemorySpec
 from simulator.tiling import Step
 
@@ -86,19 +86,20 @@ class _Model:
         steps: Sequence[Step],
         costs: Sequence[StepCost],
         tail_cycles: int,
+        kernel=des,  # or the simpy module itself (same semantics; tests compare)
     ) -> None:
-        self.env = simpy.Environment()
+        self.env = kernel.Environment()
         self.levels = {lv.name: lv for lv in memory.levels}
-        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in memory.levels}
+        self.ports = {lv.name: kernel.Resource(self.env, lv.concurrency) for lv in memory.levels}
         # each operand crosses the levels that keep it (DRAM first)
         self.paths = {op: memory.path_for(op) for op in Operand}
         copies = 2 if memory.double_buffering else 1
-        self.buffers = {op: simpy.Resource(self.env, copies) for op in Operand}
+        self.buffers = {op: kernel.Resource(self.env, copies) for op in Operand}
         self.steps, self.costs, self.tail = steps, costs, tail_cycles
         self.ready = [self.env.event() for _ in steps]
         self.done_at = [0] * len(steps)
         self.held: dict[Operand, list] = {op: [] for op in Operand}
-        self.writes: simpy.Store = simpy.Store(self.env)
+        self.writes = kernel.Store(self.env)
         self.end = 0
 
     def _hop(self, nbytes: float, src: MemLevelSpec, dst: MemLevelSpec | None):
@@ -190,9 +191,19 @@ def simulate_steps(
     memory: MemorySpec, steps: Sequence[Step], costs: Sequence[StepCost], tail_cycles: int
 ) -> tuple[int, list[int]]:
     """Run the steps once; (end cycle, each step's compute-done cycle)."""
+    end, done_at = _simulate_cached(memory, tuple(steps), tuple(costs), tail_cycles)
+    return end, list(done_at)
+
+
+@functools.lru_cache(maxsize=4096)
+def _simulate_cached(
+    memory: MemorySpec, steps: tuple[Step, ...], costs: tuple[StepCost, ...], tail_cycles: int
+) -> tuple[int, tuple[int, ...]]:
+    # a run is a pure function of its inputs; the same steps recur (a mapping
+    # re-run for the dense baseline, finalists shared between searches)
     model = _Model(memory, steps, costs, tail_cycles)
     end = model.run()
-    return end, model.done_at
+    return end, tuple(model.done_at)
 
 
 def run_memory(
