@@ -27,6 +27,7 @@ from simulator.arch import preset_names
 from simulator.load import load_arch
 from simulator.memory import _simulate_cached
 from simulator.simulate import _default_mapping_cached
+from simulator.tiling import _enumerate_steps
 from sparsim import api
 from workloads.workload import Workload
 from workloads.zoo import zoo_names
@@ -58,6 +59,7 @@ def main() -> int:
     for key, wl, preset, dataflow in cases(args.layers):
         _default_mapping_cached.cache_clear()  # each case pays for its own search
         _simulate_cached.cache_clear()
+        _enumerate_steps.cache_clear()
         arch = load_arch(preset)
         t0 = time.process_time()
         if prof:

@@ -101,9 +101,14 @@ class _Model:
         self.held: dict[Operand, list] = {op: [] for op in Operand}
         self.writes = kernel.Store(self.env)
         self.end = 0
+        self.hop_cycles: dict[tuple, int] = {}
+        self.slowest_port: dict[StepCost, tuple[str | None, int]] = {}
 
     def _hop(self, nbytes: float, src: MemLevelSpec, dst: MemLevelSpec | None):
-        cycles = _transfer_cycles(nbytes, src, dst)
+        key = (nbytes, src.name, dst.name if dst is not None else None)
+        cycles = self.hop_cycles.get(key)
+        if cycles is None:  # the same tile sizes recur step after step
+            cycles = self.hop_cycles[key] = _transfer_cycles(nbytes, src, dst)
         if not cycles:
             return
         reqs = [self.ports[src.name].request()]
@@ -149,11 +154,15 @@ class _Model:
             start = self.env.now
             # the step ends when its compute and its reads from every level are
             # done; the slowest level's reads hold one of its ports
-            slowest, cycles = None, 0
-            for name, nbytes in cost.port_bytes:
-                c = _transfer_cycles(nbytes, self.levels[name], None)
-                if c > cycles:
-                    slowest, cycles = name, c
+            found = self.slowest_port.get(cost)
+            if found is None:
+                slowest, cycles = None, 0
+                for name, nbytes in cost.port_bytes:
+                    c = _transfer_cycles(nbytes, self.levels[name], None)
+                    if c > cycles:
+                        slowest, cycles = name, c
+                found = self.slowest_port[cost] = (slowest, cycles)
+            slowest, cycles = found
             if slowest is not None:
                 port = self.ports[slowest]
                 req = port.request()
