@@ -18,13 +18,12 @@ _URGENT, _NORMAL = 0, 1
 
 
 class Event:
-    __slots__ = ("callbacks", "payload", "triggered", "value")
+    __slots__ = ("callbacks", "payload", "value")
 
     def __init__(self) -> None:
         self.callbacks: list | None = []
         self.value = None
-        self.triggered = False
-        self.payload = None  # a release's request, a put's item
+        self.payload = None  # a release's request
 
 
 class Flag(Event):
@@ -48,29 +47,25 @@ class Environment:
         self._queue: list = []
         self._eid = 0
 
-    def _schedule(self, event: Event, priority: int = _NORMAL, delay: int = 0) -> None:
-        self._eid += 1
-        heappush(self._queue, (self.now + delay, priority, self._eid, event))
-
     def succeed(self, event: Event, value=None) -> None:
-        event.triggered = True
         event.value = value
-        self._schedule(event)
+        self._eid += 1
+        heappush(self._queue, (self.now, _NORMAL, self._eid, event))
 
     def event(self) -> Flag:
         return Flag(self)
 
     def timeout(self, delay: int) -> Event:
         ev = Event()
-        ev.triggered = True
-        self._schedule(ev, _NORMAL, delay)
+        self._eid += 1
+        heappush(self._queue, (self.now + delay, _NORMAL, self._eid, ev))
         return ev
 
     def process(self, generator) -> None:
         start = Event()
-        start.triggered = True
         start.callbacks.append(_Process(generator).resume)
-        self._schedule(start, _URGENT)
+        self._eid += 1
+        heappush(self._queue, (self.now, _URGENT, self._eid, start))
 
     def run(self) -> None:
         queue = self._queue
@@ -102,29 +97,36 @@ class _Process:
 
 
 class Resource:
-    """simpy.Resource: `capacity` users, requests granted first come first served."""
+    """simpy.Resource: `capacity` users, requests granted first come first served.
 
-    __slots__ = ("_releases", "_requests", "capacity", "env", "users")
+    A release is served the moment it is made (simpy's Release succeeds on
+    creation), so no release ever waits: simpy's serving of waiting releases
+    when a request is processed has nothing to do and is left out."""
+
+    __slots__ = ("_requests", "capacity", "env", "users")
 
     def __init__(self, env: Environment, capacity: int = 1) -> None:
         self.env, self.capacity = env, capacity
         self.users: list[Event] = []
         self._requests: list[Event] = []
-        self._releases: list[Event] = []
 
     def request(self) -> Event:
         req = Event()
-        self._requests.append(req)
-        req.callbacks.append(self._serve_releases)
-        self._serve_requests(None)
+        waiting = self._requests
+        if not waiting and len(self.users) < self.capacity:
+            self.users.append(req)  # granted now (simpy: the head of an empty queue)
+            self.env.succeed(req)
+        else:
+            waiting.append(req)
+            self._serve_requests(None)
         return req
 
     def release(self, request: Event) -> Event:
         rel = Event()
-        rel.payload = request
-        self._releases.append(rel)
+        if request in self.users:  # (simpy ignores releasing a non-user)
+            self.users.remove(request)
         rel.callbacks.append(self._serve_requests)
-        self._serve_releases(None)
+        self.env.succeed(rel)
         return rel
 
     def _serve_requests(self, _event) -> None:
@@ -133,13 +135,6 @@ class Resource:
             req = self._requests.pop(0)
             self.users.append(req)
             self.env.succeed(req)
-
-    def _serve_releases(self, _event) -> None:
-        if self._releases:
-            rel = self._releases.pop(0)
-            if rel.payload in self.users:  # (simpy ignores releasing a non-user)
-                self.users.remove(rel.payload)
-            self.env.succeed(rel)
 
 
 class Store:
