@@ -111,14 +111,21 @@ class _Model:
             cycles = self.hop_cycles[key] = _transfer_cycles(nbytes, src, dst)
         if not cycles:
             return
-        reqs = [self.ports[src.name].request()]
-        if dst is not None:
-            reqs.append(self.ports[dst.name].request())
-        for r in reqs:
-            yield r
+        # both ports are asked for before waiting on either
+        src_port = self.ports[src.name]
+        src_req = src_port.request()
+        if dst is None:
+            yield src_req
+            yield self.env.timeout(cycles)
+            src_port.release(src_req)
+            return
+        dst_port = self.ports[dst.name]
+        dst_req = dst_port.request()
+        yield src_req
+        yield dst_req
         yield self.env.timeout(cycles)
-        for lv, r in zip((src, dst), reqs, strict=False):
-            self.ports[lv.name].release(r)
+        src_port.release(src_req)
+        dst_port.release(dst_req)
 
     def _move_down(self, nbytes: float, op: Operand):
         path = self.paths[op]

@@ -324,7 +324,7 @@ def candidate_mappings(
                 continue
             trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
             for order in _effective_orders(trips):
-                m = dataclasses.replace(base, loop_order=order)
+                m = Mapping(base.dataflow, base.tiles, order, base.bypass)
                 out.append((m, ev(m)))
     return out
 
