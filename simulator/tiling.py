@@ -123,34 +123,37 @@ def _enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) ->
     last_k = trips["k"] - 1
     m_n = g.m * g.n
 
-    def key(idx: tuple[int, ...], op: Operand) -> tuple[int, ...]:
-        return tuple(idx[p] for p in where[op])
+    # per step, the tile of each operand it uses (inputs, weights, outputs)
+    order = (Operand.INPUTS, Operand.WEIGHTS, Operand.OUTPUTS)
+    keys = [tuple(tuple(idx[p] for p in where[op]) for op in order) for idx, _ in flat]
+    i_in, i_w, i_out = 0, 1, 2
+    bypassed = {op: op in nest.bypass for op in (Operand.INPUTS, Operand.WEIGHTS)}
 
     steps = []
     n_flat = len(flat)
     for pos, (idx, mults) in enumerate(flat):
-        prev = flat[pos - 1][0] if pos else None
-        nxt = flat[pos + 1][0] if pos + 1 < n_flat else None
+        here = keys[pos]
+        prev = keys[pos - 1] if pos else None
+        nxt = keys[pos + 1] if pos + 1 < n_flat else None
         sm = min(tm, g.m - idx[pos_m] * tm)
         sn = min(tn, g.n - idx[pos_n] * tn)
         sk = min(tk, g.k - idx[pos_k] * tk)
         loads = []
-        for op in (Operand.INPUTS, Operand.WEIGHTS):
-            if prev is None or op in nest.bypass or key(prev, op) != key(idx, op):
+        for op, j in ((Operand.INPUTS, i_in), (Operand.WEIGHTS, i_w)):
+            if prev is None or bypassed[op] or prev[j] != here[j]:
                 area = sm * sk if op is Operand.INPUTS else sk * sn
                 loads.append((op, per[op] * area))
-        out_key = key(idx, Operand.OUTPUTS)
-        enters = prev is None or key(prev, Operand.OUTPUTS) != out_key
+        enters = prev is None or prev[i_out] != here[i_out]
         if enters and idx[pos_k] > 0:
             loads.append((Operand.OUTPUTS, sizes.psums * sm * sn / m_n))
         write = 0.0
-        if nxt is None or key(nxt, Operand.OUTPUTS) != out_key:
+        if nxt is None or nxt[i_out] != here[i_out]:
             done = idx[pos_k] == last_k
             write = (sizes.outputs if done else sizes.psums) * sm * sn / m_n
         releases = tuple(
             op
-            for op in (Operand.INPUTS, Operand.WEIGHTS)
-            if nxt is None or op in nest.bypass or key(nxt, op) != key(idx, op)
+            for op, j in ((Operand.INPUTS, i_in), (Operand.WEIGHTS, i_w))
+            if nxt is None or bypassed[op] or nxt[j] != here[j]
         )
         steps.append(
             Step(
