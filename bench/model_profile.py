@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator.arch import preset_names
 from simulator.load import load_arch
-from simulator.memory import _simulate_cached
 from simulator.simulate import _default_mapping_cached
 from simulator.tiling import _enumerate_steps
 from sparsim import api
@@ -58,7 +57,6 @@ def main() -> int:
         args.dump.mkdir(parents=True, exist_ok=True)
     for key, wl, preset, dataflow in cases(args.layers):
         _default_mapping_cached.cache_clear()  # each case pays for its own search
-        _simulate_cached.cache_clear()
         _enumerate_steps.cache_clear()
         arch = load_arch(preset)
         t0 = time.process_time()

@@ -28,7 +28,6 @@ window grows, and finally the full nest runs.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -207,19 +206,9 @@ def simulate_steps(
     memory: MemorySpec, steps: Sequence[Step], costs: Sequence[StepCost], tail_cycles: int
 ) -> tuple[int, list[int]]:
     """Run the steps once; (end cycle, each step's compute-done cycle)."""
-    end, done_at = _simulate_cached(memory, tuple(steps), tuple(costs), tail_cycles)
-    return end, list(done_at)
-
-
-@functools.lru_cache(maxsize=4096)
-def _simulate_cached(
-    memory: MemorySpec, steps: tuple[Step, ...], costs: tuple[StepCost, ...], tail_cycles: int
-) -> tuple[int, tuple[int, ...]]:
-    # a run is a pure function of its inputs; the same steps recur (a mapping
-    # re-run for the dense baseline, finalists shared between searches)
     model = _Model(memory, steps, costs, tail_cycles)
     end = model.run()
-    return end, tuple(model.done_at)
+    return end, model.done_at
 
 
 def run_memory(
