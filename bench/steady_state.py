@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator.load import load_arch
 from simulator.simulate import _default_mapping_cached, simulate_layer
-from simulator.tiling import LoopNest
+from simulator.tiling import LoopNest, _enumerate_steps
 from workloads.layers import Gemm
 from workloads.workload import LayerWorkload
 
@@ -38,6 +38,7 @@ def timed(lw, arch, repeat):
     walls = []
     for _ in range(repeat):
         _default_mapping_cached.cache_clear()  # time the tiling search too, every run
+        _enumerate_steps.cache_clear()  # ... and every loop-nest enumeration
         t0 = time.perf_counter()
         res = simulate_layer(lw, arch)
         walls.append(time.perf_counter() - t0)

@@ -101,10 +101,13 @@ class LevelAccesses:
 
     @property
     def total(self) -> OperandAccesses:
-        out = OperandAccesses()
+        # summed in operand order from 0.0, as adding OperandAccesses would
+        reads = fills = updates = 0.0
         for _, a in self.operands:
-            out = out + a
-        return out
+            reads += a.reads_bytes
+            fills += a.fills_bytes
+            updates += a.updates_bytes
+        return OperandAccesses(reads, fills, updates)
 
 
 @dataclass(frozen=True, slots=True)

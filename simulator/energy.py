@@ -49,11 +49,15 @@ class LevelCost:
     source: str  # spec | ert | fit | table
 
     def per_byte(self, action: str) -> float:
-        return (
-            {"read": self.read_pj, "fill": self.write_pj, "update": self.update_pj}[action]
-            * 8
-            / self.word_bits
-        )
+        if action == "read":
+            pj = self.read_pj
+        elif action == "fill":
+            pj = self.write_pj
+        elif action == "update":
+            pj = self.update_pj
+        else:
+            raise KeyError(action)
+        return pj * 8 / self.word_bits
 
 
 @dataclass(frozen=True, slots=True)

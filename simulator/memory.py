@@ -33,9 +33,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import simpy
-
 from mappings.dataflow import Operand
+from simulator import des
 from simulator.arch import LevelKind, MemLevelSpec, MemorySpec
 from simulator.tiling import Step
 
@@ -86,33 +85,46 @@ class _Model:
         steps: Sequence[Step],
         costs: Sequence[StepCost],
         tail_cycles: int,
+        kernel=des,  # or the simpy module itself (same semantics; tests compare)
     ) -> None:
-        self.env = simpy.Environment()
+        self.env = kernel.Environment()
         self.levels = {lv.name: lv for lv in memory.levels}
-        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in memory.levels}
+        self.ports = {lv.name: kernel.Resource(self.env, lv.concurrency) for lv in memory.levels}
         # each operand crosses the levels that keep it (DRAM first)
         self.paths = {op: memory.path_for(op) for op in Operand}
         copies = 2 if memory.double_buffering else 1
-        self.buffers = {op: simpy.Resource(self.env, copies) for op in Operand}
+        self.buffers = {op: kernel.Resource(self.env, copies) for op in Operand}
         self.steps, self.costs, self.tail = steps, costs, tail_cycles
         self.ready = [self.env.event() for _ in steps]
         self.done_at = [0] * len(steps)
         self.held: dict[Operand, list] = {op: [] for op in Operand}
-        self.writes: simpy.Store = simpy.Store(self.env)
+        self.writes = kernel.Store(self.env)
         self.end = 0
+        self.hop_cycles: dict[tuple, int] = {}
+        self.slowest_port: dict[StepCost, tuple[str | None, int]] = {}
 
     def _hop(self, nbytes: float, src: MemLevelSpec, dst: MemLevelSpec | None):
-        cycles = _transfer_cycles(nbytes, src, dst)
+        key = (nbytes, src.name, dst.name if dst is not None else None)
+        cycles = self.hop_cycles.get(key)
+        if cycles is None:  # the same tile sizes recur step after step
+            cycles = self.hop_cycles[key] = _transfer_cycles(nbytes, src, dst)
         if not cycles:
             return
-        reqs = [self.ports[src.name].request()]
-        if dst is not None:
-            reqs.append(self.ports[dst.name].request())
-        for r in reqs:
-            yield r
+        # both ports are asked for before waiting on either
+        src_port = self.ports[src.name]
+        src_req = src_port.request()
+        if dst is None:
+            yield src_req
+            yield self.env.timeout(cycles)
+            src_port.release(src_req)
+            return
+        dst_port = self.ports[dst.name]
+        dst_req = dst_port.request()
+        yield src_req
+        yield dst_req
         yield self.env.timeout(cycles)
-        for lv, r in zip((src, dst), reqs, strict=False):
-            self.ports[lv.name].release(r)
+        src_port.release(src_req)
+        dst_port.release(dst_req)
 
     def _move_down(self, nbytes: float, op: Operand):
         path = self.paths[op]
@@ -148,11 +160,15 @@ class _Model:
             start = self.env.now
             # the step ends when its compute and its reads from every level are
             # done; the slowest level's reads hold one of its ports
-            slowest, cycles = None, 0
-            for name, nbytes in cost.port_bytes:
-                c = _transfer_cycles(nbytes, self.levels[name], None)
-                if c > cycles:
-                    slowest, cycles = name, c
+            found = self.slowest_port.get(cost)
+            if found is None:
+                slowest, cycles = None, 0
+                for name, nbytes in cost.port_bytes:
+                    c = _transfer_cycles(nbytes, self.levels[name], None)
+                    if c > cycles:
+                        slowest, cycles = name, c
+                found = self.slowest_port[cost] = (slowest, cycles)
+            slowest, cycles = found
             if slowest is not None:
                 port = self.ports[slowest]
                 req = port.request()

@@ -151,6 +151,7 @@ class _Evaluator:
         self.sides: dict = {}
         self.pe = pe
         self.evaluations = 0
+        self.port_bandwidth = {lv.name: lv.port_bandwidth for lv in plan.arch.memory.levels}
 
     def streams(self, dataflow: Dataflow, tile: tuple[int, int, int]) -> tuple[int, FoldStreams]:
         key = (dataflow, tile)
@@ -195,15 +196,15 @@ class _Evaluator:
         slowest = 0.0 if math.isinf(bw) else dram_bytes / bw
         step = _step_level(arch, mapping)
         names = [lv.name for lv in nest.levels]
-        for lv, la in zip(nest.levels, acc.levels[1:], strict=False):
-            spec = arch.memory.level(lv.name)
-            lbw = spec.port_bandwidth
-            if math.isinf(lbw) or names.index(lv.name) < names.index(step):
+        at_step = names.index(step)
+        for i, (lv, la) in enumerate(zip(nest.levels, acc.levels[1:], strict=False)):
+            lbw = self.port_bandwidth[lv.name]
+            if math.isinf(lbw) or i < at_step:
                 continue
             reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
-        first = self.step_tile_bytes(names.index(step), nest)
+        first = self.step_tile_bytes(at_step, nest)
         exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
@@ -323,7 +324,7 @@ def candidate_mappings(
                 continue
             trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
             for order in _effective_orders(trips):
-                m = dataclasses.replace(base, loop_order=order)
+                m = Mapping(base.dataflow, base.tiles, order, base.bypass)
                 out.append((m, ev(m)))
     return out
 

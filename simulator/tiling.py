@@ -19,6 +19,7 @@ a periodic regime before extrapolating).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -91,6 +92,13 @@ def simulated_indices(trips: int, window: int) -> list[tuple[int, int]]:
 
 def enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) -> list[Step]:
     """The steps of the loop nest (truncated to `window` per loop; None: all)."""
+    return list(_enumerate_steps(nest, sizes, window))
+
+
+@functools.lru_cache(maxsize=512)
+def _enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) -> tuple[Step, ...]:
+    # cached: a mapping's nest is enumerated again for each window, for its
+    # dense baseline and for every layer of the same shape
     trips = nest.trips
     dims = "g" + nest.loop_order
     counts = {"g": nest.groups, **trips}
@@ -102,47 +110,54 @@ def enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) -> 
     ]
     flat = []
     for combo in itertools.product(*levels):
-        idx = {d: i for d, (i, _) in zip(dims, combo, strict=True)}
-        flat.append((idx, tuple(w for _, w in combo)))
+        flat.append((tuple(i for i, _ in combo), tuple(w for _, w in combo)))
     g = nest.gemm
     per = {
         Operand.INPUTS: sizes.inputs / (g.m * g.k),
         Operand.WEIGHTS: sizes.weights / (g.k * g.n),
     }
-    tile = dict(zip("mnk", nest.tile, strict=True))
+    # positions in an index (g, loop_order...) of the loops each operand's tile follows
+    where = {op: (0, *(dims.index(d) for d in DEPENDS[op])) for op in Operand}
+    pos_m, pos_n, pos_k = (dims.index(d) for d in "mnk")
+    tm, tn, tk = nest.tile
+    last_k = trips["k"] - 1
+    m_n = g.m * g.n
 
-    def key(idx: dict[str, int], op: Operand) -> tuple[int, ...]:
-        return (idx["g"], *(idx[d] for d in DEPENDS[op]))
-
-    def extent(idx: dict[str, int], d: str) -> int:
-        return min(tile[d], getattr(g, d) - idx[d] * tile[d])
+    # per step, the tile of each operand it uses (inputs, weights, outputs)
+    order = (Operand.INPUTS, Operand.WEIGHTS, Operand.OUTPUTS)
+    keys = [tuple(tuple(idx[p] for p in where[op]) for op in order) for idx, _ in flat]
+    i_in, i_w, i_out = 0, 1, 2
+    bypassed = {op: op in nest.bypass for op in (Operand.INPUTS, Operand.WEIGHTS)}
 
     steps = []
+    n_flat = len(flat)
     for pos, (idx, mults) in enumerate(flat):
-        prev = flat[pos - 1][0] if pos else None
-        nxt = flat[pos + 1][0] if pos + 1 < len(flat) else None
-        sm, sn, sk = (extent(idx, d) for d in "mnk")
+        here = keys[pos]
+        prev = keys[pos - 1] if pos else None
+        nxt = keys[pos + 1] if pos + 1 < n_flat else None
+        sm = min(tm, g.m - idx[pos_m] * tm)
+        sn = min(tn, g.n - idx[pos_n] * tn)
+        sk = min(tk, g.k - idx[pos_k] * tk)
         loads = []
-        for op in (Operand.INPUTS, Operand.WEIGHTS):
-            if prev is None or op in nest.bypass or key(prev, op) != key(idx, op):
+        for op, j in ((Operand.INPUTS, i_in), (Operand.WEIGHTS, i_w)):
+            if prev is None or bypassed[op] or prev[j] != here[j]:
                 area = sm * sk if op is Operand.INPUTS else sk * sn
                 loads.append((op, per[op] * area))
-        out_key = key(idx, Operand.OUTPUTS)
-        enters = prev is None or key(prev, Operand.OUTPUTS) != out_key
-        if enters and idx["k"] > 0:
-            loads.append((Operand.OUTPUTS, sizes.psums * sm * sn / (g.m * g.n)))
+        enters = prev is None or prev[i_out] != here[i_out]
+        if enters and idx[pos_k] > 0:
+            loads.append((Operand.OUTPUTS, sizes.psums * sm * sn / m_n))
         write = 0.0
-        if nxt is None or key(nxt, Operand.OUTPUTS) != out_key:
-            done = idx["k"] == trips["k"] - 1
-            write = (sizes.outputs if done else sizes.psums) * sm * sn / (g.m * g.n)
+        if nxt is None or nxt[i_out] != here[i_out]:
+            done = idx[pos_k] == last_k
+            write = (sizes.outputs if done else sizes.psums) * sm * sn / m_n
         releases = tuple(
             op
-            for op in (Operand.INPUTS, Operand.WEIGHTS)
-            if nxt is None or op in nest.bypass or key(nxt, op) != key(idx, op)
+            for op, j in ((Operand.INPUTS, i_in), (Operand.WEIGHTS, i_w))
+            if nxt is None or bypassed[op] or nxt[j] != here[j]
         )
         steps.append(
             Step(
-                index=tuple(idx[d] for d in dims),
+                index=idx,
                 mults=mults,
                 sizes=(sm, sn, sk),
                 loads=tuple(loads),
@@ -151,7 +166,7 @@ def enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) -> 
                 releases=releases,
             )
         )
-    return steps
+    return tuple(steps)
 
 
 @dataclass(frozen=True, slots=True)
