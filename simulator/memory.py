@@ -33,8 +33,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import simpy
+
 from mappings.dataflow import Operand
-from simulator import des
 from simulator.arch import LevelKind, MemLevelSpec, MemorySpec
 from simulator.tiling import Step
 
@@ -85,20 +86,19 @@ class _Model:
         steps: Sequence[Step],
         costs: Sequence[StepCost],
         tail_cycles: int,
-        kernel=des,  # or the simpy module itself (same semantics; tests compare)
     ) -> None:
-        self.env = kernel.Environment()
+        self.env = simpy.Environment()
         self.levels = {lv.name: lv for lv in memory.levels}
-        self.ports = {lv.name: kernel.Resource(self.env, lv.concurrency) for lv in memory.levels}
+        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in memory.levels}
         # each operand crosses the levels that keep it (DRAM first)
         self.paths = {op: memory.path_for(op) for op in Operand}
         copies = 2 if memory.double_buffering else 1
-        self.buffers = {op: kernel.Resource(self.env, copies) for op in Operand}
+        self.buffers = {op: simpy.Resource(self.env, copies) for op in Operand}
         self.steps, self.costs, self.tail = steps, costs, tail_cycles
         self.ready = [self.env.event() for _ in steps]
         self.done_at = [0] * len(steps)
         self.held: dict[Operand, list] = {op: [] for op in Operand}
-        self.writes = kernel.Store(self.env)
+        self.writes = simpy.Store(self.env)
         self.end = 0
         self.hop_cycles: dict[tuple, int] = {}
         self.slowest_port: dict[StepCost, tuple[str | None, int]] = {}

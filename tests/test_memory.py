@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS
-from simulator.arch import ARRAY_NODE, LevelKind, WeightFormat, parse_arch, preset_path
+from simulator.arch import ARRAY_NODE, WeightFormat, parse_arch, preset_path
 from simulator.formats import operand_bytes, weight_bits
 from simulator.load import load_arch
 from simulator.memory import StepCost, run_memory
@@ -222,35 +222,3 @@ def test_weights_bytes_follow_the_mask_density_for_value_formats():
     sparse = operand_bytes(g.k, g.n, g.m, g.k * g.n / 4, g.m * g.k, 1.0, arch, NM(2, 4))
     assert sparse.weights < dense.weights and sparse.weight_metadata > 0
     assert np.isclose(dense.weight_compression, 1.0)
-
-
-@given(
-    nests(),
-    st.sampled_from(["edge", "a100-sparse", "eyeriss", "tpu-v1"]),
-    st.booleans(),
-    st.lists(st.integers(0, 400), min_size=1, max_size=7),
-    st.sampled_from([None, 3]),
-)
-def test_lean_event_kernel_runs_exactly_as_simpy(nest, preset, double, cycles, window):
-    """simulator.des replays simpy's event order: every step's compute-done cycle
-    and the end cycle agree with the same model run on simpy itself, under port
-    contention (compute, reads and write-backs of all sizes) and buffer limits."""
-    import simpy
-
-    from simulator.memory import _Model
-
-    arch = load_arch(preset)
-    memory = dataclasses.replace(arch.memory, double_buffering=double)
-    steps = enumerate_steps(nest, _sizes(nest), window)
-    on_chip = [lv.name for lv in memory.levels if lv.kind is not LevelKind.DRAM]
-    costs = [
-        StepCost(
-            cycles[i % len(cycles)],
-            tuple((n, 37.0 * cycles[-1 - i % len(cycles)]) for n in on_chip),
-        )
-        for i in range(len(steps))
-    ]
-    lean = _Model(memory, steps, costs, cycles[0])
-    ref = _Model(memory, steps, costs, cycles[0], kernel=simpy)
-    assert lean.run() == ref.run()
-    assert lean.done_at == ref.done_at
