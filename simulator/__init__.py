@@ -12,7 +12,14 @@ from simulator.arch import (
 from simulator.load import load_arch
 from simulator.results import Comparison, LayerResult, WorkloadResult
 from simulator.roofline import Roofline, roofline
-from simulator.simulate import compare_to_dense, simulate, simulate_layer
+from simulator.simulate import (
+    compare_to_dense,
+    estimate,
+    mappings_of,
+    schedule_residency,
+    simulate,
+    simulate_layer,
+)
 from simulator.spec_reader import SpecError
 
 __all__ = [
@@ -26,9 +33,12 @@ __all__ = [
     "SpecError",
     "WorkloadResult",
     "compare_to_dense",
+    "estimate",
     "load_arch",
+    "mappings_of",
     "preset_names",
     "roofline",
+    "schedule_residency",
     "simulate",
     "simulate_layer",
 ]

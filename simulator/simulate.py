@@ -83,7 +83,19 @@ class LayerPlan:
         return self.activation_density if self.skip_activations else 1.0
 
 
+def layer_arch(lw: LayerWorkload, arch: ArchSpec) -> ArchSpec:
+    """The arch as this layer runs on it: its own operand widths when it has them
+    (a quantized layer: bytes moved and MAC energy follow its widths)."""
+    wb, ib = getattr(lw, "weight_bits", None), getattr(lw, "input_bits", None)
+    if wb is None and ib is None:
+        return arch
+    pe = arch.pe_array
+    widths = {"weight_bits": wb or pe.weight_bits, "input_bits": ib or pe.input_bits}
+    return dataclasses.replace(arch, pe_array=dataclasses.replace(pe, **widths))
+
+
 def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
+    arch = layer_arch(lw, arch)
     pe = arch.pe_array
     pattern = select_pattern(lw, pe)
     gemm = lw.gemm
@@ -721,8 +733,9 @@ def simulate_layer(
     its energy table, read when it was loaded.) `residency`: what network-level
     scheduling keeps on chip (`simulate` decides it from the workload graph)."""
     del table
-    pe = arch.pe_array
     plan = plan_layer(lw, arch)
+    arch = plan.arch  # with the layer's own widths
+    pe = arch.pe_array
     mapping = mapping or Mapping(pe.dataflow)
     dataflow = mapping.dataflow
     mapped = None
@@ -933,7 +946,14 @@ def schedule_residency(workload: Workload, arch: ArchSpec) -> dict[str, Residenc
 def dense_baseline(workload: Workload) -> Workload:
     """The same layers unpruned (channel-pruned layers at their original size),
     dense activations: every weight and activation counts, the array runs dense."""
-    layers = tuple(LayerWorkload(getattr(lw, "dense_layer", lw.layer)) for lw in workload.layers)
+    layers = tuple(
+        LayerWorkload(
+            getattr(lw, "dense_layer", lw.layer),
+            weight_bits=lw.weight_bits,
+            input_bits=lw.input_bits,
+        )
+        for lw in workload.layers
+    )
     return Workload(workload.name, layers, sparsity="dense", graph=workload.graph)
 
 

@@ -137,3 +137,22 @@ def test_technology_node_scales_table_values(tmp_path):
     half, full = action_costs(load_arch(path)), action_costs(load_arch("edge"))
     assert half.mac_pj == pytest.approx(full.mac_pj / 2)
     assert half.level("glb").read_pj == pytest.approx(full.level("glb").read_pj / 2)
+
+
+def test_a_layers_own_widths_set_its_bytes_and_mac_energy():
+    """GQSA-style W4 with 8-bit activations, and W4A4, per layer on an int8 arch."""
+    edge = load_arch("edge")
+    layer = Gemm("g", 64, 64, 256)
+    base = simulate_layer(LayerWorkload(layer), edge)
+    w4 = simulate_layer(LayerWorkload(layer, weight_bits=4), edge)
+    w4a4 = simulate_layer(LayerWorkload(layer, weight_bits=4, input_bits=4), edge)
+
+    def dram(res, op):
+        return res.levels["dram"]["accesses"][op]["reads_bytes"]
+
+    assert dram(w4, "weights") == pytest.approx(dram(base, "weights") / 2, rel=0.05)
+    assert dram(w4, "inputs") == dram(base, "inputs")
+    assert w4.energy_pj["mac"] == pytest.approx(base.energy_pj["mac"])  # int8 MAC (A8)
+    assert w4a4.energy_pj["mac"] < base.energy_pj["mac"]  # int4 MAC
+    with pytest.raises(ValueError, match="weight_bits"):
+        LayerWorkload(layer, weight_bits=3)

@@ -38,8 +38,14 @@ class LayerWorkload:
     activation_density: float = 1.0
     bidirectional: bool = False
     unpruned: Layer | None = None
+    # the layer's own operand widths (a quantized model's; None: the arch's)
+    weight_bits: int | None = None
+    input_bits: int | None = None
 
     def __post_init__(self) -> None:
+        for name, bits in (("weight_bits", self.weight_bits), ("input_bits", self.input_bits)):
+            if bits is not None and bits not in (4, 8, 16):
+                raise ValueError(f"{self.name}: {name} = {bits!r}; allowed: 4, 8, 16 or None")
         shape = self.weight_shape
         for name, arr in (("weights", self.weights), ("mask", self.mask)):
             if arr is not None and arr.shape != shape:
