@@ -24,6 +24,8 @@ from sparsim.validate.timeloop_compare import CaseOutcome, compare_case
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TIMELOOP = REPO.parent / "shared" / "validation" / "timeloop"
+# a copy of the shared outputs (Timeloop v3.0.3 + Accelergy 0.3, data only) for clones without it
+VENDORED_TIMELOOP = REPO / "tests" / "data" / "timeloop_shared"
 
 
 GAPS = Path(__file__).with_name("timeloop_gaps.yaml")
@@ -43,9 +45,12 @@ def timeloop_gap(case_name: str) -> str:
 
 
 def timeloop_root(path: str | Path | None = None) -> Path:
-    """The Timeloop reference tree: an explicit path, $SPARSIM_TIMELOOP_REFS, or
-    ../shared/validation/timeloop beside the repository."""
-    return Path(path or os.environ.get("SPARSIM_TIMELOOP_REFS") or DEFAULT_TIMELOOP)
+    """The Timeloop reference tree: an explicit path, $SPARSIM_TIMELOOP_REFS,
+    ../shared/validation/timeloop beside the repository, or (a clone without
+    it) the copy of those outputs the tests carry."""
+    if path or os.environ.get("SPARSIM_TIMELOOP_REFS"):
+        return Path(path or os.environ["SPARSIM_TIMELOOP_REFS"])
+    return DEFAULT_TIMELOOP if DEFAULT_TIMELOOP.is_dir() else VENDORED_TIMELOOP
 
 
 @dataclass
