@@ -142,6 +142,15 @@ def test_sparsity_error_inside_a_workload_is_bad_input(tmp_path):
         parse_sweep({"workloads": [42]}, "x.yaml")
 
 
+def test_an_unknown_workload_is_exit_2_and_creates_no_store(tmp_path, capsys):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: x\nworkloads: [no-such-net]\narch: [edge]\n")
+    store = tmp_path / "results.db"
+    assert main(["sweep", str(spec), "--store", str(store), "--quiet"]) == 2
+    assert "no-such-net" in capsys.readouterr().err
+    assert not store.exists()
+
+
 # --- SIGKILL midway, then resume ----------------------------------------------------------
 
 KILL_SPEC = textwrap.dedent(

@@ -228,6 +228,7 @@ def run_sweep(
     model = model_version()
     keyed = [(p, p.key(model)) for p in sweep.points]
     start = time.perf_counter()
+    check_workloads(sweep)  # bad input is exit 2 before the store is opened or created
     with Store(store_path) as store:
         dropped = store.purge_stale(model)
         done_keys = store.keys()
@@ -245,7 +246,6 @@ def run_sweep(
         executor = None
         computed, n_workers, interrupted = 0, 0, False
         if todo:
-            check_workloads(sweep)
             executor = (
                 DaskExecutor(scheduler)
                 if scheduler
