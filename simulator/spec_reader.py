@@ -201,6 +201,8 @@ class Node:
         raw = self.get(key, str, default, allowed=", ".join(options))
         if raw is default:
             return raw
+        if raw.lower() not in options:  # `parse` may accept more (str accepts anything)
+            raise self.error(key, raw, ", ".join(options))
         try:
             return parse(raw.lower())
         except ValueError:

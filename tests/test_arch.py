@@ -42,6 +42,8 @@ def _edge_doc():
         (("pe_array", "nm_patterns"), ["2:x"], "pe_array.nm_patterns[0]", "N:M"),
         (("pe_array", "nm_patterns"), ["4:8"], "pe_array.nm_patterns[0]", "divides multipliers"),
         (("pe_array", "data_bits"), 7, "pe_array.data_bits", "4, 8 or 16"),
+        (("pe_array", "mac_type"), "fp8", "pe_array.mac_type", "int, fp16, bf16"),
+        (("memory", "weight_format"), "zip", "memory.weight_format", "auto"),
         (("memory", "glb", "capacity_kib"), -1, "memory.glb.capacity_kib", "> 0"),
         (
             ("memory", "dram", "bandwidth_bytes_per_cycle"),
