@@ -108,10 +108,15 @@ def _fraction(text: str, whole: str, source: str) -> float:
     return value
 
 
+# a well-formed spec of each method with integer fields, for error messages
+_INT_EXAMPLES = {"nm": "nm:2:4", "bdwp": "bdwp:2:4", "block": "block:4:0.5", "group": "group:4:0.5"}
+
+
 def _positive_int(text: str, field: str, whole: str, source: str) -> int:
     value = parse_decimal(text, max_digits=9) if text.isascii() and text.isdigit() else None
     if value is None or value < 1:
-        raise WorkloadError(source, field, whole, "a positive integer (e.g. block:4:0.5)")
+        example = _INT_EXAMPLES.get(whole.split(":", 1)[0], "blockdiag:4")
+        raise WorkloadError(source, field, whole, f"a positive integer (e.g. {example})")
     return value
 
 
