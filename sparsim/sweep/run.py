@@ -277,6 +277,10 @@ def run_sweep(
                 interrupted = True
                 executor.close(cancel=True)
                 executor = None
+            except BrokenProcessPool:  # seen by submit() before any result reports it
+                executor.close(cancel=True)
+                executor = None
+                raise SweepError(WORKER_DIED) from None
             except BaseException:
                 executor.close(cancel=True)
                 executor = None
@@ -298,6 +302,9 @@ def run_sweep(
     )
 
 
+WORKER_DIED = "a worker process died; finished points are stored, rerun to resume"
+
+
 def _result(fut) -> list[dict]:
     try:
         return fut.result()
@@ -308,9 +315,7 @@ def _result(fut) -> list[dict]:
             ) from None
         raise SweepError(f"point failed: {err.message}") from None
     except BrokenProcessPool:
-        raise SweepError(
-            "a worker process died; finished points are stored, rerun to resume"
-        ) from None
+        raise SweepError(WORKER_DIED) from None
 
 
 def stderr_progress(total: int, quiet: bool) -> ProgressBar:
