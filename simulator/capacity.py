@@ -19,13 +19,7 @@ def tile_bytes_at(
     tile: tuple[int, int, int], nest: Nest, sizes: OperandBytes
 ) -> dict[Operand, float]:
     """Bytes one tile of each operand takes (outputs at the accumulator width)."""
-    g = nest.gemm
-    tm, tn, tk = tile
-    return {
-        Operand.INPUTS: sizes.inputs * tm * tk / (g.m * g.k),
-        Operand.WEIGHTS: sizes.weights * tk * tn / (g.k * g.n),
-        Operand.OUTPUTS: sizes.psums * tm * tn / (g.m * g.n),
-    }
+    return sizes.tile_bytes(nest.gemm, tile)
 
 
 def level_need_bytes(

@@ -20,7 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mappings.dataflow import Operand
 from simulator.arch import ActivationFormat, ArchSpec, WeightFormat
+from workloads.layers import GemmShape
 from workloads.sparsity import NM
 
 
@@ -46,6 +48,16 @@ class OperandBytes:
         return self.weights / self._dense_weights if self._dense_weights else 1.0
 
     _dense_weights: float = 0.0
+
+    def tile_bytes(self, gemm: GemmShape, tile: tuple[int, int, int]) -> dict[Operand, float]:
+        """Bytes one (tm, tn, tk) tile of each operand takes (outputs at the
+        accumulator width: a tile holds partial sums until its K is done)."""
+        tm, tn, tk = tile
+        return {
+            Operand.INPUTS: self.inputs * tm * tk / (gemm.m * gemm.k),
+            Operand.WEIGHTS: self.weights * tk * tn / (gemm.k * gemm.n),
+            Operand.OUTPUTS: self.psums * tm * tn / (gemm.m * gemm.n),
+        }
 
 
 def resolve_weight_format(

@@ -217,13 +217,7 @@ def analytic_traffic(nest: LoopNest, sizes: OperandBytes) -> Traffic:
 
 def tile_bytes(nest: LoopNest, sizes: OperandBytes) -> dict[Operand, float]:
     """GLB bytes one tile of each operand takes (outputs at the accumulator width)."""
-    g = nest.gemm
-    tm, tn, tk = nest.tile
-    return {
-        Operand.INPUTS: sizes.inputs * tm * tk / (g.m * g.k),
-        Operand.WEIGHTS: sizes.weights * tk * tn / (g.k * g.n),
-        Operand.OUTPUTS: sizes.psums * tm * tn / (g.m * g.n),
-    }
+    return sizes.tile_bytes(nest.gemm, nest.tile)
 
 
 def fits(
