@@ -19,8 +19,19 @@ while the reduction is not done, the final value at the data width), and
 every visit but the first starts with a read-back (a fill) of the partial
 sums. So partial sums leave a level only when the loop order spills them.
 
+Output reads at a level are its updates minus the first write of each
+output element (a read-modify-write reads the partial sum it adds to; the
+very first update of an element has nothing to read): the array's (or the
+inner level's) read-backs. The write-back drain to the level outside is
+counted once, as that level's update, not also as a read here. This is
+Timeloop v3.0.3's convention (`tiling.cpp`, `ComputeReadUpdateReductionAccesses_Legacy`
+with first-read elision, the default: reads = content accesses - partition
+size, updates = content accesses, fills = parent accesses - partition size);
+it is what the Sparseloop tutorial outputs show (conv1d Buffer outputs 45 =
+27 updates + 18 reads for 9 outputs; spMspM Buffer Z 960 = 512 + 448).
+
 Per level and operand: `reads` (by the level inside, or the array; outputs:
-also the write-back drain), `fills` (from the level outside), `updates`
+the read-modify-write read-backs), `fills` (from the level outside), `updates`
 (outputs written in from inside), all in bytes of the operand as stored at
 that level. A level that does not hold an operand is crossed by it without
 an access (Timeloop's bypass). Edge tiles are exact: per dimension the tile
@@ -345,9 +356,9 @@ def count_accesses(
             spills = groups * m_n * (visits - 1) * acc_b
             drained = final + spills  # written back to the next level out
             read_back = spills  # filled back from it
-            acc[Operand.OUTPUTS] = OperandAccesses(
-                inner_out_reads + drained, read_back, inner_out_updates
-            )
+            # reads: the inside's read-modify-write read-backs only (the drain
+            # upwards is the next level's update, not a read here: Timeloop v3)
+            acc[Operand.OUTPUTS] = OperandAccesses(inner_out_reads, read_back, inner_out_updates)
             inner_out_updates, inner_out_reads = drained, read_back
             out_tiles = groups * n_tiles["m"] * n_tiles["n"]
             transfers["ou"], transfers["ob"] = out_tiles * visits, out_tiles * (visits - 1)
@@ -386,7 +397,10 @@ def count_accesses(
         Operand.INPUTS: OperandAccesses(
             a_reg, stationary_fill if roles.stationary is Operand.INPUTS else a_reg, 0.0
         ),
-        Operand.OUTPUTS: OperandAccesses(o_reg, 0.0, o_reg),
+        # the same read-modify-write rule: each partial sum the array sends out
+        # was started by one PE with nothing to read (WS/IS: the top of a K
+        # fold's column; OS: an output's first MAC of the tile)
+        Operand.OUTPUTS: OperandAccesses(max(0.0, o_reg - array_out_updates * gate), 0.0, o_reg),
     }
     levels_out.append(LevelAccesses(PE_REGISTERS, tuple(regs.items())))
     tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)

@@ -26,6 +26,7 @@ when not, why.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -119,6 +120,9 @@ class Plan:
     dataflow: str = "ws"  # the sparsim dataflow whose array carries the spatial loops
     ert_path: str | None = None  # the case's Accelergy ERT, given to sparsim as its table
     vector_bits: tuple[tuple[str, int], ...] = ()  # Timeloop level -> bits per vector access
+    # Timeloop before v3's first-read elision of fills counted a fill of every output
+    # tile visit at the inner level (what sparsim counts as the next level's update)
+    output_fill_per_visit: bool = False
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -132,12 +136,17 @@ KEPT_BY = {"k": "outputs", "n": "inputs", "m": "weights"}
 OPERAND_DIMS = {"weights": "kn", "inputs": "mk", "outputs": "mn"}
 
 
-def _order_reasons(case: Case, prob: Problem, dataflow: str, shared_last: int) -> dict:
+def _order_reasons(
+    case: Case, prob: Problem, dataflow: str, shared_last: int, at_pe: list | None = None
+) -> dict:
     """Operand -> why the array's own loop order (the loops below the GLB) is not
     sparsim's: (A) the PEs loop in time over a dimension the dataflow does not
     stream, keeping the operand that does not depend on it inside the PE; (B) a
     loop the stationary operand depends on runs inside a streamed loop above the
-    PE level that keeps it, so it is refetched where sparsim's array keeps it."""
+    PE level that keeps it, so it is refetched where sparsim's array keeps it.
+    `at_pe` collects (PE level, operand, why) for (A): the PE level where the
+    operand stays over the loop counts it differently too (its read-modify-writes
+    stay there, where sparsim's PEs pass each fold's partial sums on)."""
     gd, maps = prob.gemm_dim, case.mapping
     streamed, stationary = STREAMED[dataflow], STATIONARY[dataflow]
     out: dict[str, str] = {}
@@ -145,11 +154,13 @@ def _order_reasons(case: Case, prob: Problem, dataflow: str, shared_last: int) -
         for lp in lv.loops:
             d = gd[lp.dim]
             if lp.bound > 1 and not lp.spatial and d != streamed:
-                out.setdefault(
-                    KEPT_BY[d],
+                why = (
                     f"the PEs loop in time over {lp.dim} ({lv.name}), keeping "
-                    f"{KEPT_BY[d]} inside; sparsim's PEs hold one fold",
+                    f"{KEPT_BY[d]} inside; sparsim's PEs hold one fold"
                 )
+                out.setdefault(KEPT_BY[d], why)
+                if at_pe is not None:
+                    at_pe.append((lv.name, KEPT_BY[d], why))
     space = next((ds for ds, (op, _) in prob.spaces.items() if op == stationary), None)
     holder = next(
         (i for i in range(len(maps) - 1, shared_last, -1) if space in maps[i].tiles), len(maps)
@@ -294,12 +305,16 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
     df = dataflow or "ws"
     # an operand whose reuse the array's loop order changes differs at the nearest
     # level outside the PEs that holds it (DRAM when every shared level bypasses it)
-    order_why = _order_reasons(case, prob, df, shared[-1] if shared else 0)
+    at_pe: list[tuple[str, str, str]] = []
+    order_why = _order_reasons(case, prob, df, shared[-1] if shared else 0, at_pe)
     patched = []
     for op, why in order_why.items():
         holders = [lp for lp in out if lp.sparsim not in (None, "pe_registers")]
         holders = [lp for lp in holders if op in lp.holds] or out[:1]
         patched.append((holders[-1].timeloop, op, why))
+    # ... and at the PE level that keeps it over the loop, when it holds it
+    holds_at = {lp.timeloop: lp.holds for lp in out}
+    patched += [(name, op, why) for name, op, why in at_pe if op in holds_at.get(name, ())]
     out = [
         dataclasses.replace(
             lp, op_reasons=tuple((op, why) for name, op, why in patched if name == lp.timeloop)
@@ -308,7 +323,26 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
     ]
     erts = sorted(case.folder.glob("*ERT*.yaml")) if case.ert else []
     vec = tuple((lv.name, lv.word_bits * lv.block_size) for lv in case.stats.storage)
-    return Plan(prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec)
+    return Plan(
+        prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec,
+        _output_fill_per_visit(case, prob),
+    )  # fmt: skip
+
+
+def _output_fill_per_visit(case: Case, prob: Problem) -> bool:
+    """Which output-fill convention the stats follow, read from the counts: in
+    Timeloop v3 (first-read elision) an inner level's output fills are partial
+    sums read back from the level above, so there are none where that level
+    reads no outputs; older versions also filled the first visit of every
+    output tile, from a level that reads nothing for it."""
+    space = next((ds for ds, (op, _) in prob.spaces.items() if op == "outputs"), None)
+    holders = [
+        ds for lv in case.stats.storage if (ds := lv.dataspace(space or "")) is not None
+    ]  # innermost first
+    return any(
+        inner.algorithmic["fills"] > 0.5 and outer.algorithmic["reads"] < 0.5
+        for inner, outer in itertools.pairwise(holders)
+    )
 
 
 @dataclass(frozen=True, slots=True)

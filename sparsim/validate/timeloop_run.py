@@ -11,6 +11,7 @@ to Timeloop here.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 from mappings.dataflow import Dataflow
@@ -127,7 +128,16 @@ def run_plan(plan: Plan) -> tuple:
                 op: sum(acc.get(f"{a}_bytes", 0.0) for a in ("reads", "fills", "updates")) / word
                 for op, acc in doc.get("accesses", {}).items()
             }
-            counts[name] = ops | {"total": sum(ops.values())}
+            counts[name] = ops
+        if plan.output_fill_per_visit:
+            # the older convention: every output tile visit to a level is also a fill
+            # there, one per element drained to the next level out (its updates)
+            names = [n for n in levels if "outputs" in counts[n]]
+            for outer, inner in itertools.pairwise(names):
+                drained = levels[outer]["accesses"]["outputs"].get("updates_bytes", 0.0)
+                counts[inner]["outputs"] += drained / word
+        for ops in counts.values():
+            ops["total"] = sum(ops.values())
         if plan.ert_path:
             own = {k: v for k, v in lr.energy_pj.items() if k in levels or k == "mac"}
             return counts, lr.macs, own
