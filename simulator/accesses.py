@@ -212,7 +212,7 @@ def _array_side(
     m_n = g.m * g.n
     per_elem = {
         Operand.WEIGHTS: sizes.weights / (g.k * g.n),
-        Operand.INPUTS: sizes.inputs / (g.m * g.k),
+        Operand.INPUTS: sizes.input_element_bytes(g),
     }
     acc_b = pe.acc_bits / 8
     e = ext[-1]
@@ -335,6 +335,31 @@ def count_accesses(
     outer = {
         op: min((i for i, (_, h, _) in enumerate(chain) if op in h), default=-1) for op in OPERANDS
     }
+
+    def footprint_bytes(idx: int) -> float:
+        """Every input tile of level idx once: the sum of their footprints, less
+        what successive tiles share when the innermost moving loop above the
+        level slides them (`workloads.window`)."""
+        m_chain = tuple(lv.tile[0] for lv in nest.levels[: idx + 1])
+        k_chain = tuple(lv.tile[2] for lv in nest.levels[: idx + 1])
+        # the loops above, outer to inner, with their level, that move
+        moving = [
+            (d, j)
+            for j, lv in enumerate(nest.levels[: idx + 1])
+            for d in lv.loop_order
+            if side.trips[j][LOOP_DIMS.index(d)] > 1
+        ]
+        slide = None
+        if moving and moving[-1][0] in "mk":
+            axis = moving[-1][0]
+            run = len(moving)
+            while run > 0 and moving[run - 1][0] == axis:
+                run -= 1
+            # the run of successive tiles lies inside the tile of the level whose
+            # loops (over this axis) start it: chain depth = that level's index
+            slide = (axis, moving[run][1])
+        return sizes.input_footprint_bytes(g, m_chain, k_chain, slide)[0] * groups
+
     for idx, (name, holds, above) in reversed(list(enumerate(chain))):
         acc: dict[Operand, OperandAccesses] = {}
         n_tiles = counts[idx + 1]
@@ -343,6 +368,9 @@ def count_accesses(
                 continue
             reuse = _reuse_factor(above, OPERAND_DIMS[op])
             fills = full[op] * reuse
+            if op is Operand.INPUTS and sizes.window is not None:
+                # a conv's input tiles overlap (the halo): each tile's footprint
+                fills = footprint_bytes(idx) * reuse
             if op is Operand.INPUTS and inputs_resident and idx == outer[op]:
                 fills = 0.0  # the whole input is here already
             acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
@@ -365,9 +393,14 @@ def count_accesses(
         per_level[name] = acc
     burst = arch.dram.burst_bytes
 
+    # a conv's input transfers differ in size (a tile, then the slid-in parts):
+    # whole elements, so whole bursts when the burst divides an element
+    elem = sizes.input_element_bytes(g) if sizes.window is not None else 0.0
+    whole_bursts = elem > 0 and burst > 0 and elem % burst == 0
+
     def rounded(nbytes: float, key: str) -> float:
         n = transfers[key]
-        if nbytes <= 0 or burst <= 1 or n <= 0:
+        if nbytes <= 0 or burst <= 1 or n <= 0 or (key == "i" and whole_bursts):
             return nbytes
         return n * math.ceil(nbytes / n / burst - 1e-9) * burst
 

@@ -16,10 +16,14 @@ from simulator.formats import OperandBytes
 
 
 def tile_bytes_at(
-    tile: tuple[int, int, int], nest: Nest, sizes: OperandBytes
+    tile: tuple[int, int, int],
+    nest: Nest,
+    sizes: OperandBytes,
+    chain: tuple[tuple[int, int, int], ...] = (),
 ) -> dict[Operand, float]:
-    """Bytes one tile of each operand takes (outputs at the accumulator width)."""
-    return sizes.tile_bytes(nest.gemm, tile)
+    """Bytes one tile of each operand takes (outputs at the accumulator width;
+    `chain`: the tiles of the levels outside it, outer to inner)."""
+    return sizes.tile_bytes(nest.gemm, tile, chain)
 
 
 def level_need_bytes(
@@ -31,10 +35,10 @@ def level_need_bytes(
     """Per on-chip level, the bytes each operand needs there under the nest."""
     out = {}
     glb = arch.glb.name
-    for lv in nest.levels:
+    for i, lv in enumerate(nest.levels):
         spec = arch.memory.level(lv.name)
         copies = arch.memory.copies(spec)
-        tiles = tile_bytes_at(lv.tile, nest, sizes)
+        tiles = tile_bytes_at(lv.tile, nest, sizes, tuple(o.tile for o in nest.levels[:i]))
         need = {op: copies * tiles[op] for op in lv.holds}
         if lv.name == glb and staging:
             for op in spec.holds:
@@ -76,6 +80,7 @@ class TileFit:
         staging: dict[Operand, float] | None = None,
     ) -> None:
         g = gemm
+        self.gemm, self.sizes = g, sizes
         self.per = (
             sizes.inputs / (g.m * g.k),
             sizes.weights / (g.k * g.n),
@@ -110,6 +115,9 @@ class TileFit:
         tm, tn, tk = tile
         pi, pw, po = self.per
         size = (pi * tm * tk, pw * tk * tn, po * tm * tn)
+        if self.sizes.window is not None:  # a conv's input tile: its footprint
+            inputs = self.sizes.input_footprint_bytes(self.gemm, (tm,), (tk,))[1]
+            size = (inputs, size[1], size[2])
         for shared, held, staged in self.checks:
             total = 0.0
             for i, copies, cap in held:

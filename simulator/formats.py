@@ -17,6 +17,7 @@ Outputs leave at b bits; partial sums that spill to DRAM at the accumulator widt
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from mappings.dataflow import Operand
 from simulator.arch import ActivationFormat, ArchSpec, WeightFormat
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
+from workloads.window import InputWindow
 
 
 def _log2(x: int) -> int:
@@ -48,16 +50,77 @@ class OperandBytes:
         return self.weights / self._dense_weights if self._dense_weights else 1.0
 
     _dense_weights: float = 0.0
+    # a convolution's sliding window: an input tile is the box of ifmap its rows
+    # and reduction range touch, not tm x tk (None: a plain matrix operand)
+    window: InputWindow | None = None
 
-    def tile_bytes(self, gemm: GemmShape, tile: tuple[int, int, int]) -> dict[Operand, float]:
+    def input_element_bytes(self, gemm: GemmShape) -> float:
+        """Bytes of one input element as stored (the array reads the im2col
+        stream element by element)."""
+        if self.window is None:
+            return self.inputs / (gemm.m * gemm.k)
+        return self.inputs / self.window.elements
+
+    def input_footprint_bytes(
+        self,
+        gemm: GemmShape,
+        m_chain: tuple[int, ...],
+        k_chain: tuple[int, ...],
+        slide: tuple[str, int] | None = None,
+    ) -> tuple[float, float]:
+        """(all tiles, the largest tile) of the input, in bytes, for the tiles the
+        chains of sizes (outer to inner) cut the GEMM into. `slide` = (axis,
+        depth): the innermost moving loop above the level runs over that GEMM
+        axis inside the tiles of chain depth `depth`; what successive tiles
+        share is not fetched again (`InputWindow.sliding_overlap`)."""
+        if self.window is None:
+            tm, tk = m_chain[-1], k_chain[-1]
+            return self.inputs, self.inputs * min(tm, gemm.m) * min(tk, gemm.k) / (gemm.m * gemm.k)
+        total, largest = footprints(self.window, m_chain, k_chain)
+        if slide is not None:
+            total -= overlap(self.window, m_chain, k_chain, *slide)
+        b = self.inputs / self.window.elements
+        return total * b, largest * b
+
+    def tile_bytes(
+        self,
+        gemm: GemmShape,
+        tile: tuple[int, int, int],
+        chain: tuple[tuple[int, int, int], ...] = (),
+    ) -> dict[Operand, float]:
         """Bytes one (tm, tn, tk) tile of each operand takes (outputs at the
-        accumulator width: a tile holds partial sums until its K is done)."""
+        accumulator width: a tile holds partial sums until its K is done).
+        A conv's input tile is its largest footprint; `chain`: the tiles of the
+        levels outside it, outer to inner (they decide where its tiles start)."""
         tm, tn, tk = tile
+        if self.window is None:
+            inputs = self.inputs * tm * tk / (gemm.m * gemm.k)
+        else:
+            m_chain = (*(t[0] for t in chain), tm)
+            k_chain = (*(t[2] for t in chain), tk)
+            inputs = self.input_footprint_bytes(gemm, m_chain, k_chain)[1]
         return {
-            Operand.INPUTS: self.inputs * tm * tk / (gemm.m * gemm.k),
+            Operand.INPUTS: inputs,
             Operand.WEIGHTS: self.weights * tk * tn / (gemm.k * gemm.n),
             Operand.OUTPUTS: self.psums * tm * tn / (gemm.m * gemm.n),
         }
+
+
+@functools.lru_cache(maxsize=4096)
+def footprints(
+    window: InputWindow, m_chain: tuple[int, ...], k_chain: tuple[int, ...]
+) -> tuple[float, float]:
+    """`InputWindow.footprints`, remembered: a mapping search asks again for the
+    same tile sizes (capacity, accesses, steps)."""
+    return window.footprints(m_chain, k_chain)
+
+
+@functools.lru_cache(maxsize=4096)
+def overlap(
+    window: InputWindow, m_chain: tuple[int, ...], k_chain: tuple[int, ...], axis: str, depth: int
+) -> float:
+    """`InputWindow.sliding_overlap`, remembered."""
+    return window.sliding_overlap(m_chain, k_chain, axis, depth)
 
 
 def resolve_weight_format(
@@ -107,12 +170,13 @@ def operand_bytes(
     arch: ArchSpec,
     pattern: NM | None,
     dense_weights: bool = False,
+    window: InputWindow | None = None,
 ) -> OperandBytes:
     """Stored bytes of one group's W (K x N), input tensor and O (M x N).
 
-    `input_elements` is the stored input of one group (a conv's ifmap, not
-    its im2col). `dense_weights`: the weight operand is an activation
-    (attention, backward-weight), stored like one.
+    `input_elements` is the stored input of one group (a conv's ifmap as its
+    sliding `window` reads it, not its im2col). `dense_weights`: the weight
+    operand is an activation (attention, backward-weight), stored like one.
     """
     pe = arch.pe_array
     b = pe.data_bits
@@ -135,4 +199,5 @@ def operand_bytes(
         psums=m * n * pe.acc_bits / 8,
         weight_format=fmt,
         _dense_weights=k * n * wb / 8,
+        window=window,
     )

@@ -56,7 +56,7 @@ from simulator.tiling import (
     tile_bytes,
     tile_options,
 )
-from workloads.layers import GemmShape
+from workloads.layers import GemmShape, input_window
 from workloads.sparsity import NM
 from workloads.workload import LayerWorkload, Workload
 
@@ -105,10 +105,16 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
     act = activation_density(lw)
     weights = has_weights(lw)
     nnz = lw.weight_nonzeros / groups if weights else gemm.k * gemm.n
-    inputs = lw.layer.input_elements / groups
+    window = input_window(lw.layer)
+    rows_k = (gemm.k, gemm.m) if window is not None and window.transposed else (gemm.m, gemm.k)
+    if window is not None and (window.rows, window.reduction) != rows_k:
+        window = None  # a layer whose GEMM no longer is its conv's: a plain matrix
+    # a conv's input is the ifmap its window reads (padded, as Timeloop counts it)
+    inputs = window.elements if window is not None else lw.layer.input_elements / groups
     sizes = operand_bytes(
-        gemm.k, gemm.n, gemm.m, nnz, inputs, act, arch, pattern, dense_weights=not weights
-    )
+        gemm.k, gemm.n, gemm.m, nnz, inputs, act, arch, pattern, dense_weights=not weights,
+        window=window,
+    )  # fmt: skip
     whole_window = pattern is None or (pe.multipliers * pattern.m) % pattern.n == 0
     mask = weight_mask(lw) if pe.tile_skipping and weights and whole_window else None
     return LayerPlan(
@@ -170,11 +176,11 @@ class _Evaluator:
         g = plan.gemm
         tm, tn, tk = nest.levels[index].tile
         s = plan.sizes
-        return (
-            s.inputs * tm * tk / (g.m * g.k)
-            + s.weights * tk * tn / (g.k * g.n)
-            + s.outputs * tm * tn / (g.m * g.n)
-        )
+        inputs = s.inputs * tm * tk / (g.m * g.k)
+        if s.window is not None:  # a conv: the first input tile's footprint
+            chain = tuple(lv.tile for lv in nest.levels[:index])
+            inputs = s.tile_bytes(g, (tm, tn, tk), chain)[Operand.INPUTS]
+        return inputs + s.weights * tk * tn / (g.k * g.n) + s.outputs * tm * tn / (g.m * g.n)
 
     def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
         self.evaluations += 1
@@ -226,9 +232,13 @@ def staging_bytes(plan: LayerPlan, dataflow: Dataflow) -> dict[Operand, float]:
     win = pe.window(plan.pattern) if (plan.pattern is None or not pe.nm_any) else 1
     fold_k = min(g.k, pe.rows * win)
     # a tile shorter than a fold stages only itself (fits() takes the smaller)
+    inputs = plan.sizes.inputs * fold_k * min(g.m, pe.cols) / (g.k * g.m)
+    if plan.sizes.window is not None:  # a conv: the fold's footprint
+        fold = (min(g.m, pe.cols), 1, fold_k)
+        inputs = plan.sizes.tile_bytes(g, fold)[Operand.INPUTS]
     return {
         Operand.WEIGHTS: plan.sizes.weights * fold_k * min(g.n, pe.cols) / (g.k * g.n),
-        Operand.INPUTS: plan.sizes.inputs * fold_k * min(g.m, pe.cols) / (g.k * g.m),
+        Operand.INPUTS: inputs,
     }
 
 

@@ -113,9 +113,12 @@ def _enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) ->
         flat.append((tuple(i for i, _ in combo), tuple(w for _, w in combo)))
     g = nest.gemm
     per = {
-        Operand.INPUTS: sizes.inputs / (g.m * g.k),
+        Operand.INPUTS: sizes.input_element_bytes(g),
         Operand.WEIGHTS: sizes.weights / (g.k * g.n),
     }
+    window = sizes.window
+    moving = [d for d in dims if counts[d] > 1]
+    slide = moving[-1] if moving and moving[-1] in "mk" else None
     # positions in an index (g, loop_order...) of the loops each operand's tile follows
     where = {op: (0, *(dims.index(d) for d in DEPENDS[op])) for op in Operand}
     pos_m, pos_n, pos_k = (dims.index(d) for d in "mnk")
@@ -141,6 +144,12 @@ def _enumerate_steps(nest: LoopNest, sizes: OperandBytes, window: int | None) ->
         loads = []
         for op, j in ((Operand.INPUTS, i_in), (Operand.WEIGHTS, i_w)):
             if prev is None or bypassed[op] or prev[j] != here[j]:
+                if op is Operand.INPUTS and window is not None and not bypassed[op]:
+                    # the tile's footprint, less what the tile before shares when
+                    # the innermost moving loop slides it (workloads.window)
+                    fetched = window.tile_fetch((tm, tk), (idx[pos_m], idx[pos_k]), slide)
+                    loads.append((op, per[op] * fetched))
+                    continue
                 area = sm * sk if op is Operand.INPUTS else sk * sn
                 loads.append((op, per[op] * area))
         enters = prev is None or prev[i_out] != here[i_out]
@@ -207,8 +216,14 @@ def analytic_traffic(nest: LoopNest, sizes: OperandBytes) -> Traffic:
 
     g = nest.groups
     spills = t["k"] - 1 if t["k"] > 1 and pos["k"] < inner("mn") else 0
+    inputs = sizes.inputs
+    if sizes.window is not None:  # a conv: every input tile's footprint (less the slide)
+        tm, _, tk = nest.tile
+        moving = [d for d in order if t[d] > 1]
+        slide = (moving[-1], 0) if moving and moving[-1] in "mk" else None
+        inputs = sizes.input_footprint_bytes(nest.gemm, (tm,), (tk,), slide)[0]
     return Traffic(
-        inputs=g * sizes.inputs * reread(Operand.INPUTS),
+        inputs=g * inputs * reread(Operand.INPUTS),
         weights=g * sizes.weights * reread(Operand.WEIGHTS),
         psum_reads=g * sizes.psums * spills,
         output_writes=g * (sizes.outputs + sizes.psums * spills),

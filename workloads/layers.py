@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from workloads.window import InputWindow
+
 
 @dataclass(frozen=True, slots=True)
 class GemmShape:
@@ -220,6 +222,14 @@ class Conv2d:
     def pass_(self) -> Pass:
         return Pass.FORWARD
 
+    def input_window(self) -> InputWindow:
+        """One group's sliding window (what a tile of the GEMM reads of the ifmap)."""
+        (sh, sw), (dh, dw) = self.strides, self.dilations
+        return InputWindow(
+            self.batch, self.out_h, self.out_w, self.c // self.groups, self.r, self.s,
+            sh, sw, dh, dw,
+        )  # fmt: skip
+
     def lower_activations(self, ifmap: np.ndarray) -> np.ndarray:
         """im2col: (batch, h, w, c) ifmap -> (batch*P*Q, R*S*C), channel innermost.
 
@@ -389,6 +399,23 @@ class PassLayer:
 
 
 Layer = Gemm | Conv2d | AttentionMatmul | PassLayer
+
+
+def input_window(layer: Layer) -> InputWindow | None:
+    """The sliding window of a layer whose input operand is a convolution's
+    ifmap (a conv, its forward pass, or its backward-weight pass reading X^T);
+    None when the input operand is a plain matrix (GEMM tiles are rectangles)."""
+    if isinstance(layer, PassLayer):
+        if layer.pass_ is Pass.BACKWARD_DATA:
+            return None
+        win = input_window(layer.forward)
+        if win is not None and layer.pass_ is Pass.BACKWARD_WEIGHT:
+            return dataclasses.replace(win, transposed=True)
+        return win
+    if isinstance(layer, Conv2d):
+        return layer.input_window()
+    return None
+
 
 LAYER_TYPES: dict[str, type] = {
     "gemm": Gemm,

@@ -31,6 +31,7 @@ import math
 from dataclasses import dataclass, field
 
 from sparsim.validate.timeloop import Case, LevelStats
+from workloads.window import InputWindow
 
 COUNT_TOLERANCE = 0.10  # relative, per level (acceptance of issue 9)
 SHARE_TOLERANCE_PP = 10.0  # percentage points of total energy, per level
@@ -120,6 +121,9 @@ class Plan:
     dataflow: str = "ws"  # the sparsim dataflow whose array carries the spatial loops
     ert_path: str | None = None  # the case's Accelergy ERT, given to sparsim as its table
     vector_bits: tuple[tuple[str, int], ...] = ()  # Timeloop level -> bits per vector access
+    # a convolution as sparsim's Conv2d sees it: (batch, out_h, out_w, channels, filters,
+    # r, s, stride_h, stride_w); None for a GEMM (the harness then feeds a GEMM layer)
+    conv: tuple[int, ...] | None = None
     # Timeloop before v3's first-read elision of fills counted a fill of every output
     # tile visit at the inner level (what sparsim counts as the next level's update)
     output_fill_per_visit: bool = False
@@ -169,11 +173,13 @@ def _order_reasons(
         for ds, words in maps[i].tiles.items():
             op = prob.spaces.get(ds, ("", ""))[0]
             if op and op != stationary and words > 1:
-                out.setdefault(
-                    op,
+                why = (
                     f"{maps[i].name} keeps {words} {ds} words per PE; sparsim's {dataflow.upper()} "
-                    f"array streams {op}",
+                    f"array streams {op}"
                 )
+                out.setdefault(op, why)
+                if at_pe is not None:  # read there from the kept copy, where sparsim streams
+                    at_pe.append((maps[i].name, op, why))
     seen_stream = False
     for lv in maps[shared_last:holder]:
         for lp in lv.loops:
@@ -315,6 +321,8 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
     # ... and at the PE level that keeps it over the loop, when it holds it
     holds_at = {lp.timeloop: lp.holds for lp in out}
     patched += [(name, op, why) for name, op, why in at_pe if op in holds_at.get(name, ())]
+    conv, tile_why = _conv_geometry(case, prob, out)
+    patched += tile_why
     out = [
         dataclasses.replace(
             lp, op_reasons=tuple((op, why) for name, op, why in patched if name == lp.timeloop)
@@ -324,9 +332,83 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
     erts = sorted(case.folder.glob("*ERT*.yaml")) if case.ert else []
     vec = tuple((lv.name, lv.word_bits * lv.block_size) for lv in case.stats.storage)
     return Plan(
-        prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec,
+        prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec, conv,
         _output_fill_per_visit(case, prob),
     )  # fmt: skip
+
+
+def _conv_geometry(
+    case: Case, prob: Problem, levels: list[LevelPlan]
+) -> tuple[tuple[int, ...] | None, list[tuple[str, str, str]]]:
+    """The conv as a sparsim Conv2d and, per level holding inputs, why its input
+    tile is not the one sparsim's lowering cuts (its rows (n, p, q) and its
+    reduction (a channel block under the whole window, or an (r, s, c) range)
+    are contiguous ranges): the output axes are assigned so that a split one is
+    outer; strides are read from the map's input tile sizes (Timeloop prints
+    the halo'd tile); each level's printed input tile is then checked against
+    the footprint sparsim counts for it."""
+    if prob.family != "conv":
+        return None, []
+    dims = {d: prob.dims.get(d, 1) for d in "NCPQRS"}
+    filters = prob.dims.get("M", prob.dims.get("K", 1))
+    maps = [lv for lv in case.mapping if lv.tiles]
+    inputs = next(ds for ds, (op, _) in prob.spaces.items() if op == "inputs")
+    tiles = []
+    for i, lv in enumerate(case.mapping):
+        if not lv.tiles:
+            continue
+        t = dict.fromkeys("NCPQRS", 1)
+        for deeper in case.mapping[i:]:
+            for lp in deeper.loops:
+                if lp.dim in t:
+                    t[lp.dim] *= lp.bound
+        tiles.append(t)
+
+    def contiguous(outer: str, inner: str) -> bool:
+        return all(
+            (t[inner] == dims[inner] or (t[outer] == 1 and t["N"] == 1))
+            and (t[outer] == dims[outer] or t["N"] == 1)
+            for t in tiles
+        )
+
+    outer, inner = ("P", "Q") if contiguous("P", "Q") or not contiguous("Q", "P") else ("Q", "P")
+    fr, fs = ("R", "S") if outer == "P" else ("S", "R")  # the filter axis of each
+    printed = [lv.tiles.get(inputs) for lv in maps]
+
+    def window(sh: int, sw: int) -> InputWindow:
+        return InputWindow(
+            dims["N"], dims[outer], dims[inner], dims["C"], dims[fr], dims[fs], sh, sw
+        )
+
+    # strides: the smallest that give the outermost printed input tile (1 by default)
+    stride = next(
+        (
+            (sh, sw)
+            for sh in range(1, 5)
+            for sw in range(1, 5)
+            if printed[0] is None or window(sh, sw).elements == printed[0]
+        ),
+        (1, 1),
+    )
+    win = window(*stride)
+    why = []
+    for i, lp in enumerate(levels):
+        size = printed[i] if i < len(printed) else None
+        if size is None or "inputs" not in lp.holds:
+            continue
+        m_chain = tuple(o.tile[0] for o in levels[: i + 1])
+        k_chain = tuple(o.tile[2] for o in levels[: i + 1])
+        counted = win.footprints(m_chain, k_chain)[1]
+        if counted != size:
+            why.append((
+                lp.timeloop, "inputs",
+                f"{lp.timeloop} keeps {size} {inputs} words per tile, where sparsim's tile of "
+                f"rows (n, p, q) and reduction (c, r, s) touches {counted:.0f}",
+            ))  # fmt: skip
+    conv = (
+        dims["N"], dims[outer], dims[inner], dims["C"], filters, dims[fr], dims[fs], *stride
+    )  # fmt: skip
+    return conv, why
 
 
 def _output_fill_per_visit(case: Case, prob: Problem) -> bool:
@@ -416,7 +498,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
             if r
         ]
         names = "+".join(lp.timeloop for lp in lps)
-        if plan.problem.sliding_window:
+        if plan.problem.sliding_window and plan.conv is None:
             reasons.append("convolution inputs: sliding window vs im2col")
         if got is None:
             reasons.append(f"sparsim reports no access counts for its {sname}")
@@ -438,7 +520,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 if lp.stationary_only and op == STATIONARY[plan.dataflow]:
                     why.append(lp.stationary_only)
                 why += [w for o, w in lp.op_reasons if o == op]
-                if op == "inputs" and plan.problem.sliding_window:
+                if op == "inputs" and plan.problem.sliding_window and plan.conv is None:
                     why.append("convolution inputs: sliding window vs im2col")
                 comps.append(
                     Comparison(

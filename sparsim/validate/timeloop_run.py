@@ -20,6 +20,7 @@ from simulator.arch import MemLevelSpec, parse_arch
 from simulator.energy import load_energy_table
 from simulator.simulate import simulate
 from sparsim.validate.timeloop_compare import Plan
+from workloads.layers import Conv2d
 from workloads.specs import parse_shape
 from workloads.workload import LayerWorkload, Workload
 
@@ -115,7 +116,14 @@ def run_plan(plan: Plan) -> tuple:
     else the level totals it has."""
     arch = parse_arch(arch_doc(plan), "timeloop case")
     m, n, k = plan.problem.gemm
-    layer = parse_shape(f"gemm:{m}x{n}x{k}")
+    if plan.conv is not None:  # a convolution: its sliding window, not an im2col GEMM
+        batch, out_h, out_w, c, filters, r, s, sh, sw = plan.conv
+        layer = Conv2d(
+            "timeloop-case", (out_h - 1) * sh + r, (out_w - 1) * sw + s, c, r, s, filters,
+            stride=(sh, sw), batch=batch,
+        )  # fmt: skip
+    else:
+        layer = parse_shape(f"gemm:{m}x{n}x{k}")
     wl = Workload("timeloop-case", (LayerWorkload(layer),))
     res = simulate(wl, arch, mapping_of(plan))
     lr = res.layers[0]

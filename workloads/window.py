@@ -1,0 +1,378 @@
+"""A convolution's sliding window over its GEMM tiles: which input elements a
+tile reads. The one place this geometry lives; accesses, capacity and the
+memory timing ask it (through `simulator.formats.OperandBytes`).
+
+The GEMM of one group: rows m = (n, p, q), q innermost (the order of
+`Conv2d.lower_activations`). The reduction k: a K tile that is a whole number
+of filter windows (tk = C_t x R x S) is a block of C_t channels under the
+whole window (the im2col of a C_t-channel slab: Timeloop's and Eyeriss' nests
+tile C with R and S inside, and the array still sees the block's columns in
+the lowering's (r, s, c) order); any other K tile is a contiguous range of
+the (r, s, c) order (channel innermost) inside its parent tile's block.
+
+A tile's footprint is the bounding box N_t x C_t x H_t x W_t of the input it
+touches, H_t = (P_t - 1) stride + (R_t - 1) dilation + 1 (W alike), over the
+padded input. That is Timeloop's count: its input tensor is the padded one,
+and its tiles are axis-aligned boxes (with a stride beyond the window the
+rows it skips are inside the box).
+
+Successive tiles (Timeloop v3, `nest-analysis.cpp` `ComputeDeltas` with
+`SaveAndSubtractIfSameStride`): a level fetches only the part of a tile the
+tile before did not hold when the tile moved by the same translation as the
+move before (or the move before reset); a new translation resets (the whole
+tile again). So a loop sliding a window over its tiles fetches each halo
+once, and wrapping to the next row, channel block or image starts anew.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def tile_ranges(
+    extent: int, chain: tuple[int, ...], depth: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[start, end) of every tile of the innermost size in `chain` (sizes outer
+    to inner, each outer tile cut into tiles of the next size from its own
+    start, edge tiles shorter), in loop order; and the index of each one's
+    ancestor at `depth` (0: the whole extent; 1: the tiles of chain[0]; ...)."""
+    starts, ends = np.zeros(1, np.int64), np.full(1, extent, np.int64)
+    anc = np.zeros(1, np.int64)
+    for i, t in enumerate(chain):
+        if i == depth:
+            anc = np.arange(len(starts))
+        counts = -(-(ends - starts) // t)
+        parent = np.repeat(np.arange(len(starts)), counts)
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        new_starts = starts[parent] + t * (np.arange(int(counts.sum())) - first)
+        ends = np.minimum(new_starts + t, ends[parent])
+        starts, anc = new_starts, anc[parent]
+    if depth >= len(chain):
+        anc = np.arange(len(starts))
+    return starts, ends, anc
+
+
+def range_spans(j0: np.ndarray, j1: np.ndarray, radices: tuple) -> list[np.ndarray]:
+    """Per digit (most significant first) of a mixed-radix number, the span
+    (max - min) of the digit over the contiguous range j0..j1 (inclusive): the
+    first digit where the ends differ spans from one end's digit to the
+    other's, every less significant digit its whole radix."""
+
+    def digits(j):
+        out = []
+        for r in reversed(radices):
+            j, d = np.divmod(j, r)
+            out.append(d)
+        return out[::-1]
+
+    d0, d1 = digits(j0), digits(j1)
+    crossed = np.zeros(np.shape(j0), bool)
+    spans = []
+    for a, b, r in zip(d0, d1, radices, strict=True):
+        spans.append(np.where(crossed, np.asarray(r) - 1, b - a))
+        crossed = crossed | (a != b)
+    return spans
+
+
+def _first_digits(j0: np.ndarray, spans: list[np.ndarray], radices: tuple) -> list[np.ndarray]:
+    """Per digit, its least value over the range starting at j0 (a digit below
+    the first that differs covers its whole radix: least 0)."""
+    out, j = [], j0
+    for r in reversed(radices):
+        j, d = np.divmod(j, r)
+        out.append(d)
+    first = out[::-1]
+    crossed = np.zeros(np.shape(j0), bool)
+    low = []
+    for d, s in zip(first, spans, strict=True):
+        low.append(np.where(crossed, 0, d))
+        crossed = crossed | (s > 0)
+    return low
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Parts:
+    """Per tile along one GEMM axis, its share of the input box: the range along
+    the axis it alone decides (images or channels: [lo, lo + size)) and its
+    parts of the height and width ranges (lo, span), which the other axis's
+    tile adds to."""
+
+    lo: np.ndarray
+    size: np.ndarray
+    y_lo: np.ndarray
+    y_span: np.ndarray
+    x_lo: np.ndarray
+    x_span: np.ndarray
+    run: np.ndarray  # the ancestor tile a run of successive tiles shares
+
+
+def _delta_pairs(parts: _Parts) -> np.ndarray:
+    """Per tile, whether Timeloop fetches it as a delta against the tile before
+    (same run, and the move is the move before, or the move before reset)."""
+    n = len(parts.lo)
+    if n < 2:
+        return np.zeros(n, bool)
+    corner = np.stack([parts.lo, parts.y_lo, parts.x_lo], axis=1)
+    move = np.diff(corner, axis=0)  # move[i - 1]: tile i - 1 -> i
+    same_run = parts.run[1:] == parts.run[:-1]
+    delta = np.zeros(n, bool)
+    delta[1:] = same_run
+    # a tile two or more into its run resets when its move differs from the one
+    # before, unless the tile before reset (then it is a delta whatever the move)
+    changed = np.zeros(n, bool)
+    changed[2:] = np.any(move[1:] != move[:-1], axis=1) & same_run[1:] & same_run[:-1]
+    # within a block of consecutive changes the resets alternate (reset, delta, ...)
+    starts = changed & ~np.concatenate(([False], changed[:-1]))
+    block = np.cumsum(starts)
+    first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    reset = changed & ((np.arange(n) - first) % 2 == 0) & (block > 0)
+    return delta & ~reset
+
+
+@dataclass(frozen=True, slots=True)
+class InputWindow:
+    """One group's sliding window (see the module docstring). `transposed`: the
+    operand's rows index the forward reduction (a backward-weight pass reads X^T)."""
+
+    batch: int
+    out_h: int
+    out_w: int
+    channels: int
+    r: int
+    s: int
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    transposed: bool = False
+
+    @property
+    def height(self) -> int:
+        return (self.out_h - 1) * self.stride_h + (self.r - 1) * self.dilation_h + 1
+
+    @property
+    def width(self) -> int:
+        return (self.out_w - 1) * self.stride_w + (self.s - 1) * self.dilation_w + 1
+
+    @property
+    def elements(self) -> int:
+        """The whole input one group reads: N x C x H x W (padded, as touched)."""
+        return self.batch * self.channels * self.height * self.width
+
+    @property
+    def rows(self) -> int:
+        """GEMM extent of the output positions (n, p, q)."""
+        return self.batch * self.out_h * self.out_w
+
+    @property
+    def reduction(self) -> int:
+        """GEMM extent of the reduction (c, r, s)."""
+        return self.channels * self.r * self.s
+
+    def _row_parts(self, chain: tuple[int, ...], depth: int = 0) -> _Parts:
+        starts, ends, run = tile_ranges(self.rows, chain, depth)
+        radices = (self.batch, self.out_h, self.out_w)
+        spans = range_spans(starts, ends - 1, radices)
+        n_lo, p_lo, q_lo = _first_digits(starts, spans, radices)
+        n, p, q = spans
+        return _Parts(
+            n_lo, n + 1, p_lo * self.stride_h, p * self.stride_h,
+            q_lo * self.stride_w, q * self.stride_w, run,
+        )  # fmt: skip
+
+    def _reduction_parts(self, chain: tuple[int, ...], depth: int = 0) -> _Parts:
+        window = self.r * self.s
+        c0 = np.zeros(1, np.int64)
+        cb = np.full(1, self.channels, np.int64)
+        run = np.zeros(1, np.int64)
+        ranged = None  # (j0, j1) inside each tile's block, once a tile cuts the window
+        for i, t in enumerate(chain):
+            if i == depth:
+                run = np.arange(len(c0))
+            if ranged is None and t % window == 0:  # blocks of whole windows
+                per = t // window
+                counts = -(-cb // per)
+                parent = np.repeat(np.arange(len(cb)), counts)
+                first = np.repeat(np.cumsum(counts) - counts, counts)
+                off = per * (np.arange(int(counts.sum())) - first)
+                c0, cb, run = c0[parent] + off, np.minimum(per, cb[parent] - off), run[parent]
+                continue
+            j0, j1 = ranged if ranged is not None else (np.zeros_like(c0), cb * window)
+            counts = -(-(j1 - j0) // t)
+            parent = np.repeat(np.arange(len(j0)), counts)
+            first = np.repeat(np.cumsum(counts) - counts, counts)
+            s0 = j0[parent] + t * (np.arange(int(counts.sum())) - first)
+            ranged = (s0, np.minimum(s0 + t, j1[parent]))
+            c0, cb, run = c0[parent], cb[parent], run[parent]
+        if depth >= len(chain):
+            run = np.arange(len(c0))
+        if ranged is None:
+            zero = np.zeros_like(c0)
+            return _Parts(
+                c0, cb, zero, np.full_like(cb, (self.r - 1) * self.dilation_h),
+                zero, np.full_like(cb, (self.s - 1) * self.dilation_w), run,
+            )  # fmt: skip
+        j0, j1 = ranged
+        radices = (self.r, self.s, cb)
+        spans = range_spans(j0, j1 - 1, radices)
+        r_lo, s_lo, c_lo = _first_digits(j0, spans, radices)
+        r, s, c = spans
+        return _Parts(
+            c0 + c_lo, c + 1, r_lo * self.dilation_h, r * self.dilation_h,
+            s_lo * self.dilation_w, s * self.dilation_w, run,
+        )  # fmt: skip
+
+    def _parts(self, m_chain: tuple[int, ...], k_chain: tuple[int, ...]):
+        if self.transposed:
+            m_chain, k_chain = k_chain, m_chain
+        return self._row_parts(m_chain), self._reduction_parts(k_chain)
+
+    def footprints(self, m_chain: tuple[int, ...], k_chain: tuple[int, ...]) -> tuple[float, float]:
+        """(the sum of every tile's footprint, the largest (a bound: per axis the
+        largest)) over the tiles the chains of tile sizes (outer to inner, in the
+        whole GEMM) cut the GEMM's (m, k) into."""
+        rows, red = self._parts(m_chain, k_chain)
+        n, a, c = (x.astype(float) for x in (rows.size, rows.y_span, rows.x_span))
+        ch = red.size.astype(float)
+        b, d = red.y_span + 1.0, red.x_span + 1.0
+        total = (
+            (n * a * c).sum() * ch.sum()
+            + (n * a).sum() * (ch * d).sum()
+            + (n * c).sum() * (ch * b).sum()
+            + n.sum() * (ch * b * d).sum()
+        )
+        largest = n.max() * ch.max() * (a.max() + b.max()) * (c.max() + d.max())
+        return float(total), float(largest)
+
+    def sliding_overlap(
+        self, m_chain: tuple[int, ...], k_chain: tuple[int, ...], axis: str, depth: int
+    ) -> float:
+        """The elements successive tiles share and a level does not fetch again,
+        summed, when the innermost moving loop above the level runs over the
+        GEMM's `axis` ("m" or "k"), its run of tiles inside the tiles of chain
+        depth `depth` (Timeloop's delta rule, module docstring)."""
+        moving_rows = (axis == "m") != self.transposed
+        m_c, k_c = (k_chain, m_chain) if self.transposed else (m_chain, k_chain)
+        if moving_rows:
+            mov, other = self._row_parts(m_c, depth), self._reduction_parts(k_c)
+        else:
+            mov, other = self._reduction_parts(k_c, depth), self._row_parts(m_c)
+        delta = _delta_pairs(mov)
+        if not delta.any():
+            return 0.0
+        i = np.nonzero(delta)[0]
+        lo = np.maximum(mov.lo[i], mov.lo[i - 1])
+        hi = np.minimum(mov.lo[i] + mov.size[i], mov.lo[i - 1] + mov.size[i - 1])
+        shared = np.maximum(hi - lo, 0).astype(float)
+        # height/width: the moving tiles' parts overlap by oy (may be negative);
+        # the fixed tile of the other axis widens both by its span
+        oy = np.minimum(mov.y_lo[i] + mov.y_span[i], mov.y_lo[i - 1] + mov.y_span[i - 1]) - (
+            np.maximum(mov.y_lo[i], mov.y_lo[i - 1])
+        )
+        ox = np.minimum(mov.x_lo[i] + mov.x_span[i], mov.x_lo[i - 1] + mov.x_span[i - 1]) - (
+            np.maximum(mov.x_lo[i], mov.x_lo[i - 1])
+        )
+        total = 0.0
+        spans = np.stack([other.y_span, other.x_span], axis=1)
+        for (ys, xs), weight in _grouped(spans, other.size):
+            total += weight * float(
+                (shared * np.maximum(oy + ys + 1, 0) * np.maximum(ox + xs + 1, 0)).sum()
+            )
+        return total
+
+    def tile_fetch(self, tile: tuple[int, int], index: tuple[int, int], axis: str | None) -> float:
+        """Elements a level fetches for the tile at `index` = (m tile, k tile) of a
+        one-level tiling by `tile` = (tm, tk): its footprint, less what the tile
+        before shares when the innermost moving loop runs over `axis` (None:
+        no sliding) and Timeloop's rule takes it as a delta."""
+        tm, tk = tile
+        im, ik = index
+        if self.transposed:
+            tm, tk, im, ik = tk, tm, ik, im
+            axis = None if axis is None else ("k" if axis == "m" else "m")
+        rows = _row_parts(self, (tm,), 0)
+        red = _reduction_parts(self, (tk,), 0)
+        box = (
+            rows.size[im] * red.size[ik]
+            * (rows.y_span[im] + red.y_span[ik] + 1)
+            * (rows.x_span[im] + red.x_span[ik] + 1)
+        )  # fmt: skip
+        if axis is None:
+            return float(box)
+        mov, i, j = (rows, im, ik) if axis == "m" else (red, ik, im)
+        other = red if axis == "m" else rows
+        if not _deltas(mov)[i]:
+            return float(box)
+        lo = max(mov.lo[i], mov.lo[i - 1])
+        hi = min(mov.lo[i] + mov.size[i], mov.lo[i - 1] + mov.size[i - 1])
+        oy = min(mov.y_lo[i] + mov.y_span[i], mov.y_lo[i - 1] + mov.y_span[i - 1]) - max(
+            mov.y_lo[i], mov.y_lo[i - 1]
+        )
+        ox = min(mov.x_lo[i] + mov.x_span[i], mov.x_lo[i - 1] + mov.x_span[i - 1]) - max(
+            mov.x_lo[i], mov.x_lo[i - 1]
+        )
+        shared = (
+            max(hi - lo, 0) * other.size[j]
+            * max(oy + other.y_span[j] + 1, 0) * max(ox + other.x_span[j] + 1, 0)
+        )  # fmt: skip
+        return float(box - shared)
+
+    def box(self, m0: int, m1: int, k0: int, k1: int, tile: tuple[int, int]) -> int:
+        """Footprint of one tile of the GEMM: rows [m0, m1), reduction [k0, k1),
+        of a tiling by `tile` = (tm, tk) from 0 (the reduction tile's size
+        decides its order)."""
+        k_tile = tile[1]
+        if self.transposed:
+            m0, m1, k0, k1, k_tile = k0, k1, m0, m1, tile[0]
+        n, p, q = (
+            int(x[0])
+            for x in range_spans(
+                np.array([m0]), np.array([m1 - 1]), (self.batch, self.out_h, self.out_w)
+            )
+        )
+        window = self.r * self.s
+        if k_tile % window == 0:  # a block of channels under the whole window
+            c_t, r_t, s_t = -(-(k1 - k0) // window), self.r - 1, self.s - 1
+        else:
+            r_t, s_t, c_t = (
+                int(x[0])
+                for x in range_spans(
+                    np.array([k0]), np.array([k1 - 1]), (self.r, self.s, self.channels)
+                )
+            )
+            c_t += 1
+        return (
+            (n + 1)
+            * c_t
+            * (p * self.stride_h + r_t * self.dilation_h + 1)
+            * (q * self.stride_w + s_t * self.dilation_w + 1)
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _row_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts:
+    return window._row_parts(chain, depth)
+
+
+@functools.lru_cache(maxsize=256)
+def _reduction_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts:
+    return window._reduction_parts(chain, depth)
+
+
+@functools.lru_cache(maxsize=256)
+def _deltas(parts: _Parts) -> np.ndarray:
+    """`_delta_pairs` of cached parts (hashed by identity)."""
+    return _delta_pairs(parts)
+
+
+def _grouped(keys: np.ndarray, weights: np.ndarray):
+    """(key, summed weight) over the distinct rows of `keys`."""
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    sums = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
+    return [((int(k[0]), int(k[1])), float(w)) for k, w in zip(uniq, sums, strict=True)]
+
+
+__all__ = ["InputWindow", "range_spans", "tile_ranges"]
