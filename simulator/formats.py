@@ -54,6 +54,14 @@ class OperandBytes:
     # and reduction range touch, not tm x tk (None: a plain matrix operand)
     window: InputWindow | None = None
 
+    @property
+    def compulsory_inputs(self) -> float:
+        """Input bytes that must cross at least once: the whole input, or of a
+        conv the elements some output reads (its box also holds rows a stride skips)."""
+        if self.window is None:
+            return self.inputs
+        return self.inputs * self.window.distinct_elements / self.window.elements
+
     def input_element_bytes(self, gemm: GemmShape) -> float:
         """Bytes of one input element as stored (the array reads the im2col
         stream element by element)."""

@@ -46,7 +46,7 @@ def roofline(lw: LayerWorkload, arch: ArchSpec) -> Roofline:
     work = g.m * cells * (plan.activation_density if plan.skip_activations else 1.0)
     compute = math.ceil(work / pe.pes)
     s = plan.sizes
-    compulsory = plan.groups * (s.weights + s.inputs + s.outputs)
+    compulsory = plan.groups * (s.weights + s.compulsory_inputs + s.outputs)
     bw = arch.dram.bandwidth_bytes_per_cycle
     memory = 0 if math.isinf(bw) else math.ceil(compulsory / bw)
     return Roofline(compute, memory)

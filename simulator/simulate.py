@@ -803,7 +803,7 @@ def simulate_layer(
             plan.groups
             * (
                 plan.sizes.weights * live_fraction(plan, mapping, nest, streams)
-                + (0 if residency.inputs_on_chip else plan.sizes.inputs)
+                + (0 if residency.inputs_on_chip else plan.sizes.compulsory_inputs)
                 + (0 if residency.outputs_on_chip else plan.sizes.outputs)
             )
         ),

@@ -21,7 +21,10 @@ Successive tiles (Timeloop v3, `nest-analysis.cpp` `ComputeDeltas` with
 tile before did not hold when the tile moved by the same translation as the
 move before (or the move before reset); a new translation resets (the whole
 tile again). So a loop sliding a window over its tiles fetches each halo
-once, and wrapping to the next row, channel block or image starts anew.
+once, and wrapping to the next row, channel block or image starts anew. Each
+run of the innermost loop starts with its whole tile: Timeloop carries its
+state across runs, which differs only where a run's wrap happens to repeat
+the move before, or a run ends on a reset (row tiles wrapping rows unevenly).
 """
 
 from __future__ import annotations
@@ -163,6 +166,22 @@ class InputWindow:
         return self.batch * self.channels * self.height * self.width
 
     @property
+    def distinct_elements(self) -> int:
+        """Input elements some output reads (what must cross at least once): less
+        than `elements` when a stride skips rows or columns the box holds."""
+
+        def axis(out: int, taps: int, stride: int, dilation: int) -> int:
+            at = np.arange(out)[:, None] * stride + np.arange(taps)[None, :] * dilation
+            return len(np.unique(at))
+
+        return (
+            self.batch
+            * self.channels
+            * axis(self.out_h, self.r, self.stride_h, self.dilation_h)
+            * axis(self.out_w, self.s, self.stride_w, self.dilation_w)
+        )
+
+    @property
     def rows(self) -> int:
         """GEMM extent of the output positions (n, p, q)."""
         return self.batch * self.out_h * self.out_w
@@ -229,6 +248,16 @@ class InputWindow:
         if self.transposed:
             m_chain, k_chain = k_chain, m_chain
         return self._row_parts(m_chain), self._reduction_parts(k_chain)
+
+    def boxes(self, m_chain: tuple[int, ...], k_chain: tuple[int, ...]) -> np.ndarray:
+        """Every tile's footprint: [row tile, reduction tile] of the forward conv
+        (the operand's (m, k) swapped when `transposed`), tiles in loop order."""
+        rows, red = self._parts(m_chain, k_chain)
+        return (
+            (rows.size[:, None] * red.size[None, :])
+            * (rows.y_span[:, None] + red.y_span[None, :] + 1)
+            * (rows.x_span[:, None] + red.x_span[None, :] + 1)
+        )
 
     def footprints(self, m_chain: tuple[int, ...], k_chain: tuple[int, ...]) -> tuple[float, float]:
         """(the sum of every tile's footprint, the largest (a bound: per axis the
