@@ -81,6 +81,7 @@ class TileFit:
     ) -> None:
         g = gemm
         self.gemm, self.sizes = g, sizes
+        self.conv_inputs: dict[tuple[int, int], float] = {}  # (tm, tk) -> footprint bytes
         self.per = (
             sizes.inputs / (g.m * g.k),
             sizes.weights / (g.k * g.n),
@@ -116,7 +117,10 @@ class TileFit:
         pi, pw, po = self.per
         size = (pi * tm * tk, pw * tk * tn, po * tm * tn)
         if self.sizes.window is not None:  # a conv's input tile: its footprint
-            inputs = self.sizes.input_footprint_bytes(self.gemm, (tm,), (tk,))[1]
+            inputs = self.conv_inputs.get((tm, tk))
+            if inputs is None:
+                inputs = self.sizes.input_footprint_bytes(self.gemm, (tm,), (tk,))[1]
+                self.conv_inputs[(tm, tk)] = inputs
             size = (inputs, size[1], size[2])
         for shared, held, staged in self.checks:
             total = 0.0

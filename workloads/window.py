@@ -262,18 +262,15 @@ class InputWindow:
     def footprints(self, m_chain: tuple[int, ...], k_chain: tuple[int, ...]) -> tuple[float, float]:
         """(the sum of every tile's footprint, the largest (a bound: per axis the
         largest)) over the tiles the chains of tile sizes (outer to inner, in the
-        whole GEMM) cut the GEMM's (m, k) into."""
-        rows, red = self._parts(m_chain, k_chain)
-        n, a, c = (x.astype(float) for x in (rows.size, rows.y_span, rows.x_span))
-        ch = red.size.astype(float)
-        b, d = red.y_span + 1.0, red.x_span + 1.0
-        total = (
-            (n * a * c).sum() * ch.sum()
-            + (n * a).sum() * (ch * d).sum()
-            + (n * c).sum() * (ch * b).sum()
-            + n.sum() * (ch * b * d).sum()
-        )
-        largest = n.max() * ch.max() * (a.max() + b.max()) * (c.max() + d.max())
+        whole GEMM) cut the GEMM's (m, k) into. A box is N C (a + b)(c + d) with
+        a, c from the row tile and b, d from the reduction tile, so the sum over
+        every pair is a few sums per axis (remembered per chain)."""
+        if self.transposed:
+            m_chain, k_chain = k_chain, m_chain
+        n, na, nc, nac, n_max, a_max, c_max = _axis_sums(self, m_chain, True)
+        ch, chb, chd, chbd, ch_max, b_max, d_max = _axis_sums(self, k_chain, False)
+        total = nac * ch + na * chd + nc * chb + n * chbd
+        largest = n_max * ch_max * (a_max + b_max) * (c_max + d_max)
         return float(total), float(largest)
 
     def sliding_overlap(
@@ -285,28 +282,14 @@ class InputWindow:
         depth `depth` (Timeloop's delta rule, module docstring)."""
         moving_rows = (axis == "m") != self.transposed
         m_c, k_c = (k_chain, m_chain) if self.transposed else (m_chain, k_chain)
-        if moving_rows:
-            mov, other = self._row_parts(m_c, depth), self._reduction_parts(k_c)
-        else:
-            mov, other = self._reduction_parts(k_c, depth), self._row_parts(m_c)
-        delta = _delta_pairs(mov)
-        if not delta.any():
+        mov_chain, other_chain = (m_c, k_c) if moving_rows else (k_c, m_c)
+        pairs = _slid_pairs(self, mov_chain, depth, moving_rows)
+        if pairs is None:
             return 0.0
-        i = np.nonzero(delta)[0]
-        lo = np.maximum(mov.lo[i], mov.lo[i - 1])
-        hi = np.minimum(mov.lo[i] + mov.size[i], mov.lo[i - 1] + mov.size[i - 1])
-        shared = np.maximum(hi - lo, 0).astype(float)
-        # height/width: the moving tiles' parts overlap by oy (may be negative);
-        # the fixed tile of the other axis widens both by its span
-        oy = np.minimum(mov.y_lo[i] + mov.y_span[i], mov.y_lo[i - 1] + mov.y_span[i - 1]) - (
-            np.maximum(mov.y_lo[i], mov.y_lo[i - 1])
-        )
-        ox = np.minimum(mov.x_lo[i] + mov.x_span[i], mov.x_lo[i - 1] + mov.x_span[i - 1]) - (
-            np.maximum(mov.x_lo[i], mov.x_lo[i - 1])
-        )
+        shared, oy, ox = pairs
         total = 0.0
-        spans = np.stack([other.y_span, other.x_span], axis=1)
-        for (ys, xs), weight in _grouped(spans, other.size):
+        # the fixed tile of the other axis widens both overlaps by its span
+        for (ys, xs), weight in _span_groups(self, other_chain, not moving_rows):
             total += weight * float(
                 (shared * np.maximum(oy + ys + 1, 0) * np.maximum(ox + xs + 1, 0)).sum()
             )
@@ -381,14 +364,58 @@ class InputWindow:
         )
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _row_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts:
     return window._row_parts(chain, depth)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _reduction_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts:
     return window._reduction_parts(chain, depth)
+
+
+@functools.lru_cache(maxsize=1024)
+def _axis_sums(window: InputWindow, chain: tuple[int, ...], rows: bool) -> tuple[float, ...]:
+    """Per axis, what `InputWindow.footprints` combines: rows: sums of N, N a,
+    N c, N a c and the largest N, a, c; reduction: of C, C b, C d, C b d and the
+    largest C, b, d (a, b: height parts, c, d: width parts)."""
+    parts = _row_parts(window, chain, 0) if rows else _reduction_parts(window, chain, 0)
+    size = parts.size.astype(float)
+    y, x = parts.y_span.astype(float), parts.x_span.astype(float)
+    if not rows:
+        y, x = y + 1.0, x + 1.0
+    return (
+        float(size.sum()), float((size * y).sum()), float((size * x).sum()),
+        float((size * y * x).sum()), float(size.max()), float(y.max()), float(x.max()),
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1024)
+def _slid_pairs(window: InputWindow, chain: tuple[int, ...], depth: int, rows: bool):
+    """Over the tiles fetched as a delta along one axis: the images (channels)
+    they share with the tile before, and how far their height and width parts
+    overlap it (may be negative: apart); None when no tile is a delta."""
+    mov = _row_parts(window, chain, depth) if rows else _reduction_parts(window, chain, depth)
+    delta = _deltas(mov)
+    if not delta.any():
+        return None
+    i = np.nonzero(delta)[0]
+    lo = np.maximum(mov.lo[i], mov.lo[i - 1])
+    hi = np.minimum(mov.lo[i] + mov.size[i], mov.lo[i - 1] + mov.size[i - 1])
+    shared = np.maximum(hi - lo, 0).astype(float)
+    oy = np.minimum(mov.y_lo[i] + mov.y_span[i], mov.y_lo[i - 1] + mov.y_span[i - 1])
+    oy = oy - np.maximum(mov.y_lo[i], mov.y_lo[i - 1])
+    ox = np.minimum(mov.x_lo[i] + mov.x_span[i], mov.x_lo[i - 1] + mov.x_span[i - 1])
+    ox = ox - np.maximum(mov.x_lo[i], mov.x_lo[i - 1])
+    return shared, oy, ox
+
+
+@functools.lru_cache(maxsize=1024)
+def _span_groups(window: InputWindow, chain: tuple[int, ...], rows: bool):
+    """The tiles along one axis grouped by their (height, width) spans, with
+    their images (channels) summed."""
+    parts = _row_parts(window, chain, 0) if rows else _reduction_parts(window, chain, 0)
+    return _grouped(np.stack([parts.y_span, parts.x_span], axis=1), parts.size)
 
 
 @functools.lru_cache(maxsize=256)
