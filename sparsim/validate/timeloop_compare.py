@@ -13,14 +13,17 @@ compared level by level:
   energies (the stats' energy per scalar access, from its ERT), as shares of
   the total; within 10 percentage points of Timeloop's shares.
 
-"The same loop nest" is decided from the map, not assumed: a convolution's
-inputs with a sliding window (R > 1 with P > 1, or S > 1 with Q > 1) are not
-an im2col GEMM's inputs (Timeloop keeps the halo once; a GEMM operand is
-K x M), loops over dimensions that fold into one GEMM dimension must be
-adjacent within a level, spatial fan-out can sit only at the array, and
-per-operand PE scratchpads or a second on-chip level must exist in the
-model. Each comparison records whether it is held to the tolerance and,
-when not, why.
+"The same loop nest" is decided from the map, not assumed: a convolution
+runs as sparsim's Conv2d (its sliding window, `workloads.window`), with the
+output axes assigned so that a split one is outer and the strides read from
+the map's input tile sizes, and a level's input tile must be the one sparsim's
+lowering cuts (its printed size equals the footprint sparsim counts); loops
+over dimensions that fold into one GEMM dimension must be adjacent within a
+level, spatial fan-out can sit only at the array, and per-operand PE
+scratchpads or a second on-chip level must exist in the model. Each
+comparison records whether it is held to the tolerance and, when not, why.
+Which output-fill convention a stats file follows (Timeloop v3 or older) is
+read from its counts.
 """
 
 from __future__ import annotations
