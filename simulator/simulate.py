@@ -107,8 +107,10 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
     nnz = lw.weight_nonzeros / groups if weights else gemm.k * gemm.n
     window = input_window(lw.layer)
     rows_k = (gemm.k, gemm.m) if window is not None and window.transposed else (gemm.m, gemm.k)
-    if window is not None and (window.rows, window.reduction) != rows_k:
-        window = None  # a layer whose GEMM no longer is its conv's: a plain matrix
+    if window is not None and ((window.rows, window.reduction) != rows_k or not window.enumerable):
+        # a layer whose GEMM no longer is its conv's, or too large to enumerate
+        # its tiles (workloads.window.MAX_EXTENT): a plain matrix
+        window = None
     # a conv's input is the ifmap its window reads (padded, as Timeloop counts it)
     inputs = window.elements if window is not None else lw.layer.input_elements / groups
     sizes = operand_bytes(

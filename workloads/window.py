@@ -135,6 +135,11 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
     return delta & ~reset
 
 
+# the tiles of an axis are enumerated (numpy arrays): beyond this many GEMM rows
+# or reduction elements a layer's input is counted as a plain matrix instead
+MAX_EXTENT = 1 << 24
+
+
 @dataclass(frozen=True, slots=True)
 class InputWindow:
     """One group's sliding window (see the module docstring). `transposed`: the
@@ -180,6 +185,11 @@ class InputWindow:
             * axis(self.out_h, self.r, self.stride_h, self.dilation_h)
             * axis(self.out_w, self.s, self.stride_w, self.dilation_w)
         )
+
+    @property
+    def enumerable(self) -> bool:
+        """Whether its tiles can be enumerated (`MAX_EXTENT`)."""
+        return max(self.rows, self.reduction) <= MAX_EXTENT
 
     @property
     def rows(self) -> int:
@@ -431,4 +441,4 @@ def _grouped(keys: np.ndarray, weights: np.ndarray):
     return [((int(k[0]), int(k[1])), float(w)) for k, w in zip(uniq, sums, strict=True)]
 
 
-__all__ = ["InputWindow", "range_spans", "tile_ranges"]
+__all__ = ["MAX_EXTENT", "InputWindow", "range_spans", "tile_ranges"]
