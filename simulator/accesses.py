@@ -239,6 +239,15 @@ def _array_side(
 
     array_reads: dict[Operand, float] = {}
     hops = 0.0
+    if not pe.keeps_operands:
+        # no PE registers: every MAC reads both operands from the innermost level
+        # and read-modify-writes its partial sum there; nothing hops PE to PE
+        macs = tile_sum("mnk")
+        for op in (Operand.WEIGHTS, Operand.INPUTS):
+            dens = stream_density if (op is Operand.INPUTS and op in roles.streamed) else 1.0
+            array_reads[op] = macs * per_elem[op] * dens
+        out_reads = max(0.0, macs - groups * m_n) * acc_b
+        return _ArraySide(counts, trips, array_reads, macs * acc_b, out_reads, 0.0)
     for op in (Operand.WEIGHTS, Operand.INPUTS):
         dims = OPERAND_DIMS[op]
         # refetched once per fold along the array dimension it does not span
@@ -435,6 +444,8 @@ def count_accesses(
         # fold's column; OS: an output's first MAC of the tile)
         Operand.OUTPUTS: OperandAccesses(max(0.0, o_reg - array_out_updates * gate), 0.0, o_reg),
     }
+    if not pe.keeps_operands:  # the PEs keep nothing: no register accesses
+        regs = dict.fromkeys(regs, OperandAccesses())
     levels_out.append(LevelAccesses(PE_REGISTERS, tuple(regs.items())))
     tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
     return Accesses(tuple(levels_out), hops, tiles)

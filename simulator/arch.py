@@ -91,6 +91,10 @@ FIELD_DOCS: dict[str, str] = {
     "pe_array.data_bits": "width of weights and activations",
     "pe_array.acc_bits": "width of the accumulators (psums wrap at this width)",
     "pe_array.zero_gating": "gate the MAC of a zero weight or activation (energy, not cycles)",
+    "pe_array.keeps_operands": "the PEs keep their operands and partial sum in registers "
+    "between computes; false: every MAC reads its weight and input from the innermost memory "
+    "level and read-modify-writes its output there (a MAC wired to a buffer, as in Timeloop "
+    "designs without a register level)",
     "pe_array.activation_skipping": "skip zero activations (cycles and energy)",
     "pe_array.tile_skipping": "skip all-zero weight tiles, counted from the real mask",
     "memory.dram.bandwidth_bytes_per_cycle": "DRAM channel bandwidth, shared by reads and "
@@ -176,6 +180,8 @@ class PEArraySpec:
     (saves energy, not cycles); `activation_skipping` skips zero activations
     (cycles and energy; the stream compacts to the nonzero fraction);
     `tile_skipping` skips all-zero weight tiles counted from the real mask.
+    `keeps_operands` False: the PEs hold nothing between computes, so the
+    innermost memory level serves every MAC's operands and partial sum.
     """
 
     rows: int
@@ -193,6 +199,7 @@ class PEArraySpec:
     mac_type: str = "int"  # int | fp16 | bf16 (the MAC's arithmetic)
     weight_bits: int | None = None  # per-operand widths (None: data_bits)
     input_bits: int | None = None
+    keeps_operands: bool = True
 
     @property
     def pes(self) -> int:
@@ -475,6 +482,7 @@ def _parse_pe_array(top: Node) -> PEArraySpec:
         zero_gating=pe.get("zero_gating", bool, True),
         activation_skipping=pe.get("activation_skipping", bool, False),
         tile_skipping=pe.get("tile_skipping", bool, False),
+        keeps_operands=pe.get("keeps_operands", bool, True),
         nm_any=nm_any,
         mac_type=pe.choice("mac_type", str, ["int", "fp16", "bf16"], "int"),
         weight_bits=pe.get(

@@ -129,3 +129,34 @@ def test_every_level_is_priced_and_registers_are_counted():
     assert res.energy_pj["network"] > 0
     parts = sum(v for k, v in res.energy_pj.items() if k != "total")
     assert res.energy_pj["total"] == pytest.approx(parts)
+
+
+@given(one_level())
+def test_pes_without_registers_read_the_innermost_level_every_mac(case):
+    """`keeps_operands: false` (a MAC wired to its buffer, as Timeloop's designs
+    without a register level): the innermost level serves both operands of every
+    MAC and read-modify-writes every partial sum there (the first update of
+    each output reads nothing); the PEs' registers see nothing; what the levels
+    above move does not change."""
+    layer, tile, order, df = case
+    arch = load_arch("edge")
+    bare = dataclasses.replace(
+        arch, pe_array=dataclasses.replace(arch.pe_array, keeps_operands=False)
+    )
+    lw = LayerWorkload(layer)
+    mapping = glb_mapping(df, tile, order)
+    kept, bare_res = simulate_layer(lw, arch, mapping), simulate_layer(lw, bare, mapping)
+    plan = plan_layer(lw, bare)
+    g = plan.gemm
+    macs = g.m * g.n * g.k
+    glb = bare_res.levels["glb"]["accesses"]
+    assert glb["weights"]["reads_bytes"] == pytest.approx(macs * plan.sizes.weights / (g.k * g.n))
+    assert glb["inputs"]["reads_bytes"] == pytest.approx(macs * plan.sizes.input_element_bytes(g))
+    acc = bare.pe_array.acc_bits / 8
+    assert glb["outputs"]["updates_bytes"] == pytest.approx(macs * acc)
+    assert glb["outputs"]["reads_bytes"] == pytest.approx((macs - g.m * g.n) * acc)
+    regs = bare_res.levels[PE_REGISTERS]["accesses"]
+    assert all(v == 0 for a in regs.values() for v in a.values())
+    assert bare_res.levels["dram"]["accesses"] == kept.levels["dram"]["accesses"]
+    for op in ("weights", "inputs"):
+        assert glb[op]["fills_bytes"] == kept.levels["glb"]["accesses"][op]["fills_bytes"]

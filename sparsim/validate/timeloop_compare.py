@@ -124,6 +124,9 @@ class Plan:
     dataflow: str = "ws"  # the sparsim dataflow whose array carries the spatial loops
     ert_path: str | None = None  # the case's Accelergy ERT, given to sparsim as its table
     vector_bits: tuple[tuple[str, int], ...] = ()  # Timeloop level -> bits per vector access
+    # the PEs keep operands in registers between computes (False: the MAC reads the
+    # innermost shared level every compute, Timeloop's designs without a register level)
+    keeps_operands: bool = True
     # a convolution as sparsim's Conv2d sees it: (batch, out_h, out_w, channels, filters,
     # r, s, stride_h, stride_w); None for a GEMM (the harness then feeds a GEMM layer)
     conv: tuple[int, ...] | None = None
@@ -183,6 +186,8 @@ def _order_reasons(
                 out.setdefault(op, why)
                 if at_pe is not None:  # read there from the kept copy, where sparsim streams
                     at_pe.append((maps[i].name, op, why))
+    if holder == len(maps) and shared_last == len(maps) - 1:
+        return out  # the MAC reads the GLB itself: no PE keeps the stationary operand
     seen_stream = False
     for lv in maps[shared_last:holder]:
         for lp in lv.loops:
@@ -281,9 +286,7 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
             if innermost:
                 not_same.append(mac_reads)
         elif i in shared and i == shared[-1]:
-            name = "glb"
-            if spatial_depth < 0:
-                stationary_only = mac_reads
+            name = "glb"  # (spatial_depth < 0: the MAC reads it, run with keeps_operands off)
         elif i in shared:
             name = "".join(ch if ch.isalnum() else "_" for ch in lv.name.lower())
             if not multi_level:
@@ -335,8 +338,8 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
     erts = sorted(case.folder.glob("*ERT*.yaml")) if case.ert else []
     vec = tuple((lv.name, lv.word_bits * lv.block_size) for lv in case.stats.storage)
     return Plan(
-        prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec, conv,
-        _output_fill_per_visit(case, prob),
+        prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec,
+        not (spatial_depth < 0 and bool(shared)), conv, _output_fill_per_visit(case, prob),
     )  # fmt: skip
 
 
@@ -561,12 +564,19 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     t_ref, t_mine = sum(ref_energy.values()), sum(mine.values())
     held_energy = all(c.held for c in comps) and t_ref > 0
     unmapped = [n for n, e in ref_energy.items() if n not in mine and e > 0]
+    # Sparseloop prices its actual (sparse: skipped, gated, compressed) work; the
+    # counts held above, and so sparsim's shares, are the algorithmic (dense) ones
+    sparse = ar.computes_actual != ar.computes_algorithmic or any(
+        ds.actual != ds.algorithmic for lv in case.stats.storage for ds in lv.dataspaces
+    )
     for name, e in ref_energy.items():
         why = []
         if not held_energy:
             why.append("access counts not on the same nest (above)")
         if unmapped:
             why.append(f"no sparsim level for {', '.join(unmapped)}")
+        if sparse:
+            why.append("Timeloop's energy is of its actual (sparse) work; the counts are dense")
         comps.append(
             Comparison(
                 case.name, f"energy share {name}",

@@ -88,6 +88,7 @@ def arch_doc(plan: Plan) -> dict:
             "data_bits": WORD_BITS,
             "acc_bits": WORD_BITS,
             "zero_gating": False,
+            "keeps_operands": plan.keeps_operands,
         },
         "memory": memory,
         "energy": {"table": plan.ert_path or "default"},
