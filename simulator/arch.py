@@ -91,6 +91,7 @@ FIELD_DOCS: dict[str, str] = {
     "pe_array.data_bits": "width of weights and activations",
     "pe_array.acc_bits": "width of the accumulators (psums wrap at this width)",
     "pe_array.zero_gating": "gate the MAC of a zero weight or activation (energy, not cycles)",
+    "pe_array.ert_component": "the Accelergy ERT component pricing the MAC (default: mac)",
     "pe_array.keeps_operands": "the PEs keep their operands and partial sum in registers "
     "between computes; false: every MAC reads its weight and input from the innermost memory "
     "level and read-modify-writes its output there (a MAC wired to a buffer, as in Timeloop "
@@ -200,6 +201,7 @@ class PEArraySpec:
     weight_bits: int | None = None  # per-operand widths (None: data_bits)
     input_bits: int | None = None
     keeps_operands: bool = True
+    ert_component: str | None = None  # the Accelergy ERT component pricing the MAC
 
     @property
     def pes(self) -> int:
@@ -483,6 +485,7 @@ def _parse_pe_array(top: Node) -> PEArraySpec:
         activation_skipping=pe.get("activation_skipping", bool, False),
         tile_skipping=pe.get("tile_skipping", bool, False),
         keeps_operands=pe.get("keeps_operands", bool, True),
+        ert_component=pe.get("ert_component", str, None),
         nm_any=nm_any,
         mac_type=pe.choice("mac_type", str, ["int", "fp16", "bf16"], "int"),
         weight_bits=pe.get(
@@ -674,7 +677,7 @@ def _chain(levels: dict[str, MemLevelSpec], mem: Node) -> list[str]:
     return order
 
 
-def _parse_energy(top: Node, memory: MemorySpec, source: str):
+def _parse_energy(top: Node, memory: MemorySpec, pe_array: PEArraySpec, source: str):
     energy = top.child("energy", {})
     name = energy.get("table", str, "default")
     beside = Path(source).parent / name  # a relative table path is relative to the arch file
@@ -693,14 +696,15 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
     over.finish()
     energy.finish()
     if table.ert is not None:
-        for lv in memory.levels:
-            if lv.ert_component is not None and not any(
-                c == lv.ert_component or c.endswith("." + lv.ert_component) for c in table.ert
-            ):
+        # named components must be in the ERT (as its lookup finds them: the last
+        # name part, array suffixes such as [0..3] dropped)
+        named = [(f"memory.{lv.name}.ert_component", lv.ert_component) for lv in memory.levels]
+        named.append(("pe_array.ert_component", pe_array.ert_component))
+        for field, comp in named:
+            if comp is not None and table.ert_component(comp) is None:
                 raise SpecError(
-                    source, f"memory.{lv.name}.ert_component", lv.ert_component,
-                    f"a component of {table.file}: {', '.join(table.ert)}",
-                )  # fmt: skip
+                    source, field, comp, f"a component of {table.file}: {', '.join(table.ert)}"
+                )
     return name, table, tech, tuple(overrides)
 
 
@@ -709,7 +713,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
     top = Node(data, source)
     array = _parse_pe_array(top)
     memory = _parse_memory(top, array)
-    energy_table, table, tech, overrides = _parse_energy(top, memory, source)
+    energy_table, table, tech, overrides = _parse_energy(top, memory, array, source)
     spec = ArchSpec(
         name=printable(top.get("name", str)),
         pe_array=array,

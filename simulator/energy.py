@@ -104,7 +104,7 @@ def action_costs(arch: ArchSpec) -> ActionCosts:
     mac_key = f"mac_{pe.mac_name}"
     mac = over.get(mac_key, table.mac[pe.mac_name].value_pj * scale)
     gated = mac * over.get("mac_gated_fraction", table["mac_gated_fraction"])
-    ert_mac = table.ert_component("mac")
+    ert_mac = table.ert_component(*([pe.ert_component] if pe.ert_component else []), "mac")
     if ert_mac is not None:
         mac = ert_mac.get("mac_random", mac)
         gated = ert_mac.get("mac_gated", gated)

@@ -95,7 +95,8 @@ class EnergyTable:
 
 
 def short_name(component: str) -> str:
-    return re.sub(r"\[[^\]]*\]", "", component.split(".")[-1]).lower()
+    # array suffixes first: `PE[0..15]` holds dots of its own
+    return re.sub(r"\[[^\]]*\]", "", component).split(".")[-1].lower()
 
 
 def fit_sram(points: list[tuple[float, int, float]]) -> SramFit:
@@ -195,17 +196,25 @@ def _read_ert(data: dict, source: str) -> EnergyTable:
         comp = Node(row, source, f"{body.path}.tables[{i}]")
         name = comp.get("name", str)
         acts: dict[str, list[float]] = {}
+        # an action with argument variants (address_delta, data_delta): Timeloop
+        # prices a plain read or write as the random access, every argument set
+        random: dict[str, list[float]] = {}
         for j, act in enumerate(comp.get("actions", list)):
             a = Node(act, source, f"{comp.path}.actions[{j}]")
             aname = a.get("name", str)
+            args = a.get("arguments", (dict, float, str, type(None)), None)
             for key in ("energy", "average_energy"):
                 if a.has(key):
-                    acts.setdefault(aname, []).append(a.non_negative(key))
-            for key in ("arguments", "max_energy", "min_energy"):
-                a.get(key, (dict, float, str, type(None)), None)
+                    pj = a.non_negative(key)
+                    acts.setdefault(aname, []).append(pj)
+                    if isinstance(args, dict) and args and all(args.values()):
+                        random.setdefault(aname, []).append(pj)
+            for key in ("max_energy", "min_energy"):
+                a.get(key, (float, int, type(None)), None)
             if aname not in acts:
                 raise a.error("energy", "<missing>", "a number >= 0 (pJ per action)")
             a.finish()
+        acts |= random
         comp.get("primitive_estimation(s)", list, None)
         comp.finish()
         ert[name] = {k: sum(v) / len(v) for k, v in acts.items()}

@@ -79,10 +79,13 @@ def test_an_accelergy_ert_summary_prices_the_matching_components(tmp_path):
     assert res.levels["glb"]["energy_source"] == "ert"
 
 
-def test_a_full_ert_averages_an_actions_argument_rows(tmp_path):
+def test_a_full_ert_prices_a_read_as_its_random_access_row(tmp_path):
+    """Timeloop prices a plain read or write as the random access (every argument
+    set: address_delta and data_delta 1), not an average of the argument rows;
+    an action without argument rows is its one energy."""
     (tmp_path / "ert.yaml").write_text(ERT_FULL)
     arch = load_arch(_arch_with(tmp_path, "ert.yaml"))
-    assert action_costs(arch).level("glb").read_pj == pytest.approx(15.0)
+    assert action_costs(arch).level("glb").read_pj == pytest.approx(20.0)
     assert action_costs(arch).level("dram").write_pj == pytest.approx(249.6)
 
 

@@ -123,10 +123,12 @@ class Plan:
     word_bits: int
     dataflow: str = "ws"  # the sparsim dataflow whose array carries the spatial loops
     ert_path: str | None = None  # the case's Accelergy ERT, given to sparsim as its table
-    vector_bits: tuple[tuple[str, int], ...] = ()  # Timeloop level -> bits per vector access
+    # Timeloop level -> words per vector access (the ERT prices one vector)
+    vector_words: tuple[tuple[str, int], ...] = ()
     # the PEs keep operands in registers between computes (False: the MAC reads the
     # innermost shared level every compute, Timeloop's designs without a register level)
     keeps_operands: bool = True
+    mac: str = ""  # Timeloop's arithmetic level (the MAC's ERT component)
     # a convolution as sparsim's Conv2d sees it: (batch, out_h, out_w, channels, filters,
     # r, s, stride_h, stride_w); None for a GEMM (the harness then feeds a GEMM layer)
     conv: tuple[int, ...] | None = None
@@ -336,10 +338,11 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
         for lp in out
     ]
     erts = sorted(case.folder.glob("*ERT*.yaml")) if case.ert else []
-    vec = tuple((lv.name, lv.word_bits * lv.block_size) for lv in case.stats.storage)
+    vec = tuple((lv.name, lv.block_size) for lv in case.stats.storage)
     return Plan(
         prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec,
-        not (spatial_depth < 0 and bool(shared)), conv, _output_fill_per_visit(case, prob),
+        not (spatial_depth < 0 and bool(shared)), case.stats.arithmetic.name, conv,
+        _output_fill_per_visit(case, prob),
     )  # fmt: skip
 
 
@@ -601,6 +604,8 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 if held_energy and not unmapped
                 else ["access counts not on the same nest (above)"]
             )
+            if sparse:
+                why.append("Timeloop's energy is of its actual (sparse) work; the counts are dense")
             comps.append(
                 Comparison(
                     case.name, f"energy share {name} (sparsim's own, priced from the ERT)",

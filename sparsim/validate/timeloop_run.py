@@ -51,7 +51,9 @@ def arch_doc(plan: Plan) -> dict:
     }
     if plan.ert_path and "ert_component" in fields:
         memory["dram"]["ert_component"] = plan.levels[0].timeloop
-        memory["dram"]["word_bits"] = dict(plan.vector_bits).get(plan.levels[0].timeloop, WORD_BITS)
+        # one ERT access is one vector of Timeloop's words, each a sparsim word here
+        words = dict(plan.vector_words).get(plan.levels[0].timeloop, 1)
+        memory["dram"]["word_bits"] = words * WORD_BITS
     parent = "dram"
     for lv in plan.levels:
         if lv.sparsim in (None, "dram", "pe_registers"):
@@ -67,7 +69,7 @@ def arch_doc(plan: Plan) -> dict:
         if plan.ert_path and "ert_component" in fields:
             # the ERT prices one vector access of the Timeloop level
             node["ert_component"] = lv.timeloop
-            node["word_bits"] = dict(plan.vector_bits).get(lv.timeloop, WORD_BITS)
+            node["word_bits"] = dict(plan.vector_words).get(lv.timeloop, 1) * WORD_BITS
         memory[lv.sparsim] = node
         parent = lv.sparsim
     if "glb" not in memory:
@@ -89,6 +91,7 @@ def arch_doc(plan: Plan) -> dict:
             "acc_bits": WORD_BITS,
             "zero_gating": False,
             "keeps_operands": plan.keeps_operands,
+            **({"ert_component": plan.mac} if plan.ert_path and plan.mac else {}),
         },
         "memory": memory,
         "energy": {"table": plan.ert_path or "default"},
@@ -141,7 +144,8 @@ def run_plan(plan: Plan) -> tuple:
         if plan.output_fill_per_visit:
             # the older convention: every output tile visit to a level is also a fill
             # there, one per element drained to the next level out (its updates)
-            names = [n for n in levels if "outputs" in counts[n]]
+            # (levels that see outputs at all: PEs without registers see none)
+            names = [n for n in levels if counts[n].get("outputs")]
             for outer, inner in itertools.pairwise(names):
                 drained = levels[outer]["accesses"]["outputs"].get("updates_bytes", 0.0)
                 counts[inner]["outputs"] += drained / word
