@@ -84,11 +84,7 @@ class OperandBytes:
         if self.window is None:
             tm, tk = m_chain[-1], k_chain[-1]
             return self.inputs, self.inputs * min(tm, gemm.m) * min(tk, gemm.k) / (gemm.m * gemm.k)
-        total, largest = footprints(self.window, m_chain, k_chain)
-        if slide is not None:
-            total -= overlap(self.window, m_chain, k_chain, *slide)
-        b = self.inputs / self.window.elements
-        return total * b, largest * b
+        return _footprint_bytes(self.window, self.inputs, m_chain, k_chain, slide)
 
     def tile_bytes(
         self,
@@ -112,6 +108,21 @@ class OperandBytes:
             Operand.WEIGHTS: self.weights * tk * tn / (gemm.k * gemm.n),
             Operand.OUTPUTS: self.psums * tm * tn / (gemm.m * gemm.n),
         }
+
+
+@functools.lru_cache(maxsize=8192)
+def _footprint_bytes(
+    window: InputWindow,
+    inputs: float,
+    m_chain: tuple[int, ...],
+    k_chain: tuple[int, ...],
+    slide: tuple[str, int] | None,
+) -> tuple[float, float]:
+    total, largest = footprints(window, m_chain, k_chain)
+    if slide is not None:
+        total -= overlap(window, m_chain, k_chain, *slide)
+    b = inputs / window.elements
+    return total * b, largest * b
 
 
 @functools.lru_cache(maxsize=4096)
