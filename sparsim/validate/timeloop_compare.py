@@ -389,30 +389,34 @@ def _conv_geometry(
             dims["N"], dims[outer], dims[inner], dims["C"], dims[fr], dims[fs], sh, sw
         )
 
-    # strides: the smallest that give the outermost printed input tile (1 by default)
-    stride = next(
-        (
-            (sh, sw)
-            for sh in range(1, 5)
-            for sw in range(1, 5)
-            if printed[0] is None or window(sh, sw).elements == printed[0]
-        ),
-        (1, 1),
+    def counted(win: InputWindow) -> list[tuple[int, float, int]]:
+        """(level, the footprint sparsim counts, Timeloop's printed tile) per level
+        holding inputs."""
+        out = []
+        for i, lp in enumerate(levels):
+            size = printed[i] if i < len(printed) else None
+            if size is None or "inputs" not in lp.holds:
+                continue
+            m_chain = tuple(o.tile[0] for o in levels[: i + 1])
+            k_chain = tuple(o.tile[2] for o in levels[: i + 1])
+            out.append((i, win.footprints(m_chain, k_chain)[1], size))
+        return out
+
+    # strides (not in the stats): those under which the most printed input tiles
+    # are the footprints sparsim counts, the smallest of them (1 when none tell)
+    stride = max(
+        ((sh, sw) for sh in range(1, 5) for sw in range(1, 5)),
+        key=lambda st: (sum(c == p for _, c, p in counted(window(*st))), -st[0] - st[1]),
     )
     win = window(*stride)
     why = []
-    for i, lp in enumerate(levels):
-        size = printed[i] if i < len(printed) else None
-        if size is None or "inputs" not in lp.holds:
-            continue
-        m_chain = tuple(o.tile[0] for o in levels[: i + 1])
-        k_chain = tuple(o.tile[2] for o in levels[: i + 1])
-        counted = win.footprints(m_chain, k_chain)[1]
-        if counted != size:
+    for i, got, size in counted(win):
+        lp = levels[i]
+        if got != size:
             why.append((
                 lp.timeloop, "inputs",
                 f"{lp.timeloop} keeps {size} {inputs} words per tile, where sparsim's tile of "
-                f"rows (n, p, q) and reduction (c, r, s) touches {counted:.0f}",
+                f"rows (n, p, q) and reduction (c, r, s) touches {got:.0f}",
             ))  # fmt: skip
     conv = (
         dims["N"], dims[outer], dims[inner], dims["C"], filters, dims[fr], dims[fs], *stride
