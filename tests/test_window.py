@@ -266,3 +266,18 @@ def test_only_convolution_inputs_have_a_window():
     assert input_window(PassLayer(conv, Pass.BACKWARD_WEIGHT)).transposed
     # padded: the window reads the padded ifmap (Timeloop's input tensor)
     assert conv.input_window().elements == 10 * 10 * 4
+
+
+@given(windows(), st.data())
+def test_aligned_tiles_with_unit_stride_read_exactly_their_box(w, data):
+    """Whole-row tiles of the outputs and channel blocks under the whole window,
+    stride and dilation 1 (the tiles a Timeloop nest cuts): the footprint is the
+    number of distinct input elements the tile touches, counted by brute force."""
+    w = dataclasses.replace(w, stride_h=1, stride_w=1, dilation_h=1, dilation_w=1)
+    rows_per = data.draw(st.sampled_from([d for d in range(1, w.out_h + 1) if w.out_h % d == 0]))
+    chans = data.draw(st.sampled_from([d for d in range(1, w.channels + 1) if w.channels % d == 0]))
+    m_chain, k_chain = (rows_per * w.out_w,), (chans * w.r * w.s,)
+    boxes = w.boxes(m_chain, k_chain)
+    rows, red = row_sets(w, m_chain), reduction_sets(w, k_chain)
+    for (i, rs), (j, ks) in itertools.product(enumerate(rows), enumerate(red)):
+        assert boxes[i, j] == len(touched(w, rs, ks))
