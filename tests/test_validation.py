@@ -294,3 +294,27 @@ def test_cli_custom_anchors_strict_exit_and_bad_input(tmp_path, capsys):
     assert main(["validate", "--anchors", str(tmp_path / "bad.yaml"), "-o", str(out)]) == 2
     assert "bad.yaml" in capsys.readouterr().err
     assert main(["validate", "--anchors", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_conv_cases_run_as_convolutions_with_their_strides_and_fill_convention():
+    """The harness reads a conv's geometry and the stats' output-fill convention
+    from the data: res2a runs as a 3x3 stride-1 Conv2d (its DRAM inputs are
+    Timeloop's 267,264, 8 Q-tiles x 4 C-blocks of 16 x 58 x 9), AlexNet conv1
+    as 11x11 stride 4; Timeloop v3 fills only read-backs, the 2020 exercises
+    every output tile visit."""
+    from sparsim.validate.timeloop_compare import compare_case
+    from sparsim.validate.timeloop_run import multi_level, run_plan
+
+    res2a = next(c for c in CASES if c.name.endswith("default_search"))
+    plan = plan_case(res2a, True)
+    assert plan.conv == (1, 56, 56, 64, 64, 3, 3, 1, 1) and not plan.output_fill_per_visit
+    counts = run_plan(plan)[0]
+    assert counts["dram"]["inputs"] == 267_264
+    alexnet = next(c for c in EX_CASES if "simple_weight_stationary" in c.name)
+    assert plan_case(alexnet, True).conv[5:] == (11, 11, 4, 4)
+    conv1d = next(c for c in EX_CASES if c.name.endswith("01-model-conv1d-2level/ref-output/os"))
+    assert plan_case(conv1d, True).output_fill_per_visit
+    # MainMemory loops P under a 3-wide Buffer tile: each next tile fetches one element
+    held = {c.quantity: c for c in compare_case(conv1d, run_plan, multi_level()).comparisons}
+    slid = held["accesses MainMemory Inputs vs sparsim dram inputs"]
+    assert slid.held and slid.reference == slid.sparsim == 18
