@@ -278,15 +278,9 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
         else:
             inherited += split
         spatial = {gd[lp.dim]: lp.bound for lp in lv.loops if lp.spatial and lp.bound > 1}
-        innermost = i == len(maps) - 1
         stationary_only = ""
         if i == 0:
-            name = "dram"
-            if innermost:
-                not_same.append(
-                    f"the MAC reads {lv.name} (the backing store) every compute, where "
-                    "sparsim always has a GLB in between"
-                )
+            name = "dram"  # innermost: the MAC reads it (the harness's GLB keeps nothing)
         elif i in shared and i == shared[-1]:
             name = "glb"  # (spatial_depth < 0: the MAC reads it, run with keeps_operands off)
         elif i in shared:
@@ -341,7 +335,7 @@ def plan_case(case: Case, multi_level: bool = False) -> Plan:
     vec = tuple((lv.name, lv.block_size) for lv in case.stats.storage)
     return Plan(
         prob, tuple(out), array, bits, df, str(erts[0]) if erts else None, vec,
-        not (spatial_depth < 0 and bool(shared)), case.stats.arithmetic.name, conv,
+        spatial_depth >= 0, case.stats.arithmetic.name, conv,
         _output_fill_per_visit(case, prob),
     )  # fmt: skip
 

@@ -14,7 +14,7 @@ import dataclasses
 import itertools
 import math
 
-from mappings.dataflow import Dataflow
+from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LevelTile, Mapping
 from simulator.arch import MemLevelSpec, parse_arch
 from simulator.energy import load_energy_table
@@ -78,6 +78,10 @@ def arch_doc(plan: Plan) -> dict:
             "bandwidth_bytes_per_cycle": 1e9,
             "parent": parent,
         }
+        if len(plan.levels) == 1:
+            # the MAC reads the backing store: a GLB keeping only the weights, which
+            # the mapping bypasses (mapping_of), so nothing stops between
+            memory["glb"]["holds"] = ["weights"]
     return {
         "name": "timeloop-case",
         "clock_mhz": 1000,
@@ -111,7 +115,8 @@ def mapping_of(plan: Plan) -> Mapping:
         extra = {"loop_order": order} if per_level else {}
         tiles.append(LevelTile(lv.sparsim, *lv.tile, **extra))
     order = outer.loop_order + "".join(d for d in "nmk" if d not in outer.loop_order)
-    return Mapping(Dataflow(plan.dataflow), tuple(tiles), order)
+    bypass = (Operand.WEIGHTS,) if len(plan.levels) == 1 else ()  # see arch_doc
+    return Mapping(Dataflow(plan.dataflow), tuple(tiles), order, bypass)
 
 
 def run_plan(plan: Plan) -> tuple:
