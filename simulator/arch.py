@@ -79,6 +79,8 @@ FIELD_DOCS: dict[str, str] = {
     "scalesim_compat": "report cycles as SCALE-Sim v3 counts them and stream whole operands "
     "without GLB tiling (set by the .cfg reader; docs/cycles.md)",
     "energy.table": "energy-per-action table in simulator/energy_tables/ (by name)",
+    "energy.overrides.network_hop_bit": "pJ per bit per PE-to-PE hop, replacing the table's "
+    "entry (any table entry or mac_<type> can be replaced; not rescaled by technology_nm)",
     "pe_array.rows": "PE rows of the systolic array",
     "pe_array.cols": "PE columns of the systolic array",
     "pe_array.multipliers": "multipliers per PE: K elements reduced per cycle in dense mode",
@@ -146,6 +148,8 @@ _ON_CHIP_FIELD_DOCS = {
     "without an access (bypass). TPU v1's accumulators: [outputs]",
     "double_buffered": "two copies of each tile here, so loads overlap compute (default: "
     "memory.double_buffering)",
+    "macros": "separate SRAM macros the capacity and banks are split into (e.g. one per SM; "
+    "default 1): an access crosses the H-tree of one macro only (energy)",
 }
 FIELD_DOCS.update(
     {
@@ -264,6 +268,8 @@ class MemLevelSpec:
     TPU v1's accumulators hold outputs only, its weight FIFO weights only).
     `word_bits`: the width of one access (energy is per access).
     `double_buffered`: tiles take two copies (None: the memory's default).
+    `macros`: separate SRAM macros holding the capacity (energy: an access
+    reaches its bank across one macro, not the whole level).
     """
 
     name: str
@@ -281,6 +287,9 @@ class MemLevelSpec:
     double_buffered: bool | None = None
     energy: LevelEnergySpec = LevelEnergySpec()
     ert_component: str | None = None  # the Accelergy ERT component pricing this level
+    # independent SRAM macros the capacity is split into (one per SM, say): an access
+    # crosses only its own macro's H-tree (energy only)
+    macros: int = 1
 
     @property
     def concurrency(self) -> int:
@@ -386,7 +395,8 @@ class ArchSpec:
     scalesim_compat: bool = False
     file: str = field(default="", compare=False)
     # the table, read when the spec is loaded (None: the default table)
-    energy: EnergyTable | None = field(default=None, compare=False)
+    # compared: two specs naming `ert.yaml` in different folders are different archs
+    energy: EnergyTable | None = field(default=None)
     technology_nm: float | None = None  # None: the table's node
     energy_overrides: tuple[tuple[str, float], ...] = ()  # table entry -> pJ
 
@@ -519,6 +529,10 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
         )  # fmt: skip
     capacity = _kib(node, "capacity_kib")
     banks = node.positive_int("banks", 1)
+    macros = node.get(
+        "macros", int, 1, allowed=f"an integer from 1 to banks ({banks})",
+        check=lambda v: 1 <= v <= banks,
+    )  # fmt: skip
     ports = node.positive_int("ports", 2)
     holds_raw = node.get(
         "holds", list, [op.value for op in ALL_OPERANDS], allowed="a list of weights/inputs/outputs"
@@ -550,7 +564,7 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
     double = node.get("double_buffered", bool, None)
     return MemLevelSpec(
         name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition),
-        holds_t, word_bits, double, energy, ert,
+        holds_t, word_bits, double, energy, ert, macros,
     )  # fmt: skip
 
 
@@ -686,9 +700,7 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
     energy.finish()
     if table.ert is not None:
         for lv in memory.levels:
-            if lv.ert_component is not None and not any(
-                c == lv.ert_component or c.endswith("." + lv.ert_component) for c in table.ert
-            ):
+            if lv.ert_component is not None and table.ert_component_named(lv.ert_component) is None:
                 raise SpecError(
                     source, f"memory.{lv.name}.ert_component", lv.ert_component,
                     f"a component of {table.file}: {', '.join(table.ert)}",
