@@ -309,3 +309,22 @@ def test_a_layers_own_widths_set_its_bytes_and_mac_energy():
     assert w4a4.energy_pj["mac"] < base.energy_pj["mac"]  # int4 MAC
     with pytest.raises(ValueError, match="weight_bits"):
         LayerWorkload(layer, weight_bits=3)
+
+
+def test_sparsims_own_ert_prices_give_the_shares_timeloops_per_access_energies_give():
+    """On every Timeloop case that ships its ERT, sparsim's own energy (the ERT as its
+    table) splits by level as its counts priced at the stats' per-scalar energies do:
+    what differs from Timeloop's shares is the counts (the nest), not the prices."""
+    from sparsim.validate import run_timeloop, timeloop_root
+
+    own_tag = " (sparsim's own, priced from the ERT)"
+    pairs = 0
+    for outcome in run_timeloop(timeloop_root()):
+        by_name = {c.quantity: c for c in outcome.comparisons}
+        for name, own in by_name.items():
+            if not name.endswith(own_tag):
+                continue
+            priced = by_name[name.removesuffix(own_tag)]
+            assert own.sparsim == pytest.approx(priced.sparsim, abs=0.5), (outcome.case, name)
+            pairs += 1
+    assert pairs >= 5  # mac, DRAM, shared_glb, the spads, DummyBuffer on res2a
