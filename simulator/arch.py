@@ -127,6 +127,8 @@ FIELD_DOCS: dict[str, str] = {
     "memory.activation_format": "how activations are stored (bitmask: one bit per element "
     "plus the nonzero values)",
     "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
+    "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
+    "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",
     "energy.technology_nm": "technology node the table's values are scaled to (not ERT or "
     "spec-given values)",
     "pe_array.mac_type": "MAC arithmetic: int, fp16 or bf16 (prices the MAC)",
@@ -398,6 +400,7 @@ class ArchSpec:
     # compared: two specs naming `ert.yaml` in different folders are different archs
     energy: EnergyTable | None = field(default=None)
     technology_nm: float | None = None  # None: the table's node
+    supply_v: float | None = None  # None: the table's supply voltage
     energy_overrides: tuple[tuple[str, float], ...] = ()  # table entry -> pJ
 
     @property
@@ -689,6 +692,9 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
     tech = energy.get(
         "technology_nm", float, None, allowed="a number > 0 (nm)", check=lambda v: v > 0
     )
+    volts = energy.get(
+        "supply_v", float, None, allowed="a number > 0 (volts)", check=lambda v: 0 < v < 10
+    )
     over = energy.child("overrides", {})
     known = [*(f"mac_{t}" for t in MAC_TYPES), *ENTRIES]
     overrides = []
@@ -705,7 +711,7 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
                     source, f"memory.{lv.name}.ert_component", lv.ert_component,
                     f"a component of {table.file}: {', '.join(table.ert)}",
                 )  # fmt: skip
-    return name, table, tech, tuple(overrides)
+    return name, table, tech, volts, tuple(overrides)
 
 
 def parse_arch(data: object, source: str) -> ArchSpec:
@@ -713,7 +719,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
     top = Node(data, source)
     array = _parse_pe_array(top)
     memory = _parse_memory(top, array)
-    energy_table, table, tech, overrides = _parse_energy(top, memory, source)
+    energy_table, table, tech, volts, overrides = _parse_energy(top, memory, source)
     spec = ArchSpec(
         name=printable(top.get("name", str)),
         pe_array=array,
@@ -728,6 +734,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
         file=source,
         energy=table,
         technology_nm=tech,
+        supply_v=volts,
         energy_overrides=overrides,
     )
     top.finish()

@@ -15,9 +15,11 @@ Prices (`action_costs`, once per arch):
   per-operand scratchpads: `weights_spad`, `ifmap_spad`, `psum_spad`);
   array network hops per bit, N:M index bits decoded, leakage per PE-cycle
   and per KiB-cycle of SRAM.
-On-chip table values are at the table's node; another `technology_nm`
-scales them by node / table node (first-order C V^2 with V held: an
-assumption; Horowitz ISSCC 2014 discusses why voltage no longer scales).
+On-chip table values are at the table's node and supply; another
+`technology_nm` scales them by node / table node and another `supply_v` by
+(V / table V)^2 (first-order C V^2 with C ~ node: an assumption; Horowitz
+ISSCC 2014 discusses why voltage no longer scales with the node, so the
+supply is its own field).
 DRAM is its own device: its energy per bit is not rescaled. ERT and
 spec-given values are used as they are.
 
@@ -148,12 +150,21 @@ def banked_sram_pj(
     return bank + word_bits * table["wire_bit_mm"] * side_mm
 
 
+def node_scale(arch: ArchSpec) -> float:
+    """Factor from the table's node and supply to the arch's: C ~ node, E ~ C V^2."""
+    table = arch.table
+    scale = (arch.technology_nm or table.technology_nm) / table.technology_nm
+    if arch.supply_v is not None and table.supply_v is not None:
+        scale *= (arch.supply_v / table.supply_v) ** 2
+    return scale
+
+
 @functools.lru_cache(maxsize=256)
 def action_costs(arch: ArchSpec) -> ActionCosts:
     """Energy per action for every component of the arch."""
     table: EnergyTable = arch.table
     over = dict(arch.energy_overrides)
-    scale = (arch.technology_nm or table.technology_nm) / table.technology_nm
+    scale = node_scale(arch)
     used: set[str] = set()
     sources: list[tuple[str, str]] = []
 
@@ -412,5 +423,6 @@ __all__ = [
     "energy_sources",
     "load_energy_table",
     "mac_energy_pj",
+    "node_scale",
     "price",
 ]

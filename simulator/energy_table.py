@@ -75,7 +75,8 @@ class SramFit:
 
 @dataclass(frozen=True, slots=True)
 class EnergyTable:
-    """Energy per action at `technology_nm` (values as given; `scale` converts)."""
+    """Energy per action at `technology_nm` and `supply_v` (values as given;
+    `simulator.energy.action_costs` rescales them to the arch's node and supply)."""
 
     name: str
     technology_nm: float
@@ -85,6 +86,7 @@ class EnergyTable:
     # Accelergy ERT: component name -> action -> pJ (None for sparsim's own tables)
     ert: dict[str, dict[str, float]] | None = None
     file: str = field(default="", compare=False)
+    supply_v: float | None = None  # the supply the values were taken at (None: not stated)
 
     def __getitem__(self, action: str) -> float:
         return self.entries[action].value_pj
@@ -199,6 +201,7 @@ def _read_table(data: object, source: str) -> EnergyTable:
         fit_sram(points),
         None,
         source,
+        top.get("supply_v", float, None, allowed="a number > 0 (volts)", check=lambda v: v > 0),
     )
     top.finish()
     return table

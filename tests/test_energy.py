@@ -163,7 +163,23 @@ def test_pe_registers_are_priced_as_a_register_file_of_their_capacity(tmp_path):
     assert small[0].read_pj < big[0].read_pj
     eyeriss = action_costs(load_arch("eyeriss")).register(Operand.WEIGHTS)
     assert eyeriss.source == "fit"
-    assert eyeriss.read_pj == pytest.approx(table.sram.access_pj(520, 16) * 65 / 45)
+    scale = 65 / 45 * (1.0 / 0.9) ** 2  # the preset's node and supply over the table's
+    assert eyeriss.read_pj == pytest.approx(table.sram.access_pj(520, 16) * scale)
+
+
+def test_supply_voltage_scales_on_chip_energy_as_v_squared(tmp_path):
+    doc = load_yaml(preset_path("edge"))
+    doc["energy"] = {"supply_v": 1.8}  # twice the table's 0.9 V
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    hi, base = action_costs(load_arch(path)), action_costs(load_arch("edge"))
+    assert hi.mac_pj == pytest.approx(4 * base.mac_pj)
+    assert hi.level("glb").read_pj == pytest.approx(4 * base.level("glb").read_pj)
+    assert hi.level("dram").read_pj == base.level("dram").read_pj
+    doc["energy"] = {"supply_v": 0}
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(SpecError, match="supply_v"):
+        load_arch(path)
 
 
 def test_dram_energy_is_not_rescaled_by_the_accelerators_node(tmp_path):
