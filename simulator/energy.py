@@ -213,6 +213,8 @@ def action_costs(arch: ArchSpec) -> ActionCosts:
             e = table.sram.access_pj(reg_bytes, bits) * scale
             regs.append((op, LevelCost(bits, e, e, e, 0.0, "fit")))
             sources.append((f"{PE_REGISTERS}.{op.value}", "fit"))
+    # an ERT scratchpad's `leak` is per PE-cycle too (Timeloop: per instance-cycle)
+    leak_pe += sum(c.leakage_pj_per_cycle for _, c in regs)
     for key, name in (("network_hop_bit", "network"), ("metadata_bit", "metadata")):
         sources.append((name, entry_source(key)))
     leak_source = f"ert:{compute[0]}" if compute else entry_source("leakage_pe_cycle")

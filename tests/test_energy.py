@@ -247,7 +247,8 @@ def test_a_timeloop_ert_prices_every_component_as_timeloop_does(tmp_path):
     for op, pj in spads.items():
         assert costs.register(op).per_byte("read") * 2 == pytest.approx(pj)
         assert costs.register(op).per_byte("update") * 2 == pytest.approx(pj)
-    # no idle energy: Timeloop charges none (the ERT has `idle`, not `leak`)
+    # no idle energy: Timeloop charges none (the ERT has `idle`, not `leak`), for levels,
+    # MACs and scratchpads alike
     assert glb.leakage_pj_per_cycle == 0 and costs.leakage_pe_cycle_pj == 0
     sources = energy_sources(arch)
     comps = sources["components"]
@@ -271,7 +272,8 @@ def test_an_ert_compute_component_is_found_by_its_actions(tmp_path):
     )
     arch = load_arch(_arch_with(tmp_path, "ert.yaml"))
     costs = action_costs(arch)
-    # Timeloop's arithmetic names: `compute` prices both the MAC and a gated one
+    # Timeloop's arithmetic names: `compute` prices both the MAC and a gated one; the
+    # MAC's `leak` is the PE's leakage per cycle (no scratchpad in this ERT leaks)
     assert (costs.mac_pj, costs.mac_gated_pj, costs.leakage_pe_cycle_pj) == (0.56, 0.56, 0.01)
 
 
