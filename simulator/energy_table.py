@@ -193,6 +193,9 @@ def _read_table(data: object, source: str) -> EnergyTable:
         p.finish()
     if len(points) < 2:
         raise top.error("sram_points", raw, "at least two points to fit")
+    if fit_sram(points).beta <= 0:
+        # a fit falling with capacity would price a bigger SRAM cheaper
+        raise top.error("sram_points", raw, "points whose energy per bit grows with capacity")
     table = EnergyTable(
         top.get("name", str),
         top.get("technology_nm", float, check=lambda v: v > 0, allowed="a number > 0"),

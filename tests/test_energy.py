@@ -115,6 +115,20 @@ def test_sram_fit_matches_its_source_points_within_the_stated_error():
     assert fit_sram([(1, 8, 1.0), (4, 8, 2.0)]).max_error == pytest.approx(0.0, abs=1e-12)
 
 
+def test_a_table_whose_sram_fit_falls_with_capacity_is_rejected(tmp_path):
+    doc = load_yaml(Path(default_table().file))
+    doc["sram_points"] = [
+        {"capacity_kib": 1, "word_bits": 64, "pj": 10, "source": "x"},
+        {"capacity_kib": 64, "word_bits": 64, "pj": 5, "source": "y"},
+    ]
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    from simulator.energy_table import load_energy_table
+
+    with pytest.raises(SpecError, match="sram_points"):
+        load_energy_table(str(path))
+
+
 CAPACITY = st.floats(min_value=8, max_value=64 << 20, allow_nan=False)
 WIDTH = st.integers(min_value=1, max_value=4096)
 
