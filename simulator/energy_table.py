@@ -118,7 +118,8 @@ class EnergyTable:
 
 
 def short_name(component: str) -> str:
-    return re.sub(r"\[[^\]]*\]", "", component.split(".")[-1]).lower()
+    # drop array suffixes first: `DRAM[1..1]` has dots of its own
+    return re.sub(r"\[[^\]]*\]", "", component).split(".")[-1].lower()
 
 
 def fit_sram(points: list[tuple[float, int, float]]) -> SramFit:

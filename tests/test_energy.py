@@ -360,3 +360,42 @@ def test_sparsims_own_ert_prices_give_the_shares_timeloops_per_access_energies_g
             assert own.sparsim == pytest.approx(priced.sparsim, abs=0.5), (outcome.case, name)
             pairs += 1
     assert pairs >= 5  # mac, DRAM, shared_glb, the spads, DummyBuffer on res2a
+
+
+ERT_V04_SUMMARY = """\
+ERT_summary:
+  version: '0.4'
+  table_summary:
+  - name: system_top_level.shared_glb[1..1]
+    actions:
+    - {name: write, energy: 14.137929}
+    - {name: read, energy: 18.183829}
+    - {name: leak, energy: 0.005652}
+    - {name: update, energy: 14.137929}
+  - name: system_top_level.ifmap_spad[1..168]
+    actions:
+    - {name: read, energy: 0.202442}
+    - {name: leak, energy: 0.000101}
+  - name: system_top_level.mac[1..168]
+    actions:
+    - {name: compute, energy: 0.207692}
+    - {name: leak, energy: 0.002374}
+"""
+
+
+def test_an_accelergy_04_ert_with_instance_suffixes_and_leak(tmp_path):
+    """timeloop-accelergy-exercises' v0.4 eyeriss_like ERT: `[1..1]` suffixes match by
+    name, `update` prices updates, `leak` is charged per instance-cycle."""
+    from mappings.dataflow import Operand
+
+    (tmp_path / "ert.yaml").write_text(ERT_V04_SUMMARY)
+    arch = load_arch(_arch_with(tmp_path, "ert.yaml", ert_component="shared_glb"))
+    costs = action_costs(arch)
+    glb = costs.level("glb")
+    assert (glb.read_pj, glb.write_pj, glb.update_pj) == (18.183829, 14.137929, 14.137929)
+    assert glb.leakage_pj_per_cycle == 0.005652
+    assert costs.mac_pj == costs.mac_gated_pj == 0.207692
+    # an ifmap spad without a write action: fills at its costliest action (Timeloop)
+    spad = costs.register(Operand.INPUTS)
+    assert spad.read_pj == spad.write_pj == 0.202442
+    assert costs.leakage_pe_cycle_pj == pytest.approx(0.002374 + 0.000101)
