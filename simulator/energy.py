@@ -47,7 +47,13 @@ from dataclasses import dataclass
 
 from mappings.dataflow import Operand
 from simulator.accesses import PE_REGISTERS, Accesses
-from simulator.arch import ArchSpec, LevelKind, MemLevelSpec, pe_local_need_bytes
+from simulator.arch import (
+    ArchSpec,
+    LevelEnergySpec,
+    LevelKind,
+    MemLevelSpec,
+    pe_local_need_bytes,
+)
 from simulator.energy_table import EnergyTable, load_energy_table
 
 REG_ERT_NAMES = {
@@ -231,6 +237,14 @@ def action_costs(arch: ArchSpec) -> ActionCosts:
         sources=tuple(sources),
         unused_ert=unused,
     )
+
+
+def table_priced(arch: ArchSpec) -> ArchSpec:
+    """The arch with every spec-given figure (level energies, `energy.overrides`)
+    dropped: what the table's derivation alone gives, to set beside a cited pin."""
+    bare = tuple(dataclasses.replace(lv, energy=LevelEnergySpec()) for lv in arch.memory.levels)
+    memory = dataclasses.replace(arch.memory, levels=bare)
+    return dataclasses.replace(arch, memory=memory, energy_overrides=())
 
 
 def energy_sources(arch: ArchSpec) -> dict[str, object]:
@@ -427,4 +441,5 @@ __all__ = [
     "mac_energy_pj",
     "node_scale",
     "price",
+    "table_priced",
 ]

@@ -399,3 +399,22 @@ def test_an_accelergy_04_ert_with_instance_suffixes_and_leak(tmp_path):
     spad = costs.register(Operand.INPUTS)
     assert spad.read_pj == spad.write_pj == 0.202442
     assert costs.leakage_pe_cycle_pj == pytest.approx(0.002374 + 0.000101)
+
+
+def test_the_eyeriss_anchor_reports_what_the_derivation_gives_beside_the_cited_pins():
+    """RF and DRAM come from the derivation; the GLB and the hop are Chen et al.'s
+    figures in the preset, and the note says what the table alone gives for them."""
+    from simulator.energy import table_priced
+    from sparsim.validate.anchors import energy_per_access_ratios
+
+    arch = load_arch("eyeriss")
+    ratios, note = energy_per_access_ratios(arch, 16)
+    derived, _ = energy_per_access_ratios(table_priced(arch), 16)
+    assert ratios["rf"] == derived["rf"] and ratios["dram"] == derived["dram"]
+    assert ratios["glb"] == pytest.approx(6, rel=0.01)
+    assert ratios["array"] == pytest.approx(2, rel=0.01)
+    assert 3 < derived["glb"] < 5 and derived["array"] < 0.5
+    assert "without the spec's figures" in note
+    # the same ratios at another width come from the model, not the case: per bit
+    half, _ = energy_per_access_ratios(arch, 8)
+    assert all(half[k] == pytest.approx(ratios[k] / 2) for k in ratios)
