@@ -79,6 +79,8 @@ FIELD_DOCS: dict[str, str] = {
     "scalesim_compat": "report cycles as SCALE-Sim v3 counts them and stream whole operands "
     "without GLB tiling (set by the .cfg reader; docs/cycles.md)",
     "energy.table": "energy-per-action table in simulator/energy_tables/ (by name)",
+    "energy.overrides.network_hop_bit": "pJ per bit per PE-to-PE hop, replacing the table's "
+    "entry (any table entry or mac_<type> can be replaced; not rescaled by technology_nm)",
     "pe_array.rows": "PE rows of the systolic array",
     "pe_array.cols": "PE columns of the systolic array",
     "pe_array.multipliers": "multipliers per PE: K elements reduced per cycle in dense mode",
@@ -125,6 +127,8 @@ FIELD_DOCS: dict[str, str] = {
     "memory.activation_format": "how activations are stored (bitmask: one bit per element "
     "plus the nonzero values)",
     "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
+    "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
+    "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",
     "energy.technology_nm": "technology node the table's values are scaled to (not ERT or "
     "spec-given values)",
     "pe_array.mac_type": "MAC arithmetic: int, fp16 or bf16 (prices the MAC)",
@@ -146,6 +150,8 @@ _ON_CHIP_FIELD_DOCS = {
     "without an access (bypass). TPU v1's accumulators: [outputs]",
     "double_buffered": "two copies of each tile here, so loads overlap compute (default: "
     "memory.double_buffering)",
+    "macros": "separate SRAM macros the capacity and banks are split into (e.g. one per SM; "
+    "default 1): an access crosses the H-tree of one macro only (energy)",
 }
 FIELD_DOCS.update(
     {
@@ -264,6 +270,8 @@ class MemLevelSpec:
     TPU v1's accumulators hold outputs only, its weight FIFO weights only).
     `word_bits`: the width of one access (energy is per access).
     `double_buffered`: tiles take two copies (None: the memory's default).
+    `macros`: separate SRAM macros holding the capacity (energy: an access
+    reaches its bank across one macro, not the whole level).
     """
 
     name: str
@@ -281,6 +289,9 @@ class MemLevelSpec:
     double_buffered: bool | None = None
     energy: LevelEnergySpec = LevelEnergySpec()
     ert_component: str | None = None  # the Accelergy ERT component pricing this level
+    # independent SRAM macros the capacity is split into (one per SM, say): an access
+    # crosses only its own macro's H-tree (energy only)
+    macros: int = 1
 
     @property
     def concurrency(self) -> int:
@@ -386,8 +397,10 @@ class ArchSpec:
     scalesim_compat: bool = False
     file: str = field(default="", compare=False)
     # the table, read when the spec is loaded (None: the default table)
-    energy: EnergyTable | None = field(default=None, compare=False)
+    # compared: two specs naming `ert.yaml` in different folders are different archs
+    energy: EnergyTable | None = field(default=None)
     technology_nm: float | None = None  # None: the table's node
+    supply_v: float | None = None  # None: the table's supply voltage
     energy_overrides: tuple[tuple[str, float], ...] = ()  # table entry -> pJ
 
     @property
@@ -519,6 +532,10 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
         )  # fmt: skip
     capacity = _kib(node, "capacity_kib")
     banks = node.positive_int("banks", 1)
+    macros = node.get(
+        "macros", int, 1, allowed=f"an integer from 1 to banks ({banks})",
+        check=lambda v: 1 <= v <= banks,
+    )  # fmt: skip
     ports = node.positive_int("ports", 2)
     holds_raw = node.get(
         "holds", list, [op.value for op in ALL_OPERANDS], allowed="a list of weights/inputs/outputs"
@@ -550,7 +567,7 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
     double = node.get("double_buffered", bool, None)
     return MemLevelSpec(
         name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition),
-        holds_t, word_bits, double, energy, ert,
+        holds_t, word_bits, double, energy, ert, macros,
     )  # fmt: skip
 
 
@@ -675,6 +692,9 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
     tech = energy.get(
         "technology_nm", float, None, allowed="a number > 0 (nm)", check=lambda v: v > 0
     )
+    volts = energy.get(
+        "supply_v", float, None, allowed="a number > 0 (volts)", check=lambda v: 0 < v < 10
+    )
     over = energy.child("overrides", {})
     known = [*(f"mac_{t}" for t in MAC_TYPES), *ENTRIES]
     overrides = []
@@ -686,14 +706,12 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
     energy.finish()
     if table.ert is not None:
         for lv in memory.levels:
-            if lv.ert_component is not None and not any(
-                c == lv.ert_component or c.endswith("." + lv.ert_component) for c in table.ert
-            ):
+            if lv.ert_component is not None and table.ert_component_named(lv.ert_component) is None:
                 raise SpecError(
                     source, f"memory.{lv.name}.ert_component", lv.ert_component,
                     f"a component of {table.file}: {', '.join(table.ert)}",
                 )  # fmt: skip
-    return name, table, tech, tuple(overrides)
+    return name, table, tech, volts, tuple(overrides)
 
 
 def parse_arch(data: object, source: str) -> ArchSpec:
@@ -701,7 +719,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
     top = Node(data, source)
     array = _parse_pe_array(top)
     memory = _parse_memory(top, array)
-    energy_table, table, tech, overrides = _parse_energy(top, memory, source)
+    energy_table, table, tech, volts, overrides = _parse_energy(top, memory, source)
     spec = ArchSpec(
         name=printable(top.get("name", str)),
         pe_array=array,
@@ -716,6 +734,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
         file=source,
         energy=table,
         technology_nm=tech,
+        supply_v=volts,
         energy_overrides=overrides,
     )
     top.finish()
