@@ -4,7 +4,10 @@ Per on-chip level, every operand it keeps takes its tile's bytes (outputs
 at the accumulator width), twice when the level is double-buffered; a
 partitioned level checks each operand against its share, a shared one
 checks the sum. An operand a level does not keep takes nothing there,
-except the GLB's staging of a bypassing operand (one fold's worth).
+except the GLB's staging of a bypassing operand (one fold's worth). A
+`resident` operand (network-level scheduling: the layer's input already on
+chip, its output staying there) takes no tile at the outermost level
+keeping it: the whole tensor is there, in the bytes the schedule reserved.
 """
 
 from __future__ import annotations
@@ -22,20 +25,28 @@ def tile_bytes_at(
     return sizes.tile_bytes(nest.gemm, tile)
 
 
+def resident_level(arch: ArchSpec, operand: Operand) -> str | None:
+    """The level a resident tensor of `operand` lives in: the outermost on-chip
+    level keeping that operand (None: no level keeps it)."""
+    return next((lv.name for lv in arch.memory.on_chip if operand in lv.holds), None)
+
+
 def level_need_bytes(
     nest: Nest,
     sizes: OperandBytes,
     arch: ArchSpec,
     staging: dict[Operand, float] | None = None,
+    resident: tuple[Operand, ...] = (),
 ) -> dict[str, dict[Operand, float]]:
     """Per on-chip level, the bytes each operand needs there under the nest."""
     out = {}
     glb = arch.glb.name
+    home = {op: resident_level(arch, op) for op in resident}
     for lv in nest.levels:
         spec = arch.memory.level(lv.name)
         copies = arch.memory.copies(spec)
         tiles = tile_bytes_at(lv.tile, nest, sizes)
-        need = {op: copies * tiles[op] for op in lv.holds}
+        need = {op: copies * tiles[op] for op in lv.holds if home.get(op) != lv.name}
         if lv.name == glb and staging:
             for op in spec.holds:
                 if op not in lv.holds and op in staging:  # bypassing: staged only
@@ -49,8 +60,9 @@ def fits_nest(
     sizes: OperandBytes,
     arch: ArchSpec,
     staging: dict[Operand, float] | None = None,
+    resident: tuple[Operand, ...] = (),
 ) -> bool:
-    for name, need in level_need_bytes(nest, sizes, arch, staging).items():
+    for name, need in level_need_bytes(nest, sizes, arch, staging, resident).items():
         spec = arch.memory.level(name)
         if spec.capacity_bytes is None:
             continue
@@ -74,6 +86,7 @@ class TileFit:
         gemm,
         bypass: tuple[Operand, ...] = (),
         staging: dict[Operand, float] | None = None,
+        resident: tuple[Operand, ...] = (),
     ) -> None:
         g = gemm
         self.per = (
@@ -82,6 +95,7 @@ class TileFit:
             sizes.psums / (g.m * g.n),
         )
         glb = arch.glb.name
+        home = {op: resident_level(arch, op) for op in resident}
         index = {Operand.INPUTS: 0, Operand.WEIGHTS: 1, Operand.OUTPUTS: 2}
         # per bounded level: (shared capacity or None, ((operand index, copies, cap), ...),
         # ((operand index, copies, staged bytes), ...))
@@ -93,7 +107,7 @@ class TileFit:
             held = tuple(
                 (index[op], copies, spec.capacity_for(op) or 0)
                 for op in spec.holds
-                if not (spec.name == glb and op in bypass)
+                if not (spec.name == glb and op in bypass) and home.get(op) != spec.name
             )
             staged = ()
             if spec.name == glb and staging:
@@ -127,4 +141,4 @@ class TileFit:
         return True
 
 
-__all__ = ["TileFit", "fits_nest", "level_need_bytes", "tile_bytes_at"]
+__all__ = ["TileFit", "fits_nest", "level_need_bytes", "resident_level", "tile_bytes_at"]

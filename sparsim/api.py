@@ -165,6 +165,7 @@ def run(
     objective: str = "cycles",
     progress: Progress | None = None,
     compare: str = "same",
+    io_on_chip: bool = False,
 ) -> Comparison | BestComparison | WorkloadResult:
     """Simulate `workload` on `arch` (an ArchSpec, preset name or spec file).
 
@@ -176,6 +177,9 @@ def run(
     mapping, within the given dataflow (a BestComparison, which also carries
     the same-mapping figures). A dense workload returns its WorkloadResult.
     `progress(done, total)` is called as layer simulations finish.
+    `io_on_chip`: the workload's own inputs and outputs stay in the on-chip
+    activation buffer, as inside a larger network (`simulator.simulate`); with
+    a fixed dataflow and the same-mapping comparison only.
     """
     if isinstance(arch, str):
         arch = load_arch(arch)
@@ -186,6 +190,8 @@ def run(
     if compare not in COMPARES:
         raise InputError("run", "compare", compare, ", ".join(COMPARES))
     dense = workload.sparsity == "dense"
+    if io_on_chip and (dataflow == "best" or (compare == "best" and not dense)):
+        raise InputError("run", "io_on_chip", True, "a fixed dataflow with compare='same'")
     if dataflow == "best":
         dataflows = tuple(Dataflow)
     else:
@@ -194,9 +200,13 @@ def run(
     if dense:
         if dataflow == "best":
             return _best(workload, arch, objective, dataflows, progress)[0]
-        return simulate(workload, arch, Mapping(dataflows[0]), progress=progress)
+        return simulate(
+            workload, arch, Mapping(dataflows[0]), progress=progress, io_on_chip=io_on_chip
+        )
     if dataflow != "best" and compare == "same":
-        return compare_to_dense(workload, arch, Mapping(dataflows[0]), progress=progress)
+        return compare_to_dense(
+            workload, arch, Mapping(dataflows[0]), progress=progress, io_on_chip=io_on_chip
+        )
     parts = 3 if compare == "best" else 2
     sparse = _best(workload, arch, objective, dataflows, _slice(progress, 0, parts * n))[0]
     baseline = dense_baseline(workload)

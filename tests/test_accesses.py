@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping
 from simulator.accesses import PE_REGISTERS
-from simulator.arch import parse_arch, preset_path
 from simulator.load import load_arch
 from simulator.simulate import nest_of, plan_layer, simulate_layer
-from simulator.spec_reader import load_yaml
 from simulator.tiling import LoopNest, analytic_traffic, enumerate_steps, glb_mapping
 from workloads.layers import Gemm
 from workloads.workload import LayerWorkload
@@ -63,26 +61,8 @@ def test_dram_accesses_equal_the_enumerated_glb_loop_nest(case):
     assert glb["outputs"]["reads_bytes"] >= dram["outputs"]["updates_bytes"] - 1e-6
 
 
-def _tpu_with_accumulators(acc_kib: float = 4096):
-    """tpu-v1 with its 4 MiB accumulators as their own level below the unified buffer."""
-    doc = load_yaml(preset_path("tpu-v1"))
-    mem = doc["memory"]
-    mem["glb"]["holds"] = ["inputs", "weights", "outputs"]
-    mem["glb"]["partition"] = {"inputs_kib": 24576, "weights_kib": 256, "outputs_kib": 96}
-    mem["glb"]["capacity_kib"] = 24576 + 256 + 96
-    mem["accumulators"] = {
-        "kind": "sram",
-        "parent": "glb",
-        "capacity_kib": acc_kib,
-        "bandwidth_bytes_per_cycle": 1024,
-        "holds": ["outputs"],
-        "word_bits": 32,
-    }
-    return parse_arch(doc, "tpu-v1+acc")
-
-
 def test_partial_sums_stay_in_the_accumulators_unless_the_loop_order_spills_them():
-    arch = _tpu_with_accumulators()
+    arch = load_arch("tpu-v1")  # its 4 MiB accumulators are a level inside the Unified Buffer
     lw = LayerWorkload(Gemm("g", 512, 256, 2048))
     plan = plan_layer(lw, arch)
     keep = Mapping(

@@ -197,11 +197,12 @@ def test_format_changes_bytes_moved():
     assert moved[WeightFormat.NM] < moved[WeightFormat.BITMASK] < moved[WeightFormat.DENSE]
 
 
-def test_partitioned_glb_capacity_is_per_operand():
+def test_capacity_is_per_level_and_operand():
     tpu = load_arch("tpu-v1")
     lw = LayerWorkload(Gemm("g", 1024, 1024, 1024))
     sizes = plan_layer(lw, tpu).sizes
-    # 1 MiB of weights cannot sit in the 256 KiB weight FIFO, activations fit easily
+    # 1 MiB of weights cannot sit in the 256 KiB weight FIFO (weights bypass the
+    # Unified Buffer), activations fit easily in the Unified Buffer
     assert not fits(LoopNest(lw.gemm, 1, (1024, 1024, 1024), "nmk"), sizes, tpu)
     assert fits(LoopNest(lw.gemm, 1, (1024, 256, 256), "nmk"), sizes, tpu)
 
