@@ -293,18 +293,27 @@ def _with_inner_tiles(
             out.append(LevelTile(lv.name, im, in_, k, "nmk"))
         return tuple(out)
 
+    def fitting(im: int, in_: int, cut: bool) -> tuple[Mapping, Nest] | None:
+        m2 = dataclasses.replace(mapping, tiles=mapping.tiles + inner_tiles(im, in_, cut))
+        nest2 = nest_of(plan, m2)
+        if fits_nest(nest2, plan.sizes, plan.arch, staging, plan.resident):
+            return m2, nest2
+        return None
+
     for cut in (False, True):
-        fitting: dict[tuple[int, int], tuple[Mapping, Nest]] = {}
-        for im, in_ in itertools.product(opts_m, opts_n):
-            m2 = dataclasses.replace(mapping, tiles=mapping.tiles + inner_tiles(im, in_, cut))
-            nest2 = nest_of(plan, m2)
-            if fits_nest(nest2, plan.sizes, plan.arch, staging, plan.resident):
-                fitting[(im, in_)] = (m2, nest2)
-        front = [
-            (size, found)
-            for size, found in fitting.items()
-            if not any(o != size and o[0] >= size[0] and o[1] >= size[1] for o in fitting)
-        ]
+        # the fitting frontier as a staircase (a smaller tile fits where a larger
+        # one does): for m growing, the largest n that fits only shrinks
+        front: list[tuple[tuple[int, int], tuple[Mapping, Nest]]] = []
+        j = len(opts_n) - 1
+        for im in opts_m:
+            found = None
+            while j >= 0 and (found := fitting(im, opts_n[j], cut)) is None:
+                j -= 1
+            if found is None:
+                break
+            if front and front[-1][0][1] == opts_n[j]:
+                front.pop()  # the same n with a smaller m: dominated
+            front.append(((im, opts_n[j]), found))
         if not front:
             continue
         if evaluator is None:
@@ -338,8 +347,11 @@ def candidate_mappings(
     # the frontier is taken over the dims on the array; a shorter streamed tile
     # costs no reuse and lets loads overlap compute, so all its sizes stay
     spatial = ["mnk".index(ROLES[dataflow].rows), "mnk".index(ROLES[dataflow].cols)]
-    units = fold_units(plan.arch, dataflow, plan.pattern)
-    fold = [min(units[d], getattr(g, d)) for d in "mnk"]
+    # the frontier's premise (a larger tile moves no more) fails where levels inside
+    # the GLB stage operands (TPU v1's weight FIFO and accumulators): a larger GLB
+    # tile makes each step's loads and the exposed first load larger, for reuse the
+    # inner levels bound anyway; there every fitting tile is scored
+    prune = not inner_levels
     out = []
     for bypass in bypass_options(dataflow):
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident)
@@ -354,12 +366,9 @@ def candidate_mappings(
                 if found is not None:
                     fitting[tile] = found[0]
         for tile, base in fitting.items():
-            # the frontier: a tile some dimension of which could grow and still fit
-            # loses, except one fold on the array when a level inside the GLB stages
-            # the operands (the finest step: its loads pipeline behind compute best)
-            one_fold = inner_levels and all(tile[i] == fold[i] for i in spatial)
+            # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
-            for i in () if one_fold else spatial:
+            for i in spatial if prune else ():
                 up = following[i].get(tile[i])
                 if up is not None:
                     bigger = (
@@ -375,7 +384,15 @@ def candidate_mappings(
             trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
             for order in _effective_orders(trips):
                 m = Mapping(base.dataflow, base.tiles, order, base.bypass)
-                out.append((m, ev(m)))
+                nest = nest_of(plan, m)
+                # with levels inside the GLB the fit depends on the loop order (K
+                # outside the output loops spills partial sums to the level outside
+                # the accumulating one): each order is checked
+                if inner_levels and not fits_nest(
+                    nest, plan.sizes, plan.arch, staging, plan.resident
+                ):
+                    continue
+                out.append((m, ev(m, nest)))
     return out
 
 

@@ -56,3 +56,23 @@ def test_a_small_buffer_sends_what_does_not_fit_to_dram(resnet):
     res = simulate(resnet, edge)
     for lr in res.layers:
         assert lr.dram_bytes >= lr.compulsory_dram_bytes * 0.999
+
+
+def test_io_on_chip_runs_a_gemm_as_a_layer_inside_a_network():
+    """TPU v1's roofline premise: activations in the Unified Buffer, only weights
+    cross DRAM; the mapping search knows it (no tile, no load for what is there)."""
+    tpu = load_arch("tpu-v1")
+    wl = load_workload("gemm:2048x2048x2048", parse_sparsity("dense"))
+    inside = simulate(wl, tpu, io_on_chip=True)
+    alone = simulate(wl, tpu)
+    lr = inside.layers[0]
+    assert lr.operands["inputs"]["from"] == "glb" and lr.operands["outputs"]["to"] == "glb"
+    assert lr.dram_bytes == 2048 * 2048  # the int8 weights, once
+    assert lr.compulsory_dram_bytes == 2048 * 2048
+    assert inside.totals.utilization >= 0.95  # 1.5x the ridge, weights double-buffered
+    assert alone.layers[0].operands["inputs"]["from"] == "dram"
+    assert alone.totals.utilization < 0.6  # 12 MiB over the 34 GB/s Weight Memory
+    # a 64 MiB input does not fit the Unified Buffer's resident share: it comes from DRAM
+    big = load_workload("gemm:16384x4096x4096", parse_sparsity("dense"))
+    plan = schedule_residency(big, tpu, io_on_chip=True)
+    assert not plan[big.layers[0].name].inputs_on_chip
