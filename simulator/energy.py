@@ -110,7 +110,7 @@ def action_costs(arch: ArchSpec) -> ActionCosts:
         gated = ert_mac.get("mac_gated", gated)
 
     levels = []
-    for lv in arch.memory.levels:
+    for lv in arch.memory.all_levels:
         levels.append((lv.name, _level_cost(lv, table, entry)))
     regs = []
     reg_bits = {Operand.WEIGHTS: pe.w_bits, Operand.INPUTS: pe.a_bits, Operand.OUTPUTS: pe.acc_bits}

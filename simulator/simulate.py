@@ -179,18 +179,18 @@ class _Evaluator:
             hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st)
         return hit
 
-    def step_tile_bytes(self, index: int, nest: Nest) -> float:
+    def step_tile_bytes(self, index: int, nest: Nest) -> dict[Operand, float]:
         """Input and weight tiles of the step level plus its output tile (data width);
         a resident input or output moves nothing."""
         plan = self.plan
         g = plan.gemm
         tm, tn, tk = nest.levels[index].tile
         s = plan.sizes
-        return (
-            (0.0 if plan.inputs_resident else s.inputs * tm * tk / (g.m * g.k))
-            + s.weights * tk * tn / (g.k * g.n)
-            + (0.0 if plan.outputs_resident else s.outputs * tm * tn / (g.m * g.n))
-        )
+        return {
+            Operand.INPUTS: 0.0 if plan.inputs_resident else s.inputs * tm * tk / (g.m * g.k),
+            Operand.WEIGHTS: s.weights * tk * tn / (g.k * g.n),
+            Operand.OUTPUTS: 0.0 if plan.outputs_resident else s.outputs * tm * tn / (g.m * g.n),
+        }
 
     def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
         self.evaluations += 1
@@ -205,11 +205,15 @@ class _Evaluator:
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
             plan.inputs_resident, plan.outputs_resident, cache=self.sides,
         )  # fmt: skip
-        dram_spec = arch.dram
-        dram = acc.levels[0].total
-        dram_bytes = dram.reads_bytes + dram.updates_bytes
-        bw = dram_spec.bandwidth_bytes_per_cycle
-        slowest = 0.0 if math.isinf(bw) else dram_bytes / bw
+        mem = arch.memory
+        dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
+        for src in mem.off_chip:
+            t = acc.level(src.name).total
+            nbytes = t.reads_bytes + t.updates_bytes
+            dram_bytes += nbytes
+            if not math.isinf(src.bandwidth_bytes_per_cycle):
+                off_chip = max(off_chip, nbytes / src.bandwidth_bytes_per_cycle)
+        slowest = off_chip
         step = _step_level(arch, mapping)
         names = [lv.name for lv in nest.levels]
         at_step = names.index(step)
@@ -221,12 +225,16 @@ class _Evaluator:
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
         first = self.step_tile_bytes(at_step, nest)
-        exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
+        exposed = 0.0
+        for src in mem.off_chip:
+            if not math.isinf(bw := src.bandwidth_bytes_per_cycle):
+                nbytes = sum(b for op, b in first.items() if mem.source_for(op) is src)
+                exposed = max(exposed, nbytes / bw + 2 * src.latency_cycles)
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
             acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs
         )
-        bound = max(compute, math.ceil(0.0 if math.isinf(bw) else dram_bytes / bw))
+        bound = max(compute, math.ceil(off_chip))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
 
 
@@ -766,7 +774,7 @@ def _bound(arch: ArchSpec, compute: int, stall: int, accesses: Accesses) -> str:
     if stall <= 0:
         return "compute"
     worst, name = 0.0, "compute"
-    for lv in arch.memory.levels:
+    for lv in arch.memory.all_levels:
         bw = lv.bandwidth_bytes_per_cycle * (lv.concurrency if lv.kind is LevelKind.SRAM else 1)
         if math.isinf(bw):
             continue
@@ -833,7 +841,7 @@ def simulate_layer(
         cycles=cycles.total,
     )
     energy, levels = price(accesses, actions, arch)
-    dram = accesses.level(arch.dram.name).total
+    off_chip = [accesses.level(src.name).total for src in arch.memory.off_chip]
     glb = accesses.level(arch.glb.name).total
     if plan.activation_density >= 1.0:
         zeros = "dense"
@@ -851,7 +859,7 @@ def simulate_layer(
         cycles=cycles,
         multiplier_slots=pe.pes * pe.multipliers * cycles.total,
         energy_pj=energy,
-        dram_bytes=round(dram.reads_bytes + dram.updates_bytes),
+        dram_bytes=round(sum(t.reads_bytes + t.updates_bytes for t in off_chip)),
         glb_bytes=round(glb.total_bytes),
         mapping=mapping.to_dict(),
         weight_format=str(plan.sizes.weight_format),
@@ -908,13 +916,17 @@ def reserve_bytes(arch: ArchSpec, nbytes: float) -> ArchSpec:
 def _operand_record(arch: ArchSpec, residency: Residency) -> dict:
     on_chip = activation_level(arch).name
     return {
-        "weights": {"from": arch.dram.name},
+        "weights": {"from": arch.memory.source_for(Operand.WEIGHTS).name},
         "inputs": {
-            "from": on_chip if residency.inputs_on_chip else arch.dram.name,
+            "from": on_chip
+            if residency.inputs_on_chip
+            else arch.memory.source_for(Operand.INPUTS).name,
             "producers": list(residency.producers),
         },
         "outputs": {
-            "to": on_chip if residency.outputs_on_chip else arch.dram.name,
+            "to": on_chip
+            if residency.outputs_on_chip
+            else arch.memory.source_for(Operand.OUTPUTS).name,
             "consumers": list(residency.consumers),
         },
     }
