@@ -30,7 +30,14 @@ from mappings.mapping import Mapping
 from simulator.arch import ArchSpec, preset_names
 from simulator.load import load_arch
 from simulator.results import Comparison, WorkloadResult
-from simulator.simulate import compare_to_dense, dense_baseline, same_mappings, simulate
+from simulator.simulate import (
+    NO_RESIDENCY,
+    compare_to_dense,
+    dense_baseline,
+    same_mappings,
+    schedule_residency,
+    simulate,
+)
 from sparsim.store import read_results, results_frame  # sweep results (a DataFrame: pandas)
 from sparsim.writers import recover, write_set
 from workloads.errors import InputError
@@ -141,15 +148,21 @@ def _best(
     objective: str,
     dataflows: tuple[Dataflow, ...],
     progress: Progress | None,
+    io_on_chip: bool = False,
 ) -> tuple[WorkloadResult, dict[str, Mapping]]:
-    """Each layer at the mapper's best mapping among `dataflows`."""
+    """Each layer at the mapper's best mapping among `dataflows`, under the
+    network-level schedule (`simulator.simulate.schedule_residency`)."""
     from mappings.mapper import best_mapping, simulate_best  # only runs that search
 
     if set(dataflows) == set(Dataflow):
-        return simulate_best(workload, arch, objective, progress=progress)
+        return simulate_best(workload, arch, objective, progress=progress, io_on_chip=io_on_chip)
+    schedule = schedule_residency(workload, arch, io_on_chip)
     layers, chosen = [], {}
     for i, lw in enumerate(workload.layers):
-        found = best_mapping(lw, arch, objective, dataflows=dataflows)
+        found = best_mapping(
+            lw, arch, objective, dataflows=dataflows,
+            residency=schedule.get(lw.name, NO_RESIDENCY),
+        )  # fmt: skip
         layers.append(found.result)
         chosen[lw.name] = found.mapping
         if progress:
@@ -178,8 +191,7 @@ def run(
     the same-mapping figures). A dense workload returns its WorkloadResult.
     `progress(done, total)` is called as layer simulations finish.
     `io_on_chip`: the workload's own inputs and outputs stay in the on-chip
-    activation buffer, as inside a larger network (`simulator.simulate`); with
-    a fixed dataflow and the same-mapping comparison only.
+    activation buffer, as inside a larger network (`simulator.simulate`).
     """
     if isinstance(arch, str):
         arch = load_arch(arch)
@@ -190,8 +202,6 @@ def run(
     if compare not in COMPARES:
         raise InputError("run", "compare", compare, ", ".join(COMPARES))
     dense = workload.sparsity == "dense"
-    if io_on_chip and (dataflow == "best" or (compare == "best" and not dense)):
-        raise InputError("run", "io_on_chip", True, "a fixed dataflow with compare='same'")
     if dataflow == "best":
         dataflows = tuple(Dataflow)
     else:
@@ -199,7 +209,7 @@ def run(
     n = len(workload.layers)
     if dense:
         if dataflow == "best":
-            return _best(workload, arch, objective, dataflows, progress)[0]
+            return _best(workload, arch, objective, dataflows, progress, io_on_chip)[0]
         return simulate(
             workload, arch, Mapping(dataflows[0]), progress=progress, io_on_chip=io_on_chip
         )
@@ -208,15 +218,20 @@ def run(
             workload, arch, Mapping(dataflows[0]), progress=progress, io_on_chip=io_on_chip
         )
     parts = 3 if compare == "best" else 2
-    sparse = _best(workload, arch, objective, dataflows, _slice(progress, 0, parts * n))[0]
+    sparse = _best(
+        workload, arch, objective, dataflows, _slice(progress, 0, parts * n), io_on_chip
+    )[0]
     baseline = dense_baseline(workload)
     same_dense = simulate(
-        baseline, arch, same_mappings(workload, sparse), progress=_slice(progress, n, parts * n)
-    )
+        baseline, arch, same_mappings(workload, sparse), progress=_slice(progress, n, parts * n),
+        io_on_chip=io_on_chip,
+    )  # fmt: skip
     same = Comparison(sparse, same_dense)
     if compare == "same":
         return same
-    own = _best(baseline, arch, objective, dataflows, _slice(progress, 2 * n, parts * n))[0]
+    own = _best(
+        baseline, arch, objective, dataflows, _slice(progress, 2 * n, parts * n), io_on_chip
+    )[0]
     return BestComparison(Comparison(sparse, own, compare="best"), same)
 
 

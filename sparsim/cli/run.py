@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--io-on-chip",
         action="store_true",
         help="the workload's own inputs and outputs stay in the on-chip activation buffer, "
-        "as for layers inside a larger network (with a fixed dataflow, --compare same)",
+        "as for layers inside a larger network",
     )
     p.add_argument("--sparsity", default="dense", help=SPARSITY_FORMS)
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
