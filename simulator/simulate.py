@@ -770,10 +770,12 @@ def _fallback(lw: LayerWorkload, plan: LayerPlan) -> dict | None:
 
 
 def _bound(arch: ArchSpec, compute: int, stall: int, accesses: Accesses) -> str:
-    """`compute`, or the memory level whose traffic takes longest at its bandwidth."""
+    """`compute`, or the memory level whose traffic takes longest at its bandwidth
+    when that is longer than the compute (a stall that no level's traffic
+    explains, as an exposed first load, leaves the layer compute bound)."""
     if stall <= 0:
         return "compute"
-    worst, name = 0.0, "compute"
+    worst, name = float(compute), "compute"
     for lv in arch.memory.all_levels:
         bw = lv.bandwidth_bytes_per_cycle * (lv.concurrency if lv.kind is LevelKind.SRAM else 1)
         if math.isinf(bw):
@@ -781,7 +783,7 @@ def _bound(arch: ArchSpec, compute: int, stall: int, accesses: Accesses) -> str:
         t = accesses.level(lv.name).total.total_bytes / bw
         if t > worst:
             worst, name = t, lv.name
-    return name if worst > 0 else "compute"
+    return name
 
 
 def simulate_layer(
