@@ -12,6 +12,7 @@ model walks, so a new level is a few lines of YAML, not code.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from enum import Enum
@@ -99,6 +100,12 @@ FIELD_DOCS: dict[str, str] = {
     "writes (.inf: unbounded)",
     "memory.dram.latency_cycles": "cycles from a DRAM request to its first byte",
     "memory.dram.burst_bytes": "DRAM transfers are rounded up to whole bursts",
+    "memory.host.bandwidth_bytes_per_cycle": "bandwidth of the host link (e.g. PCIe), shared "
+    "by reads and writes",
+    "memory.host.latency_cycles": "cycles from a host request to its first byte",
+    "memory.host.burst_bytes": "host transfers are rounded up to whole bursts",
+    "memory.host.holds": "operands whose off-chip home is the host, not DRAM (TPU v1: "
+    "activations come over PCIe, weights from its DDR3)",
     "memory.<level>.kind": "'sram': an on-chip level between DRAM and the GLB",
     "memory.<level>.parent": "the level this one is filled from",
     "memory.<level>.capacity_kib": "capacity",
@@ -156,7 +163,7 @@ _ON_CHIP_FIELD_DOCS = {
 FIELD_DOCS.update(
     {
         f"memory.{lv}.{key}": text
-        for lv in ("dram", "glb", "<level>")
+        for lv in ("dram", "host", "glb", "<level>")
         for key, text in _LEVEL_FIELD_DOCS.items()
     }
     | {
@@ -325,6 +332,9 @@ class MemorySpec:
     weight_format: WeightFormat = WeightFormat.AUTO
     activation_format: ActivationFormat = ActivationFormat.DENSE
     double_buffering: bool = True
+    # a second off-chip home for the operands it `holds` (TPU v1's host over PCIe):
+    # they cross its link instead of DRAM's; not on the chain
+    host: MemLevelSpec | None = None
 
     def level(self, name: str) -> MemLevelSpec:
         for lv in self.levels:
@@ -347,14 +357,30 @@ class MemorySpec:
     def on_chip(self) -> tuple[MemLevelSpec, ...]:
         return self.levels[1:]
 
+    @property
+    def off_chip(self) -> tuple[MemLevelSpec, ...]:
+        """DRAM, and the host when the spec has one."""
+        return (self.levels[0],) if self.host is None else (self.levels[0], self.host)
+
+    @property
+    def all_levels(self) -> tuple[MemLevelSpec, ...]:
+        """The chain and the host."""
+        return self.levels if self.host is None else (*self.levels, self.host)
+
+    def source_for(self, operand: Operand) -> MemLevelSpec:
+        """Where `operand` lives off chip: the host if it holds it, else DRAM."""
+        if self.host is not None and operand in self.host.holds:
+            return self.host
+        return self.levels[0]
+
     def copies(self, level: MemLevelSpec) -> int:
         """Tile copies a level keeps (2 when double-buffered)."""
         db = self.double_buffering if level.double_buffered is None else level.double_buffered
         return 2 if db else 1
 
     def path_for(self, operand: Operand) -> tuple[MemLevelSpec, ...]:
-        """The levels holding `operand`, DRAM first (DRAM holds everything)."""
-        return tuple(lv for lv in self.levels if lv.kind is LevelKind.DRAM or operand in lv.holds)
+        """The levels holding `operand`, its off-chip home first (DRAM, or the host)."""
+        return (self.source_for(operand), *(lv for lv in self.on_chip if operand in lv.holds))
 
     def graph(self) -> nx.DiGraph:
         """Levels as nodes (attribute `spec`), edges parent -> child, ending at the array."""
@@ -365,6 +391,11 @@ class MemorySpec:
             g.add_node(lv.name, spec=lv)
             if lv.parent is not None:
                 g.add_edge(lv.parent, lv.name)
+        if self.host is not None:  # into the outermost level keeping what it holds
+            g.add_node(self.host.name, spec=self.host)
+            for op in self.host.holds:
+                first = next((lv for lv in self.on_chip if op in lv.holds), None)
+                g.add_edge(self.host.name, first.name if first else ARRAY_NODE)
         g.add_node(ARRAY_NODE, spec=None, pe_local_bytes=self.pe_local_bytes)
         g.add_edge(self.levels[-1].name, ARRAY_NODE)
         return g
@@ -537,18 +568,7 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
         check=lambda v: 1 <= v <= banks,
     )  # fmt: skip
     ports = node.positive_int("ports", 2)
-    holds_raw = node.get(
-        "holds", list, [op.value for op in ALL_OPERANDS], allowed="a list of weights/inputs/outputs"
-    )
-    holds = []
-    for i, raw in enumerate(holds_raw):
-        try:
-            holds.append(Operand(str(raw).lower()))
-        except ValueError:
-            raise node.error(f"holds[{i}]", raw, "weights, inputs or outputs") from None
-    if not holds or len(set(holds)) != len(holds):
-        raise node.error("holds", holds_raw, "a non-empty list of distinct operands")
-    holds_t = tuple(op for op in ALL_OPERANDS if op in holds)
+    holds_t = _parse_holds(node)
     partition: list[tuple[Operand, int]] = []
     raw = node.get("partition", (str, dict), "shared", allowed="'shared' or per-operand KiB")
     if isinstance(raw, str):
@@ -571,6 +591,23 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
     )  # fmt: skip
 
 
+def _parse_holds(node: Node, required: bool = False) -> tuple[Operand, ...]:
+    allowed = "a list of weights/inputs/outputs"
+    if required:
+        holds_raw = node.get("holds", list, allowed=allowed)
+    else:
+        holds_raw = node.get("holds", list, [op.value for op in ALL_OPERANDS], allowed=allowed)
+    holds = []
+    for i, raw in enumerate(holds_raw):
+        try:
+            holds.append(Operand(str(raw).lower()))
+        except ValueError:
+            raise node.error(f"holds[{i}]", raw, "weights, inputs or outputs") from None
+    if not holds or len(set(holds)) != len(holds):
+        raise node.error("holds", holds_raw, "a non-empty list of distinct operands")
+    return tuple(op for op in ALL_OPERANDS if op in holds)
+
+
 def _parse_level_energy(node: Node) -> LevelEnergySpec:
     e = node.child("energy", {})
     pj = dict(allowed="a number >= 0 (pJ per access of word_bits)", check=lambda v: v >= 0)
@@ -589,6 +626,12 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
     dram = mem.child("dram")
     levels = {"dram": _parse_level(dram, "dram", LevelKind.DRAM, None)}
     dram.finish()
+    host = None
+    if "host" in mem.data:
+        node = mem.child("host")
+        host = _parse_level(node, "host", LevelKind.DRAM, None)
+        host = dataclasses.replace(host, holds=_parse_holds(node, required=True))
+        node.finish()
     # On-chip levels besides the GLB (`kind: sram`, with a `parent`): an L2 above
     # it, accumulators or a weight FIFO beside or below it, in one chain.
     extra = [
@@ -627,6 +670,7 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
             ActivationFormat.DENSE,
         ),
         double_buffering=mem.get("double_buffering", bool, True),
+        host=host,
     )
     mem.finish()
     need = pe_local_need_bytes(pe_array)
@@ -705,7 +749,7 @@ def _parse_energy(top: Node, memory: MemorySpec, source: str):
     over.finish()
     energy.finish()
     if table.ert is not None:
-        for lv in memory.levels:
+        for lv in memory.all_levels:
             if lv.ert_component is not None and table.ert_component_named(lv.ert_component) is None:
                 raise SpecError(
                     source, f"memory.{lv.name}.ert_component", lv.ert_component,

@@ -197,7 +197,7 @@ def action_costs(arch: ArchSpec) -> ActionCosts:
     sources.append(("mac", mac_source))
 
     levels = []
-    for lv in arch.memory.levels:
+    for lv in arch.memory.all_levels:
         cost, comp = _level_cost(lv, table, entry, scale, over)
         if comp:
             used.add(comp)

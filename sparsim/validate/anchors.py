@@ -64,6 +64,10 @@ def load_anchor_cases(path: Path = ANCHORS) -> list[dict[str, Any]]:
                 raise InputError(str(path), f"cases[{i}].{key}", "missing", "required")
         if case["kind"] not in KINDS:
             raise InputError(str(path), f"cases[{i}].kind", case["kind"], ", ".join(KINDS))
+        if case.get("activations", "dram") not in ("dram", "on_chip"):
+            raise InputError(
+                str(path), f"cases[{i}].activations", case["activations"], "dram or on_chip"
+            )
     return cases
 
 
@@ -89,7 +93,10 @@ def _run(case: dict):
 
     arch = load_arch(case["arch"])
     wl = api.load_workload(case["workload"], case.get("sparsity", "dense"))
-    return arch, api.run(wl, arch)
+    # `activations: on_chip`: the workload's inputs and outputs stay in the
+    # activation buffer, as inside a network (the TPU v1 roofline's premise)
+    on_chip = case.get("activations", "dram") == "on_chip"
+    return arch, api.run(wl, arch, io_on_chip=on_chip)
 
 
 def peak_macs_per_cycle(arch: ArchSpec) -> float:
