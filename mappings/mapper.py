@@ -20,10 +20,14 @@ from simulator.arch import ArchSpec
 from simulator.energy_table import EnergyTable
 from simulator.results import LayerResult, WorkloadResult
 from simulator.simulate import (
+    NO_RESIDENCY,
     OBJECTIVES,
+    Residency,
     default_run,
     plan_layer,
+    reserve_bytes,
     run_value,
+    schedule_residency,
     search,
     simulate_layer,
 )
@@ -45,6 +49,7 @@ def best_mapping(
     dataflows: Iterable[Dataflow] = tuple(Dataflow),
     max_evaluations: int = 6,
     table: EnergyTable | None = None,
+    residency: Residency = NO_RESIDENCY,
 ) -> MapperResult:
     """The best mapping found for one layer, with its simulated result.
 
@@ -52,11 +57,14 @@ def best_mapping(
     bypass: `simulator.simulate.candidate_mappings`) is estimated; the
     `max_evaluations` best by the objective's estimate are simulated, and so
     is each dataflow's default, so the result is never worse than a default.
+    `residency`: what network-level scheduling keeps on chip for this layer
+    (`simulator.simulate.schedule_residency`): the search tiles what is left.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r}; allowed: {', '.join(OBJECTIVES)}")
     dataflows = tuple(dataflows)
-    plan = plan_layer(lw, arch)
+    held = residency.reserved_bytes
+    plan = plan_layer(lw, reserve_bytes(arch, held) if held > 0 else arch, residency)
     # incumbents: each dataflow's default (cached across layers)
     runs = [default_run(plan, df)[1] for df in dataflows]
     candidates = evaluated = 0
@@ -65,7 +73,7 @@ def best_mapping(
         if run is not None:
             runs.append(run)
     best = min(runs, key=lambda r: run_value(r, objective))
-    result = simulate_layer(lw, arch, best.mapping)
+    result = simulate_layer(lw, arch, best.mapping, None, residency)
     return MapperResult(best.mapping, result, max(candidates, len(dataflows)), evaluated)
 
 
@@ -74,11 +82,14 @@ def simulate_best(
     arch: ArchSpec,
     objective: str = "cycles",
     progress: Callable[[int, int], None] | None = None,
+    io_on_chip: bool = False,
 ) -> tuple[WorkloadResult, dict[str, Mapping]]:
-    """Every layer with its best mapping; the result and the mappings chosen."""
+    """Every layer with its best mapping, under the network-level schedule that
+    `simulate` uses (`io_on_chip` as there); the result and the mappings chosen."""
     layers, chosen = [], {}
+    schedule = schedule_residency(workload, arch, io_on_chip)
     for i, lw in enumerate(workload.layers):
-        found = best_mapping(lw, arch, objective)
+        found = best_mapping(lw, arch, objective, residency=schedule.get(lw.name, NO_RESIDENCY))
         layers.append(found.result)
         chosen[lw.name] = found.mapping
         if progress:

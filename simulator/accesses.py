@@ -400,27 +400,32 @@ def count_accesses(
             out_tiles = groups * n_tiles["m"] * n_tiles["n"]
             transfers["ou"], transfers["ob"] = out_tiles * visits, out_tiles * (visits - 1)
         per_level[name] = acc
-    burst = arch.dram.burst_bytes
+    mem = arch.memory
 
     # a conv's input transfers differ in size (a tile, then the slid-in parts):
     # whole elements, so whole bursts when the burst divides an element
     elem = sizes.input_element_bytes(g) if sizes.window is not None else 0.0
-    whole_bursts = elem > 0 and burst > 0 and elem % burst == 0
 
-    def rounded(nbytes: float, key: str) -> float:
-        n = transfers[key]
+    def rounded(nbytes: float, key: str, op: Operand) -> float:
+        n, burst = transfers[key], mem.source_for(op).burst_bytes
+        whole_bursts = elem > 0 and burst > 0 and elem % burst == 0
         if nbytes <= 0 or burst <= 1 or n <= 0 or (key == "i" and whole_bursts):
             return nbytes
         return n * math.ceil(nbytes / n / burst - 1e-9) * burst
 
+    w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
     dram = {
-        Operand.WEIGHTS: OperandAccesses(rounded(inner_fill[Operand.WEIGHTS], "w"), 0.0, 0.0),
-        Operand.INPUTS: OperandAccesses(rounded(inner_fill[Operand.INPUTS], "i"), 0.0, 0.0),
-        Operand.OUTPUTS: OperandAccesses(
-            rounded(inner_out_reads, "ob"), 0.0, rounded(inner_out_updates, "ou")
+        w: OperandAccesses(rounded(inner_fill[w], "w", w), 0.0, 0.0),
+        i: OperandAccesses(rounded(inner_fill[i], "i", i), 0.0, 0.0),
+        o: OperandAccesses(
+            rounded(inner_out_reads, "ob", o), 0.0, rounded(inner_out_updates, "ou", o)
         ),
     }
-    levels_out.append(LevelAccesses(arch.dram.name, tuple(dram.items())))
+    # an operand whose off-chip home is the host crosses its link, not DRAM's (the
+    # host's record goes last: the chain's records keep their places)
+    at_dram = tuple((op, a) for op, a in dram.items() if mem.source_for(op) is mem.dram)
+    at_host = tuple((op, a) for op, a in dram.items() if mem.source_for(op) is not mem.dram)
+    levels_out.append(LevelAccesses(arch.dram.name, at_dram))
     for name, _, _ in chain:
         levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
 
@@ -447,6 +452,8 @@ def count_accesses(
     if not pe.keeps_operands:  # the PEs keep nothing: no register accesses
         regs = dict.fromkeys(regs, OperandAccesses())
     levels_out.append(LevelAccesses(PE_REGISTERS, tuple(regs.items())))
+    if mem.host is not None:
+        levels_out.append(LevelAccesses(mem.host.name, at_host))
     tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
     return Accesses(tuple(levels_out), hops, tiles)
 

@@ -12,6 +12,7 @@ model walks, so a new level is a few lines of YAML, not code.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from enum import Enum
@@ -79,6 +80,8 @@ FIELD_DOCS: dict[str, str] = {
     "scalesim_compat": "report cycles as SCALE-Sim v3 counts them and stream whole operands "
     "without GLB tiling (set by the .cfg reader; docs/cycles.md)",
     "energy.table": "energy-per-action table in simulator/energy_tables/ (by name)",
+    "energy.overrides.network_hop_bit": "pJ per bit per PE-to-PE hop, replacing the table's "
+    "entry (any table entry or mac_<type> can be replaced; not rescaled by technology_nm)",
     "pe_array.rows": "PE rows of the systolic array",
     "pe_array.cols": "PE columns of the systolic array",
     "pe_array.multipliers": "multipliers per PE: K elements reduced per cycle in dense mode",
@@ -102,6 +105,12 @@ FIELD_DOCS: dict[str, str] = {
     "writes (.inf: unbounded)",
     "memory.dram.latency_cycles": "cycles from a DRAM request to its first byte",
     "memory.dram.burst_bytes": "DRAM transfers are rounded up to whole bursts",
+    "memory.host.bandwidth_bytes_per_cycle": "bandwidth of the host link (e.g. PCIe), shared "
+    "by reads and writes",
+    "memory.host.latency_cycles": "cycles from a host request to its first byte",
+    "memory.host.burst_bytes": "host transfers are rounded up to whole bursts",
+    "memory.host.holds": "operands whose off-chip home is the host, not DRAM (TPU v1: "
+    "activations come over PCIe, weights from its DDR3)",
     "memory.<level>.kind": "'sram': an on-chip level between DRAM and the GLB",
     "memory.<level>.parent": "the level this one is filled from",
     "memory.<level>.capacity_kib": "capacity",
@@ -130,6 +139,8 @@ FIELD_DOCS: dict[str, str] = {
     "memory.activation_format": "how activations are stored (bitmask: one bit per element "
     "plus the nonzero values)",
     "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
+    "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
+    "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",
     "energy.technology_nm": "technology node the table's values are scaled to (not ERT or "
     "spec-given values)",
     "pe_array.mac_type": "MAC arithmetic: int, fp16 or bf16 (prices the MAC)",
@@ -151,11 +162,13 @@ _ON_CHIP_FIELD_DOCS = {
     "without an access (bypass). TPU v1's accumulators: [outputs]",
     "double_buffered": "two copies of each tile here, so loads overlap compute (default: "
     "memory.double_buffering)",
+    "macros": "separate SRAM macros the capacity and banks are split into (e.g. one per SM; "
+    "default 1): an access crosses the H-tree of one macro only (energy)",
 }
 FIELD_DOCS.update(
     {
         f"memory.{lv}.{key}": text
-        for lv in ("dram", "glb", "<level>")
+        for lv in ("dram", "host", "glb", "<level>")
         for key, text in _LEVEL_FIELD_DOCS.items()
     }
     | {
@@ -273,6 +286,8 @@ class MemLevelSpec:
     TPU v1's accumulators hold outputs only, its weight FIFO weights only).
     `word_bits`: the width of one access (energy is per access).
     `double_buffered`: tiles take two copies (None: the memory's default).
+    `macros`: separate SRAM macros holding the capacity (energy: an access
+    reaches its bank across one macro, not the whole level).
     """
 
     name: str
@@ -290,6 +305,9 @@ class MemLevelSpec:
     double_buffered: bool | None = None
     energy: LevelEnergySpec = LevelEnergySpec()
     ert_component: str | None = None  # the Accelergy ERT component pricing this level
+    # independent SRAM macros the capacity is split into (one per SM, say): an access
+    # crosses only its own macro's H-tree (energy only)
+    macros: int = 1
 
     @property
     def concurrency(self) -> int:
@@ -323,6 +341,9 @@ class MemorySpec:
     weight_format: WeightFormat = WeightFormat.AUTO
     activation_format: ActivationFormat = ActivationFormat.DENSE
     double_buffering: bool = True
+    # a second off-chip home for the operands it `holds` (TPU v1's host over PCIe):
+    # they cross its link instead of DRAM's; not on the chain
+    host: MemLevelSpec | None = None
 
     def level(self, name: str) -> MemLevelSpec:
         for lv in self.levels:
@@ -345,14 +366,30 @@ class MemorySpec:
     def on_chip(self) -> tuple[MemLevelSpec, ...]:
         return self.levels[1:]
 
+    @property
+    def off_chip(self) -> tuple[MemLevelSpec, ...]:
+        """DRAM, and the host when the spec has one."""
+        return (self.levels[0],) if self.host is None else (self.levels[0], self.host)
+
+    @property
+    def all_levels(self) -> tuple[MemLevelSpec, ...]:
+        """The chain and the host."""
+        return self.levels if self.host is None else (*self.levels, self.host)
+
+    def source_for(self, operand: Operand) -> MemLevelSpec:
+        """Where `operand` lives off chip: the host if it holds it, else DRAM."""
+        if self.host is not None and operand in self.host.holds:
+            return self.host
+        return self.levels[0]
+
     def copies(self, level: MemLevelSpec) -> int:
         """Tile copies a level keeps (2 when double-buffered)."""
         db = self.double_buffering if level.double_buffered is None else level.double_buffered
         return 2 if db else 1
 
     def path_for(self, operand: Operand) -> tuple[MemLevelSpec, ...]:
-        """The levels holding `operand`, DRAM first (DRAM holds everything)."""
-        return tuple(lv for lv in self.levels if lv.kind is LevelKind.DRAM or operand in lv.holds)
+        """The levels holding `operand`, its off-chip home first (DRAM, or the host)."""
+        return (self.source_for(operand), *(lv for lv in self.on_chip if operand in lv.holds))
 
     def graph(self) -> nx.DiGraph:
         """Levels as nodes (attribute `spec`), edges parent -> child, ending at the array."""
@@ -363,6 +400,11 @@ class MemorySpec:
             g.add_node(lv.name, spec=lv)
             if lv.parent is not None:
                 g.add_edge(lv.parent, lv.name)
+        if self.host is not None:  # into the outermost level keeping what it holds
+            g.add_node(self.host.name, spec=self.host)
+            for op in self.host.holds:
+                first = next((lv for lv in self.on_chip if op in lv.holds), None)
+                g.add_edge(self.host.name, first.name if first else ARRAY_NODE)
         g.add_node(ARRAY_NODE, spec=None, pe_local_bytes=self.pe_local_bytes)
         g.add_edge(self.levels[-1].name, ARRAY_NODE)
         return g
@@ -395,8 +437,10 @@ class ArchSpec:
     scalesim_compat: bool = False
     file: str = field(default="", compare=False)
     # the table, read when the spec is loaded (None: the default table)
-    energy: EnergyTable | None = field(default=None, compare=False)
+    # compared: two specs naming `ert.yaml` in different folders are different archs
+    energy: EnergyTable | None = field(default=None)
     technology_nm: float | None = None  # None: the table's node
+    supply_v: float | None = None  # None: the table's supply voltage
     energy_overrides: tuple[tuple[str, float], ...] = ()  # table entry -> pJ
 
     @property
@@ -530,19 +574,12 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
         )  # fmt: skip
     capacity = _kib(node, "capacity_kib")
     banks = node.positive_int("banks", 1)
+    macros = node.get(
+        "macros", int, 1, allowed=f"an integer from 1 to banks ({banks})",
+        check=lambda v: 1 <= v <= banks,
+    )  # fmt: skip
     ports = node.positive_int("ports", 2)
-    holds_raw = node.get(
-        "holds", list, [op.value for op in ALL_OPERANDS], allowed="a list of weights/inputs/outputs"
-    )
-    holds = []
-    for i, raw in enumerate(holds_raw):
-        try:
-            holds.append(Operand(str(raw).lower()))
-        except ValueError:
-            raise node.error(f"holds[{i}]", raw, "weights, inputs or outputs") from None
-    if not holds or len(set(holds)) != len(holds):
-        raise node.error("holds", holds_raw, "a non-empty list of distinct operands")
-    holds_t = tuple(op for op in ALL_OPERANDS if op in holds)
+    holds_t = _parse_holds(node)
     partition: list[tuple[Operand, int]] = []
     raw = node.get("partition", (str, dict), "shared", allowed="'shared' or per-operand KiB")
     if isinstance(raw, str):
@@ -561,8 +598,25 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
     double = node.get("double_buffered", bool, None)
     return MemLevelSpec(
         name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition),
-        holds_t, word_bits, double, energy, ert,
+        holds_t, word_bits, double, energy, ert, macros,
     )  # fmt: skip
+
+
+def _parse_holds(node: Node, required: bool = False) -> tuple[Operand, ...]:
+    allowed = "a list of weights/inputs/outputs"
+    if required:
+        holds_raw = node.get("holds", list, allowed=allowed)
+    else:
+        holds_raw = node.get("holds", list, [op.value for op in ALL_OPERANDS], allowed=allowed)
+    holds = []
+    for i, raw in enumerate(holds_raw):
+        try:
+            holds.append(Operand(str(raw).lower()))
+        except ValueError:
+            raise node.error(f"holds[{i}]", raw, "weights, inputs or outputs") from None
+    if not holds or len(set(holds)) != len(holds):
+        raise node.error("holds", holds_raw, "a non-empty list of distinct operands")
+    return tuple(op for op in ALL_OPERANDS if op in holds)
 
 
 def _parse_level_energy(node: Node) -> LevelEnergySpec:
@@ -583,6 +637,12 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
     dram = mem.child("dram")
     levels = {"dram": _parse_level(dram, "dram", LevelKind.DRAM, None)}
     dram.finish()
+    host = None
+    if "host" in mem.data:
+        node = mem.child("host")
+        host = _parse_level(node, "host", LevelKind.DRAM, None)
+        host = dataclasses.replace(host, holds=_parse_holds(node, required=True))
+        node.finish()
     # On-chip levels besides the GLB (`kind: sram`, with a `parent`): an L2 above
     # it, accumulators or a weight FIFO beside or below it, in one chain.
     extra = [
@@ -621,6 +681,7 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
             ActivationFormat.DENSE,
         ),
         double_buffering=mem.get("double_buffering", bool, True),
+        host=host,
     )
     mem.finish()
     need = pe_local_need_bytes(pe_array)
@@ -686,6 +747,9 @@ def _parse_energy(top: Node, memory: MemorySpec, pe_array: PEArraySpec, source: 
     tech = energy.get(
         "technology_nm", float, None, allowed="a number > 0 (nm)", check=lambda v: v > 0
     )
+    volts = energy.get(
+        "supply_v", float, None, allowed="a number > 0 (volts)", check=lambda v: 0 < v < 10
+    )
     over = energy.child("overrides", {})
     known = [*(f"mac_{t}" for t in MAC_TYPES), *ENTRIES]
     overrides = []
@@ -698,14 +762,14 @@ def _parse_energy(top: Node, memory: MemorySpec, pe_array: PEArraySpec, source: 
     if table.ert is not None:
         # named components must be in the ERT (as its lookup finds them: the last
         # name part, array suffixes such as [0..3] dropped)
-        named = [(f"memory.{lv.name}.ert_component", lv.ert_component) for lv in memory.levels]
+        named = [(f"memory.{lv.name}.ert_component", lv.ert_component) for lv in memory.all_levels]
         named.append(("pe_array.ert_component", pe_array.ert_component))
         for field, comp in named:
-            if comp is not None and table.ert_component(comp) is None:
+            if comp is not None and table.ert_component_named(comp) is None:
                 raise SpecError(
                     source, field, comp, f"a component of {table.file}: {', '.join(table.ert)}"
                 )
-    return name, table, tech, tuple(overrides)
+    return name, table, tech, volts, tuple(overrides)
 
 
 def parse_arch(data: object, source: str) -> ArchSpec:
@@ -713,7 +777,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
     top = Node(data, source)
     array = _parse_pe_array(top)
     memory = _parse_memory(top, array)
-    energy_table, table, tech, overrides = _parse_energy(top, memory, array, source)
+    energy_table, table, tech, volts, overrides = _parse_energy(top, memory, array, source)
     spec = ArchSpec(
         name=printable(top.get("name", str)),
         pe_array=array,
@@ -728,6 +792,7 @@ def parse_arch(data: object, source: str) -> ArchSpec:
         file=source,
         energy=table,
         technology_nm=tech,
+        supply_v=volts,
         energy_overrides=overrides,
     )
     top.finish()

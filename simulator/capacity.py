@@ -3,14 +3,22 @@
 Per on-chip level, every operand it keeps takes its tile's bytes (outputs
 at the accumulator width), twice when the level is double-buffered; a
 partitioned level checks each operand against its share, a shared one
-checks the sum. An operand a level does not keep takes nothing there,
-except the GLB's staging of a bypassing operand (one fold's worth).
+checks the sum. Outputs take the accumulator width, except at a level
+outside another that keeps outputs and reduces all of K in place (TPU v1's
+Unified Buffer outside its accumulators): it only ever receives final
+values, at the data width. An operand a level does not keep takes nothing there,
+except the GLB's staging of a bypassing operand (one fold's worth). A
+`resident` operand (network-level scheduling: the layer's input already on
+chip, its output staying there) takes no tile at the outermost level
+keeping it: the whole tensor is there, in the bytes the schedule reserved.
 """
 
 from __future__ import annotations
 
-from mappings.dataflow import Operand
-from simulator.accesses import Nest
+import itertools
+
+from mappings.dataflow import LOOP_DIMS, Operand
+from simulator.accesses import Nest, _reuse_factor
 from simulator.arch import ArchSpec
 from simulator.formats import OperandBytes
 
@@ -26,20 +34,55 @@ def tile_bytes_at(
     return sizes.tile_bytes(nest.gemm, tile, chain)
 
 
+def resident_level(arch: ArchSpec, operand: Operand) -> str | None:
+    """The level a resident tensor of `operand` lives in: the outermost on-chip
+    level keeping that operand (None: no level keeps it)."""
+    return next((lv.name for lv in arch.memory.on_chip if operand in lv.holds), None)
+
+
+def final_output_levels(nest: Nest) -> set[str]:
+    """Levels keeping outputs that receive only final values: the next level
+    inside keeping outputs holds each output tile for its whole reduction (the
+    loops above it never move K outside its innermost m / n loop)."""
+    holders = [i for i, lv in enumerate(nest.levels) if Operand.OUTPUTS in lv.holds]
+    if len(holders) < 2:
+        return set()
+    # only whether a loop moves matters here (2: "more than one trip")
+    parent = (nest.gemm.m, nest.gemm.n, nest.gemm.k)
+    loops: list[tuple[str, float]] = []
+    above = []
+    for lv in nest.levels:
+        loops += [(d, 2.0 if parent[LOOP_DIMS.index(d)] > lv.tile[LOOP_DIMS.index(d)] else 1.0)
+                  for d in lv.loop_order]  # fmt: skip
+        above.append(list(loops))
+        parent = lv.tile
+    return {
+        nest.levels[outer].name
+        for outer, inner in itertools.pairwise(holders)
+        if _reuse_factor(above[inner], "mn") <= 1
+    }
+
+
 def level_need_bytes(
     nest: Nest,
     sizes: OperandBytes,
     arch: ArchSpec,
     staging: dict[Operand, float] | None = None,
+    resident: tuple[Operand, ...] = (),
 ) -> dict[str, dict[Operand, float]]:
     """Per on-chip level, the bytes each operand needs there under the nest."""
     out = {}
     glb = arch.glb.name
+    home = {op: resident_level(arch, op) for op in resident}
+    final = final_output_levels(nest)
     for i, lv in enumerate(nest.levels):
         spec = arch.memory.level(lv.name)
         copies = arch.memory.copies(spec)
         tiles = tile_bytes_at(lv.tile, nest, sizes, tuple(o.tile for o in nest.levels[:i]))
-        need = {op: copies * tiles[op] for op in lv.holds}
+        if lv.name in final:
+            g = nest.gemm
+            tiles[Operand.OUTPUTS] = sizes.outputs * lv.tile[0] * lv.tile[1] / (g.m * g.n)
+        need = {op: copies * tiles[op] for op in lv.holds if home.get(op) != lv.name}
         if lv.name == glb and staging:
             for op in spec.holds:
                 if op not in lv.holds and op in staging:  # bypassing: staged only
@@ -53,8 +96,9 @@ def fits_nest(
     sizes: OperandBytes,
     arch: ArchSpec,
     staging: dict[Operand, float] | None = None,
+    resident: tuple[Operand, ...] = (),
 ) -> bool:
-    for name, need in level_need_bytes(nest, sizes, arch, staging).items():
+    for name, need in level_need_bytes(nest, sizes, arch, staging, resident).items():
         spec = arch.memory.level(name)
         if spec.capacity_bytes is None:
             continue
@@ -78,6 +122,7 @@ class TileFit:
         gemm,
         bypass: tuple[Operand, ...] = (),
         staging: dict[Operand, float] | None = None,
+        resident: tuple[Operand, ...] = (),
     ) -> None:
         g = gemm
         self.gemm, self.sizes = g, sizes
@@ -87,19 +132,27 @@ class TileFit:
             sizes.weights / (g.k * g.n),
             sizes.psums / (g.m * g.n),
         )
+        out_final = sizes.outputs / (g.m * g.n)  # at a level outside the accumulating one
         glb = arch.glb.name
+        home = {op: resident_level(arch, op) for op in resident}
         index = {Operand.INPUTS: 0, Operand.WEIGHTS: 1, Operand.OUTPUTS: 2}
         # per bounded level: (shared capacity or None, ((operand index, copies, cap), ...),
         # ((operand index, copies, staged bytes), ...))
         checks = []
-        for spec in arch.memory.on_chip:
+        on_chip = arch.memory.on_chip
+        for pos, spec in enumerate(on_chip):
+            # every level holds the tile here, looped over with K innermost (the
+            # search's base order): a level inside that keeps outputs reduces in
+            # place and this one sees final values (other orders: `fits_nest`)
+            inside = any(Operand.OUTPUTS in lv.holds for lv in on_chip[pos + 1 :])
+            final = out_final if inside and Operand.OUTPUTS in spec.holds else None
             if spec.capacity_bytes is None:
                 continue
             copies = arch.memory.copies(spec)
             held = tuple(
                 (index[op], copies, spec.capacity_for(op) or 0)
                 for op in spec.holds
-                if not (spec.name == glb and op in bypass)
+                if not (spec.name == glb and op in bypass) and home.get(op) != spec.name
             )
             staged = ()
             if spec.name == glb and staging:
@@ -109,7 +162,7 @@ class TileFit:
                     if op in bypass and op in staging
                 )
             shared = None if spec.partition else spec.capacity_bytes
-            checks.append((shared, held, staged))
+            checks.append((shared, held, staged, final))
         self.checks = checks
 
     def __call__(self, tile: tuple[int, int, int]) -> bool:
@@ -122,7 +175,11 @@ class TileFit:
                 inputs = self.sizes.input_footprint_bytes(self.gemm, (tm,), (tk,))[1]
                 self.conv_inputs[(tm, tk)] = inputs
             size = (inputs, size[1], size[2])
-        for shared, held, staged in self.checks:
+        for shared, held, staged, final in self.checks:
+            if final is not None:
+                size = (size[0], size[1], final * tm * tn)
+            else:
+                size = (size[0], size[1], po * tm * tn)
             total = 0.0
             for i, copies, cap in held:
                 need = copies * size[i]
@@ -139,4 +196,11 @@ class TileFit:
         return True
 
 
-__all__ = ["TileFit", "fits_nest", "level_need_bytes", "tile_bytes_at"]
+__all__ = [
+    "TileFit",
+    "final_output_levels",
+    "fits_nest",
+    "level_need_bytes",
+    "resident_level",
+    "tile_bytes_at",
+]

@@ -6,14 +6,32 @@ Prices (`action_costs`, once per arch):
 - every memory level per access of its `word_bits`: as the spec gives it
   (`memory.<level>.energy`), else from an Accelergy ERT component of the
   same name (or `ert_component`), else DRAM per bit and SRAM from the fit to
-  published points (`energy_table.SramFit`: capacity and width);
-- PE registers per bit (or the ERT's per-operand scratchpads: `weights_spad`,
-  `ifmap_spad`, `psum_spad`), array network hops per bit, N:M index bits
-  decoded, leakage per PE-cycle and per KiB-cycle of SRAM.
-Table values are at the table's node; another `technology_nm` scales them
-by node / table node (first-order C V^2 with V held: an assumption; Horowitz
-ISSCC 2014 discusses why voltage no longer scales). ERT and spec-given
-values are used as they are.
+  published points (`energy_table.SramFit`: capacity and width). A banked
+  SRAM is a bank's access plus the H-tree that reaches it across the whole
+  macro (CACTI's organisation): `banked_sram_pj`;
+- PE registers (the per-PE store, `memory.pe_local.capacity_bytes`, else
+  what the dataflow needs) as the small SRAM / register file they are, from
+  the same fit at their capacity and each operand's width (or the ERT's
+  per-operand scratchpads: `weights_spad`, `ifmap_spad`, `psum_spad`);
+  array network hops per bit, N:M index bits decoded, leakage per PE-cycle
+  and per KiB-cycle of SRAM.
+On-chip table values are at the table's node and supply; another
+`technology_nm` scales them by node / table node and another `supply_v` by
+(V / table V)^2 (first-order C V^2 with C ~ node: an assumption; Horowitz
+ISSCC 2014 discusses why voltage no longer scales with the node, so the
+supply is its own field).
+DRAM is its own device: its energy per bit is not rescaled. ERT and
+spec-given values are used as they are.
+
+With an Accelergy ERT as the table, actions are priced as Timeloop v3 does:
+per access of the level's vector (`word_bits`), reads at `random_read` /
+`read`, fills at `random_fill` / `random_write` / `fill` / `write`, updates
+at `random_update` / `random_write` / `update` / `write`, falling back to
+the component's most expensive action; MACs at `mac_random` (`mult_random`,
+`mac`, `mult`, `compute`), gated MACs at `mac_gated` (...); leakage at the
+component's `leak` per cycle (none without one: Timeloop charges no `idle`).
+`energy_sources` lists what priced each component and which ERT components
+no sparsim component used.
 
 Accesses are bytes (`accesses`); a level's energy is accesses in words
 (bits / word_bits) times its energy per access: reads at the read energy,
@@ -22,12 +40,20 @@ fills at the write energy, updates at the update energy.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 from dataclasses import dataclass
 
 from mappings.dataflow import Operand
 from simulator.accesses import PE_REGISTERS, Accesses
-from simulator.arch import ArchSpec, LevelKind, MemLevelSpec
+from simulator.arch import (
+    ArchSpec,
+    LevelEnergySpec,
+    LevelKind,
+    MemLevelSpec,
+    pe_local_need_bytes,
+)
 from simulator.energy_table import EnergyTable, load_energy_table
 
 REG_ERT_NAMES = {
@@ -69,6 +95,9 @@ class ActionCosts:
     network_hop_bit_pj: float
     metadata_bit_pj: float
     leakage_pe_cycle_pj: float
+    # component -> what priced it ("ert:<component>", "spec", "fit", "table", "override")
+    sources: tuple[tuple[str, str], ...] = ()
+    unused_ert: tuple[str, ...] = ()  # ERT components no sparsim component used
 
     def level(self, name: str) -> LevelCost:
         for n, c in self.levels:
@@ -83,11 +112,57 @@ class ActionCosts:
         raise KeyError(op)
 
 
-def _ert_cost(actions: dict[str, float], word_bits: int, leak: float, source: str) -> LevelCost:
-    read = actions.get("read", actions.get("write", 0.0))
-    write = actions.get("write", read)
-    update = actions.get("update", write)
-    return LevelCost(word_bits, read, write, update, leak, source)
+# Timeloop v3's storage action names in priority order (include/model/topology.hpp)
+ERT_READ = ("random_read", "read")
+ERT_FILL = ("random_fill", "random_write", "fill", "write")
+ERT_UPDATE = ("random_update", "random_write", "update", "write")
+ERT_MAC = ("mac_random", "mult_random", "mac", "mult", "compute")
+ERT_GATED = ("mac_gated", "mult_gated", "compute_gated", "mac", "mult", "compute")
+
+
+def _first(actions: dict[str, float], names: tuple[str, ...]) -> float | None:
+    return next((actions[n] for n in names if n in actions), None)
+
+
+def _ert_cost(actions: dict[str, float], word_bits: int) -> LevelCost:
+    """Timeloop's price per vector access; an action the ERT lacks costs the component's
+    most expensive action (its `vector_access_energy`)."""
+    most = max(actions.values(), default=0.0)
+    read = _first(actions, ERT_READ)
+    fill = _first(actions, ERT_FILL)
+    update = _first(actions, ERT_UPDATE)
+    return LevelCost(
+        word_bits,
+        most if read is None else read,
+        most if fill is None else fill,
+        most if update is None else update,
+        actions.get("leak", 0.0),
+        "ert",
+    )
+
+
+def banked_sram_pj(
+    table: EnergyTable, capacity_bytes: float, banks: int, word_bits: int, macros: int = 1
+) -> float:
+    """pJ per access of `word_bits` at the table's node: the fit at one bank's capacity,
+    plus, when a macro has several banks, `word_bits` across the H-tree from its port
+    to the bank, about the side of the macro (sqrt of its area: capacity x area per bit).
+    Checked against CACTI (Accelergy 0.4, 65 nm): 128 KiB in 32 banks, 64-bit read
+    18.18 pJ; this gives 21.4 pJ (+18%)."""
+    bank = table.sram.access_pj(capacity_bytes / banks, word_bits)
+    if banks <= macros:
+        return bank  # the fit's points are whole macros, their own routing included
+    side_mm = math.sqrt(capacity_bytes / macros * 8 * table["sram_bit_area_um2"]) / 1000
+    return bank + word_bits * table["wire_bit_mm"] * side_mm
+
+
+def node_scale(arch: ArchSpec) -> float:
+    """Factor from the table's node and supply to the arch's: C ~ node, E ~ C V^2."""
+    table = arch.table
+    scale = (arch.technology_nm or table.technology_nm) / table.technology_nm
+    if arch.supply_v is not None and table.supply_v is not None:
+        scale *= (arch.supply_v / table.supply_v) ** 2
+    return scale
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,33 +170,65 @@ def action_costs(arch: ArchSpec) -> ActionCosts:
     """Energy per action for every component of the arch."""
     table: EnergyTable = arch.table
     over = dict(arch.energy_overrides)
-    scale = (arch.technology_nm or table.technology_nm) / table.technology_nm
+    scale = node_scale(arch)
+    used: set[str] = set()
+    sources: list[tuple[str, str]] = []
 
     def entry(key: str) -> float:
         return over[key] if key in over else table[key] * scale
+
+    def entry_source(key: str) -> str:
+        return "override" if key in over else "table"
 
     pe = arch.pe_array
     mac_key = f"mac_{pe.mac_name}"
     mac = over.get(mac_key, table.mac[pe.mac_name].value_pj * scale)
     gated = mac * over.get("mac_gated_fraction", table["mac_gated_fraction"])
-    ert_mac = table.ert_component(*([pe.ert_component] if pe.ert_component else []), "mac")
-    if ert_mac is not None:
-        mac = ert_mac.get("mac_random", mac)
-        gated = ert_mac.get("mac_gated", gated)
+    leak_pe = entry("leakage_pe_cycle")
+    mac_source = entry_source(mac_key)
+    # the compute component: the one the spec names, else the ERT's MAC by name or actions
+    compute = (
+        table.ert_component_named(pe.ert_component) if pe.ert_component else table.ert_compute()
+    )
+    if compute is not None:
+        name, acts = compute
+        used.add(name)
+        mac = _first(acts, ERT_MAC) if _first(acts, ERT_MAC) is not None else mac
+        gated = _first(acts, ERT_GATED) if _first(acts, ERT_GATED) is not None else gated
+        leak_pe = acts.get("leak", 0.0)
+        mac_source = f"ert:{name}"
+    sources.append(("mac", mac_source))
 
     levels = []
-    for lv in arch.memory.levels:
-        levels.append((lv.name, _level_cost(lv, table, entry)))
+    for lv in arch.memory.all_levels:
+        cost, comp = _level_cost(lv, table, entry, scale, over)
+        if comp:
+            used.add(comp)
+        levels.append((lv.name, cost))
+        sources.append((lv.name, f"ert:{comp}" if comp else cost.source))
     regs = []
     reg_bits = {Operand.WEIGHTS: pe.w_bits, Operand.INPUTS: pe.a_bits, Operand.OUTPUTS: pe.acc_bits}
+    # one PE's local store: the spec's scratchpads, else what the dataflow keeps there
+    reg_bytes = arch.memory.pe_local_bytes or pe_local_need_bytes(pe)
     for op, names in REG_ERT_NAMES.items():
-        found = table.ert_component(*names)
+        found = table.ert_component_named(*names)
         bits = reg_bits[op]
         if found is not None:
-            regs.append((op, _ert_cost(found, bits, 0.0, "ert")))
+            comp, acts = found
+            used.add(comp)
+            regs.append((op, _ert_cost(acts, bits)))
+            sources.append((f"{PE_REGISTERS}.{op.value}", f"ert:{comp}"))
         else:
-            e = entry("register_bit") * bits
-            regs.append((op, LevelCost(bits, e, e, e, 0.0, "table")))
+            e = table.sram.access_pj(reg_bytes, bits) * scale
+            regs.append((op, LevelCost(bits, e, e, e, 0.0, "fit")))
+            sources.append((f"{PE_REGISTERS}.{op.value}", "fit"))
+    # an ERT scratchpad's `leak` is per PE-cycle too (Timeloop: per instance-cycle)
+    leak_pe += sum(c.leakage_pj_per_cycle for _, c in regs)
+    for key, name in (("network_hop_bit", "network"), ("metadata_bit", "metadata")):
+        sources.append((name, entry_source(key)))
+    leak_source = f"ert:{compute[0]}" if compute else entry_source("leakage_pe_cycle")
+    sources.append(("leakage_pe", leak_source))
+    unused = tuple(c for c in (table.ert or {}) if c not in used)
     return ActionCosts(
         mac_pj=mac,
         mac_gated_pj=gated,
@@ -129,35 +236,56 @@ def action_costs(arch: ArchSpec) -> ActionCosts:
         registers=tuple(regs),
         network_hop_bit_pj=entry("network_hop_bit"),
         metadata_bit_pj=entry("metadata_bit"),
-        leakage_pe_cycle_pj=entry("leakage_pe_cycle"),
+        leakage_pe_cycle_pj=leak_pe,
+        sources=tuple(sources),
+        unused_ert=unused,
     )
 
 
-def _level_cost(lv: MemLevelSpec, table: EnergyTable, entry) -> LevelCost:
+def table_priced(arch: ArchSpec) -> ArchSpec:
+    """The arch with every spec-given figure (level energies, `energy.overrides`)
+    dropped: what the table's derivation alone gives, to set beside a cited pin."""
+    bare = tuple(dataclasses.replace(lv, energy=LevelEnergySpec()) for lv in arch.memory.levels)
+    memory = dataclasses.replace(arch.memory, levels=bare)
+    return dataclasses.replace(arch, memory=memory, energy_overrides=())
+
+
+def energy_sources(arch: ArchSpec) -> dict[str, object]:
+    """What priced each component (`ert:<component>`, `spec`, `fit`, `table`,
+    `override`), and the ERT components no sparsim component used."""
+    costs = action_costs(arch)
+    return {"components": dict(costs.sources), "unused_ert_components": list(costs.unused_ert)}
+
+
+def _level_cost(
+    lv: MemLevelSpec, table: EnergyTable, entry, scale: float, over: dict[str, float]
+) -> tuple[LevelCost, str | None]:
+    """The level's price and the ERT component that gave it (None: not the ERT)."""
     kib = (lv.capacity_bytes or 0) / 1024
-    leak = lv.energy.leakage_pj_per_cycle
-    if leak is None:
-        leak = 0.0 if lv.kind is LevelKind.DRAM else entry("leakage_sram_kib_cycle") * kib
     given = lv.energy
-    found = table.ert_component(*([lv.ert_component] if lv.ert_component else []), lv.name)
+    found = table.ert_component_named(*([lv.ert_component] if lv.ert_component else []), lv.name)
     if lv.kind is LevelKind.DRAM and found is None:
-        found = table.ert_component("DRAM")
+        found = table.ert_component_named("DRAM")
+    comp = None
     if found is not None:
-        base = _ert_cost(found, lv.word_bits, leak, "ert")
+        comp, acts = found
+        base = _ert_cost(acts, lv.word_bits)
     elif lv.kind is LevelKind.DRAM:
-        e = entry("dram_bit") * lv.word_bits
-        base = LevelCost(lv.word_bits, e, e, e, leak, "table")
+        # a DRAM device's energy does not follow the accelerator's node
+        e = over.get("dram_bit", table["dram_bit"]) * lv.word_bits
+        base = LevelCost(lv.word_bits, e, e, e, 0.0, "table")
     else:
-        # an access reads one bank: the bank's capacity sets the energy
-        fit = table.sram.access_pj((lv.capacity_bytes or 0) / lv.banks, lv.word_bits)
-        e = fit * entry("dram_bit") / table["dram_bit"]  # the node scale
-        base = LevelCost(lv.word_bits, e, e, e, leak, "fit")
+        e = banked_sram_pj(table, lv.capacity_bytes or 0, lv.banks, lv.word_bits, lv.macros)
+        e *= scale
+        base = LevelCost(lv.word_bits, e, e, e, entry("leakage_sram_kib_cycle") * kib, "fit")
+    if given.leakage_pj_per_cycle is not None:
+        base = dataclasses.replace(base, leakage_pj_per_cycle=given.leakage_pj_per_cycle)
     if given.read_pj is None and given.write_pj is None and given.update_pj is None:
-        return base
+        return base, comp
     read = given.read_pj if given.read_pj is not None else base.read_pj
     write = given.write_pj if given.write_pj is not None else base.write_pj
     update = given.update_pj if given.update_pj is not None else write
-    return LevelCost(lv.word_bits, read, write, update, leak, "spec")
+    return LevelCost(lv.word_bits, read, write, update, base.leakage_pj_per_cycle, "spec"), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,9 +436,13 @@ __all__ = [
     "LevelCost",
     "LevelEnergy",
     "action_costs",
+    "banked_sram_pj",
     "dram_byte_pj",
     "energy_estimate_pj",
+    "energy_sources",
     "load_energy_table",
     "mac_energy_pj",
+    "node_scale",
     "price",
+    "table_priced",
 ]

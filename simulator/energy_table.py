@@ -3,15 +3,18 @@
 Two forms are accepted, both YAML:
 
 - sparsim's own table (`simulator/energy_tables/default.yaml`): MAC energy
-  per data type, register / network / DRAM / metadata energy per bit,
-  leakage, and the published SRAM points the per-access SRAM energy is
-  fitted to (`sram_access_pj`). Every number carries its unit and source.
+  per data type, network / DRAM / metadata / wire energy per bit, SRAM area
+  per bit, leakage, and the published SRAM and register-file points the
+  per-access energy of every on-chip store (PE scratchpads included) is
+  fitted to (`sram_points`). Every number carries its unit and source.
 - an Accelergy ERT, read as it is: the full form (`ERT: {tables: [{name,
   actions: [{name, arguments, energy}]}]}`) or the summary form
-  (`ERT_summary: {table_summary: [{name, actions: [{name, energy |
-  average_energy}]}]}`). Components are matched to the arch's levels by
-  name (`ert_component`); anything the ERT does not price falls back to
-  the default table.
+  average_energy, max_energy}]}]}`). An action is priced as Timeloop v3
+  prices it (`Topology::ParseAccelergyERT`): the most expensive of its
+  argument rows (random data and address), i.e. the summary's `max_energy`.
+  Components are matched to the arch's levels by name (`ert_component`);
+  anything the ERT does not price falls back to the default table, and
+  `simulator.energy.energy_sources` says which did.
 
 This module reads files and knows no arch types (arch.py imports it).
 """
@@ -32,13 +35,19 @@ TABLE_PACKAGE = "simulator.energy_tables"
 MAC_TYPES = ("int4", "int8", "int16", "fp16", "bf16")
 ENTRIES = (
     "mac_gated_fraction",
-    "register_bit",
     "network_hop_bit",
     "dram_bit",
+    "wire_bit_mm",
+    "sram_bit_area_um2",
     "metadata_bit",
     "leakage_pe_cycle",
     "leakage_sram_kib_cycle",
 )
+
+
+# Timeloop v3's arithmetic action names (include/model/topology.hpp)
+COMPUTE_ACTIONS = ("mac_random", "mult_random", "mac", "mult", "compute")
+COMPUTE_NAMES = ("mac", "macs", "macc", "mult", "multiplier", "alu", "compute", "intmac", "fpmac")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +60,8 @@ class EnergyEntry:
 @dataclass(frozen=True, slots=True)
 class SramFit:
     """E(C, w) = w * alpha * (C / 1 KiB) ** beta pJ per access of w bits, fitted in
-    log space to published points; `max_error` is the largest relative error on them."""
+    log space to published points (register files to MB SRAMs); `max_error` is the
+    largest relative error on them. Increasing in C and in w for alpha, beta > 0."""
 
     alpha: float
     beta: float
@@ -65,7 +75,8 @@ class SramFit:
 
 @dataclass(frozen=True, slots=True)
 class EnergyTable:
-    """Energy per action at `technology_nm` (values as given; `scale` converts)."""
+    """Energy per action at `technology_nm` and `supply_v` (values as given;
+    `simulator.energy.action_costs` rescales them to the arch's node and supply)."""
 
     name: str
     technology_nm: float
@@ -75,6 +86,7 @@ class EnergyTable:
     # Accelergy ERT: component name -> action -> pJ (None for sparsim's own tables)
     ert: dict[str, dict[str, float]] | None = None
     file: str = field(default="", compare=False)
+    supply_v: float | None = None  # the supply the values were taken at (None: not stated)
 
     def __getitem__(self, action: str) -> float:
         return self.entries[action].value_pj
@@ -82,20 +94,31 @@ class EnergyTable:
     def __hash__(self) -> int:
         return hash((self.name, self.technology_nm, self.file))
 
-    def ert_component(self, *names: str) -> dict[str, float] | None:
-        """The ERT actions of the first component whose last name part (array
-        suffix `[0..167]` dropped) equals one of `names`, case-insensitively."""
+    def ert_component_named(self, *names: str) -> tuple[str, dict[str, float]] | None:
+        """(full component name, actions) of the first component whose last name part
+        (array suffix `[0..167]` dropped) equals one of `names`, case-insensitively."""
         if not self.ert:
             return None
         for want in names:
             for comp, actions in self.ert.items():
                 if short_name(comp) == want.lower():
-                    return actions
+                    return comp, actions
         return None
+
+    def ert_compute(self) -> tuple[str, dict[str, float]] | None:
+        """The ERT's compute component (Timeloop's arithmetic level): one named like a
+        MAC, else the one component with a compute action."""
+        if not self.ert:
+            return None
+        for comp, actions in self.ert.items():
+            if short_name(comp) in COMPUTE_NAMES:
+                return comp, actions
+        found = [(c, a) for c, a in self.ert.items() if set(a) & set(COMPUTE_ACTIONS)]
+        return found[0] if len(found) == 1 else None
 
 
 def short_name(component: str) -> str:
-    # array suffixes first: `PE[0..15]` holds dots of its own
+    # drop array suffixes first: `DRAM[1..1]` has dots of its own
     return re.sub(r"\[[^\]]*\]", "", component).split(".")[-1].lower()
 
 
@@ -171,6 +194,9 @@ def _read_table(data: object, source: str) -> EnergyTable:
         p.finish()
     if len(points) < 2:
         raise top.error("sram_points", raw, "at least two points to fit")
+    if fit_sram(points).beta <= 0:
+        # a fit falling with capacity would price a bigger SRAM cheaper
+        raise top.error("sram_points", raw, "points whose energy per bit grows with capacity")
     table = EnergyTable(
         top.get("name", str),
         top.get("technology_nm", float, check=lambda v: v > 0, allowed="a number > 0"),
@@ -179,6 +205,7 @@ def _read_table(data: object, source: str) -> EnergyTable:
         fit_sram(points),
         None,
         source,
+        top.get("supply_v", float, None, allowed="a number > 0 (volts)", check=lambda v: v > 0),
     )
     top.finish()
     return table
@@ -195,29 +222,24 @@ def _read_ert(data: dict, source: str) -> EnergyTable:
     for i, row in enumerate(rows):
         comp = Node(row, source, f"{body.path}.tables[{i}]")
         name = comp.get("name", str)
-        acts: dict[str, list[float]] = {}
-        # an action with argument variants (address_delta, data_delta): Timeloop
-        # prices a plain read or write as the random access, every argument set
-        random: dict[str, list[float]] = {}
+        acts: dict[str, float] = {}
         for j, act in enumerate(comp.get("actions", list)):
             a = Node(act, source, f"{comp.path}.actions[{j}]")
             aname = a.get("name", str)
-            args = a.get("arguments", (dict, float, str, type(None)), None)
-            for key in ("energy", "average_energy"):
-                if a.has(key):
-                    pj = a.non_negative(key)
-                    acts.setdefault(aname, []).append(pj)
-                    if isinstance(args, dict) and args and all(args.values()):
-                        random.setdefault(aname, []).append(pj)
-            for key in ("max_energy", "min_energy"):
-                a.get(key, (float, int, type(None)), None)
-            if aname not in acts:
+            # Timeloop prices an action at its most expensive argument row (random data
+            # and address): the full form's max over rows, the summary's max_energy
+            key = next((k for k in ("max_energy", "energy", "average_energy") if a.has(k)), None)
+            if key is None:
                 raise a.error("energy", "<missing>", "a number >= 0 (pJ per action)")
+            acts[aname] = max(acts.get(aname, 0.0), a.non_negative(key))
+            for other in ("energy", "average_energy", "min_energy"):
+                if other != key:
+                    a.get(other, (float, int), None)
+            a.get("arguments", (dict, float, str, type(None)), None)
             a.finish()
-        acts |= random
         comp.get("primitive_estimation(s)", list, None)
         comp.finish()
-        ert[name] = {k: sum(v) / len(v) for k, v in acts.items()}
+        ert[name] = acts
     body.finish()
     top.finish()
     base = default_table()

@@ -88,9 +88,9 @@ class _Model:
         tail_cycles: int,
     ) -> None:
         self.env = simpy.Environment()
-        self.levels = {lv.name: lv for lv in memory.levels}
-        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in memory.levels}
-        # each operand crosses the levels that keep it (DRAM first)
+        self.levels = {lv.name: lv for lv in memory.all_levels}
+        self.ports = {lv.name: simpy.Resource(self.env, lv.concurrency) for lv in memory.all_levels}
+        # each operand crosses the levels that keep it (its off-chip home first)
         self.paths = {op: memory.path_for(op) for op in Operand}
         copies = 2 if memory.double_buffering else 1
         self.buffers = {op: simpy.Resource(self.env, copies) for op in Operand}

@@ -79,10 +79,23 @@ class LayerPlan:
     sizes: OperandBytes  # one group's operands as stored
     mask: np.ndarray | None  # (groups, K, N) when all-zero tiles are skipped
     real_macs: float | None = None  # nonzero weight x nonzero activation MACs
+    # network-level scheduling: the input is on chip already / the output stays
+    # there, so the mapping search neither loads nor stores them (nor gives them tiles)
+    inputs_resident: bool = False
+    outputs_resident: bool = False
 
     @property
     def stream_density(self) -> float:
         return self.activation_density if self.skip_activations else 1.0
+
+    @property
+    def resident(self) -> tuple[Operand, ...]:
+        return tuple(
+            op
+            for op, on in ((Operand.INPUTS, self.inputs_resident),
+                           (Operand.OUTPUTS, self.outputs_resident))
+            if on
+        )  # fmt: skip
 
 
 def layer_arch(lw: LayerWorkload, arch: ArchSpec) -> ArchSpec:
@@ -96,7 +109,8 @@ def layer_arch(lw: LayerWorkload, arch: ArchSpec) -> ArchSpec:
     return dataclasses.replace(arch, pe_array=dataclasses.replace(pe, **widths))
 
 
-def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
+def plan_layer(lw: LayerWorkload, arch: ArchSpec, residency: Residency | None = None) -> LayerPlan:
+    """The layer on the arch; `residency`: what network-level scheduling keeps on chip."""
     arch = layer_arch(lw, arch)
     pe = arch.pe_array
     pattern = select_pattern(lw, pe)
@@ -119,9 +133,10 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec) -> LayerPlan:
     )  # fmt: skip
     whole_window = pattern is None or (pe.multipliers * pattern.m) % pattern.n == 0
     mask = weight_mask(lw) if pe.tile_skipping and weights and whole_window else None
+    res = residency or NO_RESIDENCY
     return LayerPlan(
         lw, arch, pattern, gemm, groups, act, pe.activation_skipping and act < 1.0, sizes, mask,
-        lw.effective_macs * act,
+        lw.effective_macs * act, res.inputs_on_chip, res.outputs_on_chip,
     )  # fmt: skip
 
 
@@ -172,8 +187,9 @@ class _Evaluator:
             hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st)
         return hit
 
-    def step_tile_bytes(self, index: int, nest: Nest) -> float:
-        """Input and weight tiles of the step level plus its output tile (data width)."""
+    def step_tile_bytes(self, index: int, nest: Nest) -> dict[Operand, float]:
+        """Input and weight tiles of the step level plus its output tile (data width);
+        a resident input or output moves nothing."""
         plan = self.plan
         g = plan.gemm
         tm, tn, tk = nest.levels[index].tile
@@ -182,7 +198,11 @@ class _Evaluator:
         if s.window is not None:  # a conv: the first input tile's footprint
             chain = tuple(lv.tile for lv in nest.levels[:index])
             inputs = s.tile_bytes(g, (tm, tn, tk), chain)[Operand.INPUTS]
-        return inputs + s.weights * tk * tn / (g.k * g.n) + s.outputs * tm * tn / (g.m * g.n)
+        return {
+            Operand.INPUTS: 0.0 if plan.inputs_resident else inputs,
+            Operand.WEIGHTS: s.weights * tk * tn / (g.k * g.n),
+            Operand.OUTPUTS: 0.0 if plan.outputs_resident else s.outputs * tm * tn / (g.m * g.n),
+        }
 
     def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
         self.evaluations += 1
@@ -195,13 +215,17 @@ class _Evaluator:
         acc = count_accesses(
             nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
-            cache=self.sides,
+            plan.inputs_resident, plan.outputs_resident, cache=self.sides,
         )  # fmt: skip
-        dram_spec = arch.dram
-        dram = acc.levels[0].total
-        dram_bytes = dram.reads_bytes + dram.updates_bytes
-        bw = dram_spec.bandwidth_bytes_per_cycle
-        slowest = 0.0 if math.isinf(bw) else dram_bytes / bw
+        mem = arch.memory
+        dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
+        for src in mem.off_chip:
+            t = acc.level(src.name).total
+            nbytes = t.reads_bytes + t.updates_bytes
+            dram_bytes += nbytes
+            if not math.isinf(src.bandwidth_bytes_per_cycle):
+                off_chip = max(off_chip, nbytes / src.bandwidth_bytes_per_cycle)
+        slowest = off_chip
         step = _step_level(arch, mapping)
         names = [lv.name for lv in nest.levels]
         at_step = names.index(step)
@@ -213,12 +237,16 @@ class _Evaluator:
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
         first = self.step_tile_bytes(at_step, nest)
-        exposed = 0.0 if math.isinf(bw) else first / bw + 2 * dram_spec.latency_cycles
+        exposed = 0.0
+        for src in mem.off_chip:
+            if not math.isinf(bw := src.bandwidth_bytes_per_cycle):
+                nbytes = sum(b for op, b in first.items() if mem.source_for(op) is src)
+                exposed = max(exposed, nbytes / bw + 2 * src.latency_cycles)
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
             acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs
         )
-        bound = max(compute, math.ceil(0.0 if math.isinf(bw) else dram_bytes / bw))
+        bound = max(compute, math.ceil(off_chip))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
 
 
@@ -256,29 +284,65 @@ def _effective_orders(trips: dict[str, int]) -> list[str]:
 
 
 def _with_inner_tiles(
-    plan: LayerPlan, mapping: Mapping, staging: dict[Operand, float]
+    plan: LayerPlan, mapping: Mapping, staging: dict[Operand, float], evaluator=None
 ) -> tuple[Mapping, Nest] | None:
     """The mapping if every level holds its tiles; else, when a level inside the
-    step level is too small, the largest (m, n) tile of it that fits (K kept
-    whole there, so partial sums stay in it), or None."""
+    step level is too small, an (m, n) tile of it that fits, or None.
+
+    K stays whole at the inner levels (partial sums stay in them); where no
+    tile fits so, the levels keeping no outputs, and those inside them, cut K
+    to one fold (TPU v1's weight FIFO holds weight tiles, not the GLB tile's
+    K): their loops run K innermost, so partial sums still stay in the output
+    level. Among the fitting tiles that cannot grow, the one `evaluator`
+    estimates fastest (how much of the GLB tile an inner level holds decides
+    how often operands the GLB does not keep are fetched again)."""
     nest = nest_of(plan, mapping)
-    if fits_nest(nest, plan.sizes, plan.arch, staging):
+    if fits_nest(nest, plan.sizes, plan.arch, staging, plan.resident):
         return mapping, nest
     step = _step_level(plan.arch, mapping)
     names = [lv.name for lv in nest.levels]
-    inner = names[names.index(step) + 1 :]
+    inner = nest.levels[names.index(step) + 1 :]
     if not inner:
         return None
     tm, tn, tk = nest.levels[names.index(step)].tile
     units = fold_units(plan.arch, mapping.dataflow, plan.pattern)
     opts_m = tile_options(tm, min(units["m"], tm), min(units["m"], tm))
     opts_n = tile_options(tn, min(units["n"], tn), min(units["n"], tn))
-    for im, in_ in sorted(itertools.product(opts_m, opts_n), key=lambda t: (-t[0] * t[1], -t[1])):
-        tiles = mapping.tiles + tuple(LevelTile(name, im, in_, tk, "nmk") for name in inner)
-        m2 = dataclasses.replace(mapping, tiles=tiles)
+
+    def inner_tiles(im: int, in_: int, cut: bool) -> tuple[LevelTile, ...]:
+        k, out = tk, []
+        for lv in inner:
+            if cut and Operand.OUTPUTS not in lv.holds:
+                k = min(k, units["k"])
+            out.append(LevelTile(lv.name, im, in_, k, "nmk"))
+        return tuple(out)
+
+    def fitting(im: int, in_: int, cut: bool) -> tuple[Mapping, Nest] | None:
+        m2 = dataclasses.replace(mapping, tiles=mapping.tiles + inner_tiles(im, in_, cut))
         nest2 = nest_of(plan, m2)
-        if fits_nest(nest2, plan.sizes, plan.arch, staging):
+        if fits_nest(nest2, plan.sizes, plan.arch, staging, plan.resident):
             return m2, nest2
+        return None
+
+    for cut in (False, True):
+        # the fitting frontier as a staircase (a smaller tile fits where a larger
+        # one does): for m growing, the largest n that fits only shrinks
+        front: list[tuple[tuple[int, int], tuple[Mapping, Nest]]] = []
+        j = len(opts_n) - 1
+        for im in opts_m:
+            found = None
+            while j >= 0 and (found := fitting(im, opts_n[j], cut)) is None:
+                j -= 1
+            if found is None:
+                break
+            if front and front[-1][0][1] == opts_n[j]:
+                front.pop()  # the same n with a smaller m: dominated
+            front.append(((im, opts_n[j]), found))
+        if not front:
+            continue
+        if evaluator is None:
+            return max(front, key=lambda f: (f[0][0] * f[0][1], f[0][1]))[1]
+        return min(front, key=lambda f: (evaluator(*f[1]).cycles, -f[0][0] * f[0][1]))[1]
     return None
 
 
@@ -307,21 +371,28 @@ def candidate_mappings(
     # the frontier is taken over the dims on the array; a shorter streamed tile
     # costs no reuse and lets loads overlap compute, so all its sizes stay
     spatial = ["mnk".index(ROLES[dataflow].rows), "mnk".index(ROLES[dataflow].cols)]
+    # the frontier's premise (a larger tile moves no more) fails where levels inside
+    # the GLB stage operands (TPU v1's weight FIFO and accumulators): a larger GLB
+    # tile makes each step's loads and the exposed first load larger, for reuse the
+    # inner levels bound anyway; there every fitting tile is scored
+    prune = not inner_levels
     out = []
     for bypass in bypass_options(dataflow):
-        quick = TileFit(plan.sizes, plan.arch, g, bypass, staging)
+        quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident)
         fitting: dict[tuple[int, int, int], Mapping] = {}
         for tile in tiles:
             if quick(tile):
                 fitting[tile] = glb_mapping(dataflow, tile, "nmk", bypass)
             elif inner_levels:  # a level inside the GLB may take a smaller tile
-                found = _with_inner_tiles(plan, glb_mapping(dataflow, tile, "nmk", bypass), staging)
+                found = _with_inner_tiles(
+                    plan, glb_mapping(dataflow, tile, "nmk", bypass), staging, ev
+                )
                 if found is not None:
                     fitting[tile] = found[0]
         for tile, base in fitting.items():
             # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
-            for i in spatial:
+            for i in spatial if prune else ():
                 up = following[i].get(tile[i])
                 if up is not None:
                     bigger = (
@@ -337,7 +408,15 @@ def candidate_mappings(
             trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
             for order in _effective_orders(trips):
                 m = Mapping(base.dataflow, base.tiles, order, base.bypass)
-                out.append((m, ev(m)))
+                nest = nest_of(plan, m)
+                # with levels inside the GLB the fit depends on the loop order (K
+                # outside the output loops spills partial sums to the level outside
+                # the accumulating one): each order is checked
+                if inner_levels and not fits_nest(
+                    nest, plan.sizes, plan.arch, staging, plan.resident
+                ):
+                    continue
+                out.append((m, ev(m, nest)))
     return out
 
 
@@ -353,7 +432,7 @@ def _default(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun |
         return glb_mapping(dataflow, (g.m, g.n, g.k), "nmk"), None
     return _default_mapping_cached(
         plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density,
-        plan.real_macs,
+        plan.real_macs, plan.inputs_resident, plan.outputs_resident,
     )  # fmt: skip
 
 
@@ -421,6 +500,8 @@ def _default_mapping_cached(
     sizes: OperandBytes,
     stream_density: float,
     real_macs: float | None,
+    inputs_resident: bool = False,
+    outputs_resident: bool = False,
 ) -> tuple[Mapping, _MappedRun | None]:
     # only what the default tiling reads: the layer itself and its mask play no
     # part, so the winner's run stands for any layer with these numbers
@@ -435,6 +516,8 @@ def _default_mapping_cached(
         sizes=sizes,
         mask=None,
         real_macs=real_macs,
+        inputs_resident=inputs_resident,
+        outputs_resident=outputs_resident,
     )
     best, _, _ = search(plan, (dataflow,), "cycles")
     if best is not None:
@@ -637,6 +720,8 @@ def _run_mapping(
 ) -> _MappedRun:
     pe = plan.arch.pe_array
     dataflow = mapping.dataflow
+    if residency is NO_RESIDENCY and plan.resident:  # a search's finalists: the plan says
+        residency = Residency(plan.inputs_resident, plan.outputs_resident)
     check_mapping(mapping, on_chip_levels(plan.arch), "mapping")
     nest = nest_of(plan, mapping)
     tile = nest.array_tile
@@ -701,18 +786,20 @@ def _fallback(lw: LayerWorkload, plan: LayerPlan) -> dict | None:
 
 
 def _bound(arch: ArchSpec, compute: int, stall: int, accesses: Accesses) -> str:
-    """`compute`, or the memory level whose traffic takes longest at its bandwidth."""
+    """`compute`, or the memory level whose traffic takes longest at its bandwidth
+    when that is longer than the compute (a stall that no level's traffic
+    explains, as an exposed first load, leaves the layer compute bound)."""
     if stall <= 0:
         return "compute"
-    worst, name = 0.0, "compute"
-    for lv in arch.memory.levels:
+    worst, name = float(compute), "compute"
+    for lv in arch.memory.all_levels:
         bw = lv.bandwidth_bytes_per_cycle * (lv.concurrency if lv.kind is LevelKind.SRAM else 1)
         if math.isinf(bw):
             continue
         t = accesses.level(lv.name).total.total_bytes / bw
         if t > worst:
             worst, name = t, lv.name
-    return name if worst > 0 else "compute"
+    return name
 
 
 def simulate_layer(
@@ -727,7 +814,7 @@ def simulate_layer(
     its energy table, read when it was loaded.) `residency`: what network-level
     scheduling keeps on chip (`simulate` decides it from the workload graph)."""
     del table
-    plan = plan_layer(lw, arch)
+    plan = plan_layer(lw, arch, residency)
     arch = plan.arch  # with the layer's own widths
     pe = arch.pe_array
     mapping = mapping or Mapping(pe.dataflow)
@@ -736,7 +823,7 @@ def simulate_layer(
     if not mapping.tiles:
         if residency.reserved_bytes > 0:
             # resident tensors take part of the holding level: tile the rest
-            small = plan_layer(lw, reserve_bytes(arch, residency.reserved_bytes))
+            small = plan_layer(lw, reserve_bytes(arch, residency.reserved_bytes), residency)
             mapping = _default(small, dataflow)[0]
         else:
             mapping, mapped = _default(plan, dataflow)
@@ -772,7 +859,7 @@ def simulate_layer(
         cycles=cycles.total,
     )
     energy, levels = price(accesses, actions, arch)
-    dram = accesses.level(arch.dram.name).total
+    off_chip = [accesses.level(src.name).total for src in arch.memory.off_chip]
     glb = accesses.level(arch.glb.name).total
     if plan.activation_density >= 1.0:
         zeros = "dense"
@@ -790,7 +877,7 @@ def simulate_layer(
         cycles=cycles,
         multiplier_slots=pe.pes * pe.multipliers * cycles.total,
         energy_pj=energy,
-        dram_bytes=round(dram.reads_bytes + dram.updates_bytes),
+        dram_bytes=round(sum(t.reads_bytes + t.updates_bytes for t in off_chip)),
         glb_bytes=round(glb.total_bytes),
         mapping=mapping.to_dict(),
         weight_format=str(plan.sizes.weight_format),
@@ -847,13 +934,17 @@ def reserve_bytes(arch: ArchSpec, nbytes: float) -> ArchSpec:
 def _operand_record(arch: ArchSpec, residency: Residency) -> dict:
     on_chip = activation_level(arch).name
     return {
-        "weights": {"from": arch.dram.name},
+        "weights": {"from": arch.memory.source_for(Operand.WEIGHTS).name},
         "inputs": {
-            "from": on_chip if residency.inputs_on_chip else arch.dram.name,
+            "from": on_chip
+            if residency.inputs_on_chip
+            else arch.memory.source_for(Operand.INPUTS).name,
             "producers": list(residency.producers),
         },
         "outputs": {
-            "to": on_chip if residency.outputs_on_chip else arch.dram.name,
+            "to": on_chip
+            if residency.outputs_on_chip
+            else arch.memory.source_for(Operand.OUTPUTS).name,
             "consumers": list(residency.consumers),
         },
     }
@@ -869,6 +960,7 @@ def simulate(
     table: EnergyTable | None = None,
     keep_on_chip: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    io_on_chip: bool = False,
 ) -> WorkloadResult:
     """Run every layer of `workload` on `arch` with the tile model.
 
@@ -876,9 +968,11 @@ def simulate(
     tiles: each layer's default tiling), or one per layer name.
     `keep_on_chip`: network-level scheduling (`schedule_residency`): a layer's
     output stays on chip for its consumers when the activation level holds it.
+    `io_on_chip`: the workload runs inside a larger network whose neighbours
+    produce its inputs and consume its outputs on chip (`schedule_residency`).
     `progress` is called with (layers done, layers) after each layer.
     """
-    plan = schedule_residency(workload, arch) if keep_on_chip else {}
+    plan = schedule_residency(workload, arch, io_on_chip) if keep_on_chip else {}
     layers = []
     for i, lw in enumerate(workload.layers):
         m = mapping.get(lw.name) if isinstance(mapping, MappingABC) else mapping
@@ -893,7 +987,9 @@ def simulate(
 RESIDENT_SHARE = 0.5  # at most this share of the activation level holds resident tensors
 
 
-def schedule_residency(workload: Workload, arch: ArchSpec) -> dict[str, Residency]:
+def schedule_residency(
+    workload: Workload, arch: ArchSpec, io_on_chip: bool = False
+) -> dict[str, Residency]:
     """Which layer outputs stay on chip, in topological order over the graph
     (residual branches included: a tensor stays until its last consumer ran).
 
@@ -901,6 +997,12 @@ def schedule_residency(workload: Workload, arch: ArchSpec) -> dict[str, Residenc
     still live, it fits in `RESIDENT_SHARE` of the activation level (the rest
     is left to the layers' own tiles, which are searched in it). A layer's
     input comes from chip when every producer's output stayed.
+
+    `io_on_chip`: the workload is a piece of a larger network run on the same
+    chip (the roofline's premise for TPU v1: activations live in the Unified
+    Buffer, only weights cross DRAM). A layer without producers then finds its
+    input on chip and a layer without consumers leaves its output there, under
+    the same capacity rule.
     """
     if arch.scalesim_compat or not workload.layers:
         return {}
@@ -924,7 +1026,12 @@ def schedule_residency(workload: Workload, arch: ArchSpec) -> dict[str, Residenc
         name = lw.name
         inputs_on_chip = bool(preds[name]) and all(p in resident for p in preds[name])
         held = sum(out_bytes[t] for t in live)
-        keep = bool(succs[name]) and held + out_bytes[name] <= budget
+        if io_on_chip and not preds[name]:  # the network input, live for this layer
+            in_bytes = lw.layer.input_elements * pe.a_bits / 8
+            if held + in_bytes <= budget:
+                inputs_on_chip, held = True, held + in_bytes
+        wanted = bool(succs[name]) or io_on_chip
+        keep = wanted and held + out_bytes[name] <= budget
         reserved = held + (out_bytes[name] if keep else 0.0)
         result[name] = Residency(
             inputs_on_chip, keep, reserved if math.isfinite(budget) else 0.0,
@@ -967,6 +1074,7 @@ def compare_to_dense(
     dense_mapping: MappingChoice = None,
     compare: str = "same",
     progress: Callable[[int, int], None] | None = None,
+    io_on_chip: bool = False,
 ) -> Comparison:
     """Simulate `workload` and its dense baseline on the same hardware.
 
@@ -974,6 +1082,7 @@ def compare_to_dense(
     mapping the sparse run used (so the ratio is the sparsity's alone);
     "best": each run takes its own default mapping (or `dense_mapping`).
     `progress`: (layer runs done, layer runs) over both runs.
+    `io_on_chip`: as for `simulate`, in both runs.
     """
     if compare not in ("same", "best"):
         raise ValueError(f"compare {compare!r}; allowed: same, best")
@@ -982,10 +1091,13 @@ def compare_to_dense(
     def part(offset: int) -> Callable[[int, int], None] | None:
         return (lambda done, _: progress(offset + done, 2 * n)) if progress else None
 
-    sparse = simulate(workload, arch, mapping, progress=part(0))
+    sparse = simulate(workload, arch, mapping, progress=part(0), io_on_chip=io_on_chip)
     if dense_mapping is None and compare == "same":
         dense_mapping = same_mappings(workload, sparse)
-    dense = simulate(dense_baseline(workload), arch, dense_mapping or mapping, progress=part(n))
+    dense = simulate(
+        dense_baseline(workload), arch, dense_mapping or mapping, progress=part(n),
+        io_on_chip=io_on_chip,
+    )  # fmt: skip
     return Comparison(sparse, dense, compare=compare)
 
 

@@ -241,18 +241,19 @@ def fits(
     arch: ArchSpec,
     staging: dict[Operand, float] | None = None,
 ) -> bool:
-    """Do the tiles (double-buffered when the arch says so) fit every on-chip level?
+    """Do the tiles (double-buffered where the level is) fit every on-chip level
+    that keeps them (`holds`)?
 
     A bypassed operand needs only its `staging` bytes (one fold's worth) there.
     """
-    copies = 2 if arch.memory.double_buffering else 1
     tiles = tile_bytes(nest, sizes)
     for op in nest.bypass:
         tiles[op] = min(tiles[op], (staging or {}).get(op, tiles[op]))
-    need = {op: copies * b for op, b in tiles.items()}
     for level in arch.memory.levels:
         if level.kind is not LevelKind.SRAM or level.capacity_bytes is None:
             continue
+        copies = arch.memory.copies(level)
+        need = {op: copies * b for op, b in tiles.items() if op in level.holds}
         if level.partition:
             if any(need[op] > level.capacity_for(op) for op in need):
                 return False

@@ -30,7 +30,14 @@ from mappings.mapping import Mapping
 from simulator.arch import ArchSpec, preset_names
 from simulator.load import load_arch
 from simulator.results import Comparison, WorkloadResult
-from simulator.simulate import compare_to_dense, dense_baseline, same_mappings, simulate
+from simulator.simulate import (
+    NO_RESIDENCY,
+    compare_to_dense,
+    dense_baseline,
+    same_mappings,
+    schedule_residency,
+    simulate,
+)
 from sparsim.store import read_results, results_frame  # sweep results (a DataFrame: pandas)
 from sparsim.writers import recover, write_set
 from workloads.errors import InputError
@@ -141,15 +148,21 @@ def _best(
     objective: str,
     dataflows: tuple[Dataflow, ...],
     progress: Progress | None,
+    io_on_chip: bool = False,
 ) -> tuple[WorkloadResult, dict[str, Mapping]]:
-    """Each layer at the mapper's best mapping among `dataflows`."""
+    """Each layer at the mapper's best mapping among `dataflows`, under the
+    network-level schedule (`simulator.simulate.schedule_residency`)."""
     from mappings.mapper import best_mapping, simulate_best  # only runs that search
 
     if set(dataflows) == set(Dataflow):
-        return simulate_best(workload, arch, objective, progress=progress)
+        return simulate_best(workload, arch, objective, progress=progress, io_on_chip=io_on_chip)
+    schedule = schedule_residency(workload, arch, io_on_chip)
     layers, chosen = [], {}
     for i, lw in enumerate(workload.layers):
-        found = best_mapping(lw, arch, objective, dataflows=dataflows)
+        found = best_mapping(
+            lw, arch, objective, dataflows=dataflows,
+            residency=schedule.get(lw.name, NO_RESIDENCY),
+        )  # fmt: skip
         layers.append(found.result)
         chosen[lw.name] = found.mapping
         if progress:
@@ -165,6 +178,7 @@ def run(
     objective: str = "cycles",
     progress: Progress | None = None,
     compare: str = "same",
+    io_on_chip: bool = False,
 ) -> Comparison | BestComparison | WorkloadResult:
     """Simulate `workload` on `arch` (an ArchSpec, preset name or spec file).
 
@@ -176,6 +190,8 @@ def run(
     mapping, within the given dataflow (a BestComparison, which also carries
     the same-mapping figures). A dense workload returns its WorkloadResult.
     `progress(done, total)` is called as layer simulations finish.
+    `io_on_chip`: the workload's own inputs and outputs stay in the on-chip
+    activation buffer, as inside a larger network (`simulator.simulate`).
     """
     if isinstance(arch, str):
         arch = load_arch(arch)
@@ -193,20 +209,29 @@ def run(
     n = len(workload.layers)
     if dense:
         if dataflow == "best":
-            return _best(workload, arch, objective, dataflows, progress)[0]
-        return simulate(workload, arch, Mapping(dataflows[0]), progress=progress)
+            return _best(workload, arch, objective, dataflows, progress, io_on_chip)[0]
+        return simulate(
+            workload, arch, Mapping(dataflows[0]), progress=progress, io_on_chip=io_on_chip
+        )
     if dataflow != "best" and compare == "same":
-        return compare_to_dense(workload, arch, Mapping(dataflows[0]), progress=progress)
+        return compare_to_dense(
+            workload, arch, Mapping(dataflows[0]), progress=progress, io_on_chip=io_on_chip
+        )
     parts = 3 if compare == "best" else 2
-    sparse = _best(workload, arch, objective, dataflows, _slice(progress, 0, parts * n))[0]
+    sparse = _best(
+        workload, arch, objective, dataflows, _slice(progress, 0, parts * n), io_on_chip
+    )[0]
     baseline = dense_baseline(workload)
     same_dense = simulate(
-        baseline, arch, same_mappings(workload, sparse), progress=_slice(progress, n, parts * n)
-    )
+        baseline, arch, same_mappings(workload, sparse), progress=_slice(progress, n, parts * n),
+        io_on_chip=io_on_chip,
+    )  # fmt: skip
     same = Comparison(sparse, same_dense)
     if compare == "same":
         return same
-    own = _best(baseline, arch, objective, dataflows, _slice(progress, 2 * n, parts * n))[0]
+    own = _best(
+        baseline, arch, objective, dataflows, _slice(progress, 2 * n, parts * n), io_on_chip
+    )[0]
     return BestComparison(Comparison(sparse, own, compare="best"), same)
 
 

@@ -29,7 +29,7 @@ from simulator.spec_reader import Node, load_yaml
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "arch.md"
 LEVEL = "<level>"  # stands for any extra SRAM level's name
-FIXED_SECTIONS = ("dram", "glb", "pe_local")  # memory's sections that are not extra levels
+FIXED_SECTIONS = ("dram", "host", "glb", "pe_local")  # memory's sections, not extra levels
 UNITS = (  # name suffix -> unit; the first match wins
     ("_bytes_per_cycle", "bytes/cycle"),
     ("_kib", "KiB"),

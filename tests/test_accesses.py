@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping
 from simulator.accesses import PE_REGISTERS
-from simulator.arch import parse_arch, preset_path
 from simulator.load import load_arch
 from simulator.simulate import nest_of, plan_layer, simulate_layer
-from simulator.spec_reader import load_yaml
 from simulator.tiling import LoopNest, analytic_traffic, enumerate_steps, glb_mapping
 from workloads.layers import Gemm
 from workloads.workload import LayerWorkload
@@ -69,26 +67,8 @@ def test_dram_accesses_equal_the_enumerated_glb_loop_nest(case):
     assert out["fills_bytes"] == pytest.approx(dram["outputs"]["reads_bytes"])
 
 
-def _tpu_with_accumulators(acc_kib: float = 4096):
-    """tpu-v1 with its 4 MiB accumulators as their own level below the unified buffer."""
-    doc = load_yaml(preset_path("tpu-v1"))
-    mem = doc["memory"]
-    mem["glb"]["holds"] = ["inputs", "weights", "outputs"]
-    mem["glb"]["partition"] = {"inputs_kib": 24576, "weights_kib": 256, "outputs_kib": 96}
-    mem["glb"]["capacity_kib"] = 24576 + 256 + 96
-    mem["accumulators"] = {
-        "kind": "sram",
-        "parent": "glb",
-        "capacity_kib": acc_kib,
-        "bandwidth_bytes_per_cycle": 1024,
-        "holds": ["outputs"],
-        "word_bits": 32,
-    }
-    return parse_arch(doc, "tpu-v1+acc")
-
-
 def test_partial_sums_stay_in_the_accumulators_unless_the_loop_order_spills_them():
-    arch = _tpu_with_accumulators()
+    arch = load_arch("tpu-v1")  # its 4 MiB accumulators are a level inside the Unified Buffer
     lw = LayerWorkload(Gemm("g", 512, 256, 2048))
     plan = plan_layer(lw, arch)
     keep = Mapping(
@@ -160,3 +140,41 @@ def test_pes_without_registers_read_the_innermost_level_every_mac(case):
     assert bare_res.levels["dram"]["accesses"] == kept.levels["dram"]["accesses"]
     for op in ("weights", "inputs"):
         assert glb[op]["fills_bytes"] == kept.levels["glb"]["accesses"][op]["fills_bytes"]
+
+
+def test_tpu_v1_weight_fifo_stages_weight_tiles_and_accumulators_keep_k():
+    """The default mapping of a large GEMM on tpu-v1: the weight FIFO holds one
+    256 x 256 weight tile (K cut to one fold, looped innermost), the accumulators
+    reduce all of K in place, so the Unified Buffer only ever sees final 8-bit
+    outputs (no partial sums leave the accumulators) and weights never touch it."""
+    arch = load_arch("tpu-v1")
+    m = n = k = 4096
+    res = simulate_layer(LayerWorkload(Gemm("g", m, n, k)), arch)
+    tiles = {t["level"]: t for t in res.mapping["tiles"]}
+    assert (tiles["weight_fifo"]["n"], tiles["weight_fifo"]["k"]) == (256, 256)
+    acc = res.levels["accumulators"]["accesses"]["outputs"]
+    assert acc["fills_bytes"] == 0
+    ub = res.levels["glb"]["accesses"]
+    assert ub["outputs"]["updates_bytes"] == m * n
+    assert "weights" not in ub
+    fifo = res.levels["weight_fifo"]["accesses"]["weights"]
+    assert fifo["fills_bytes"] == res.levels["dram"]["accesses"]["weights"]["reads_bytes"]
+
+
+def test_final_outputs_take_the_data_width_outside_the_accumulating_level():
+    from simulator.capacity import final_output_levels, level_need_bytes
+
+    arch = load_arch("tpu-v1")
+    lw = LayerWorkload(Gemm("g", 2048, 512, 4096))
+    plan = plan_layer(lw, arch)
+    keep = Mapping(Dataflow.WS, (LevelTile("glb", 2048, 256, 4096),), "nmk")
+    kept = nest_of(plan, keep)
+    assert final_output_levels(kept) == {"glb"}
+    need = level_need_bytes(kept, plan.sizes, arch)
+    assert need["glb"][Operand.OUTPUTS] == 2 * 2048 * 256  # 8-bit, double-buffered
+    assert need["accumulators"][Operand.OUTPUTS] == 2 * 2048 * 256 * 4  # 32-bit partials
+    # K outside the moving n loop: partial sums spill to the Unified Buffer at 32 bits
+    spill = Mapping(Dataflow.WS, (LevelTile("glb", 2048, 256, 1024),), "kmn")
+    spilled = nest_of(plan, spill)
+    assert final_output_levels(spilled) == set()
+    assert level_need_bytes(spilled, plan.sizes, arch)["glb"][Operand.OUTPUTS] == 2 * 2048 * 256 * 4

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mappings.dataflow import Dataflow
+from mappings.dataflow import Dataflow, Operand
 from simulator.arch import parse_arch, preset_names, preset_path
 from simulator.load import load_arch
 from simulator.spec_reader import SpecError
@@ -84,3 +84,18 @@ def test_unknown_preset_and_bad_yaml(tmp_path):
         load_arch(bad)
     with pytest.raises(SpecError, match="existing"):
         load_arch(Path(tmp_path / "missing.yaml"))
+
+
+def test_host_link_needs_the_operands_it_holds():
+    doc = yaml.safe_load(preset_path("edge").read_text())
+    doc["memory"]["host"] = {"bandwidth_bytes_per_cycle": 4}
+    with pytest.raises(SpecError, match=r"memory\.host\.holds"):
+        parse_arch(doc, "host.yaml")
+    doc["memory"]["host"]["holds"] = ["activations"]
+    with pytest.raises(SpecError, match=r"memory\.host\.holds\[0\]"):
+        parse_arch(doc, "host.yaml")
+    doc["memory"]["host"]["holds"] = ["inputs"]
+    mem = parse_arch(doc, "host.yaml").memory
+    assert mem.source_for(Operand.INPUTS).name == "host"
+    assert mem.source_for(Operand.WEIGHTS).name == "dram"
+    assert [lv.name for lv in mem.path_for(Operand.INPUTS)] == ["host", "glb"]

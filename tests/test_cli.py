@@ -197,3 +197,18 @@ def test_presets_lists_every_preset(capsys):
     out = capsys.readouterr().out
     for name in ("edge", "tpu-v1", "a100-sparse", "sat", "vegeta", "eyeriss"):
         assert name in out
+
+
+def test_io_on_chip_keeps_the_workloads_activations_on_chip(capsys):
+    args = ["run", "--arch", "tpu-v1", "--workload", "gemm:2048x2048x2048", "--json"]
+    assert main([*args, "--io-on-chip"]) == 0
+    layer = json.loads(capsys.readouterr().out)["layers"][0]
+    assert layer["operands"]["inputs"]["from"] == "glb"
+    assert layer["operands"]["outputs"]["to"] == "glb"
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["layers"][0]["operands"]["inputs"]["from"] == "host"
+    # the mapper searches under the same network schedule
+    assert main([*args, "--io-on-chip", "--dataflow", "best"]) == 0
+    best = json.loads(capsys.readouterr().out)["layers"][0]
+    assert best["operands"]["inputs"]["from"] == "glb"
+    assert best["cycles"]["total"] <= layer["cycles"]["total"]

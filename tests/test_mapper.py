@@ -64,3 +64,21 @@ def test_simulate_best_on_a_scalesim_arch_keeps_scalesims_loop_nest(tmp_path):
             getattr(wl.layer(lr.name).gemm, d) for d in "mnk"
         )
     assert set(chosen) == {lw.name for lw in wl.layers}
+
+
+def test_the_mapper_searches_under_the_network_schedule():
+    """`--dataflow best` keeps activations on chip as `simulate` does: each layer
+    is never worse than under the default mapping with the same residency."""
+    from simulator.simulate import simulate
+
+    tpu = load_arch("tpu-v1")
+    wl = load_workload("resnet50", parse_sparsity("dense"))
+    wl = Workload(
+        wl.name, wl.layers[:12], graph=wl.graph.subgraph([lw.name for lw in wl.layers[:12]])
+    )
+    best, _ = simulate_best(wl, tpu)
+    default = simulate(wl, tpu)
+    for b, d in zip(best.layers, default.layers, strict=True):
+        assert b.operands == d.operands
+        assert b.cycles.total <= d.cycles.total
+    assert best.layers[1].operands["inputs"]["from"] == "glb"

@@ -39,6 +39,11 @@ def test_bound_names_compute_or_the_limiting_level():
     big = load_workload("gemm:4096x1024x1024", parse_sparsity("dense")).layers[0]
     res = simulate_layer(big, tpu)
     assert res.bound == "compute" or res.cycles.memory_stall > 0
+    # a stall no level's traffic explains (the exposed first weight tile) leaves a
+    # layer compute bound: every level's traffic fits within its compute cycles
+    gemm = load_workload("gemm:2048x2048x2048", parse_sparsity("dense"))
+    inside = simulate(gemm, tpu, io_on_chip=True).layers[0]
+    assert inside.cycles.memory_stall > 0 and inside.bound == "compute"
 
 
 def test_time_s_is_cycles_over_the_clock_and_json_carries_the_new_fields():

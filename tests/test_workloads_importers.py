@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import onnx
@@ -321,3 +322,72 @@ def test_activation_density_measures():
     assert threshold_density(x, np.array([0.1, 0.7])) == 0.5  # per-channel (last axis)
     frames = np.array([[1.0, 2.0], [1.0, 2.5], [1.0, 2.5]])
     assert delta_density(frames) == pytest.approx((2 + 1 + 0) / 6)
+
+
+def _qdq_linear(weight_type: int, act_type: int) -> onnx.ModelProto:
+    """x (float) -> QuantizeLinear -> DequantizeLinear -> MatMul with weights stored
+    quantized (`weight_type`) behind a DequantizeLinear: a QDQ model."""
+    rng = np.random.default_rng(1)
+    wq = rng.integers(-7, 8, size=(64, 32))
+    zero = helper.make_tensor("xz", act_type, [], [0])
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="q"),
+        helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"], name="dqx"),
+        helper.make_node("DequantizeLinear", ["wq", "ws"], ["w"], name="dqw"),
+        helper.make_node("MatMul", ["xd", "w"], ["y"], name="fc"),
+    ]
+    inits = [
+        helper.make_tensor("wq", weight_type, list(wq.shape), wq.ravel().tolist()),
+        _init("ws", np.float32(0.1)),
+        _init("xs", np.float32(0.05)),
+        zero,
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [16, 64])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "qdq", [x], [y], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+
+
+@pytest.mark.parametrize(
+    ("weight_type", "act_type", "bits"),
+    [
+        (TensorProto.INT4, TensorProto.INT8, (4, 8)),
+        (TensorProto.INT8, TensorProto.UINT8, (8, 8)),
+        (TensorProto.INT8, TensorProto.INT16, (8, 16)),
+    ],
+)
+def test_onnx_quantized_widths_carried_into_bytes(weight_type, act_type, bits, tmp_path):
+    """A QDQ model's stored widths become the layer's operand widths, survive a
+    save/load round trip and set the bytes the layer moves (W4 weights: half of W8)."""
+    from simulator.load import load_arch
+    from simulator.simulate import simulate
+    from sparsim.api import save_workload
+    from workloads.saved import read_workload
+
+    wl = import_onnx(_qdq_linear(weight_type, act_type))
+    (lw,) = wl.layers
+    assert (lw.weight_bits, lw.input_bits) == bits
+    save_workload(wl, tmp_path / "q.json")
+    (back,) = read_workload(tmp_path / "q.json").layers
+    assert (back.weight_bits, back.input_bits) == bits
+
+    arch = load_arch("edge")  # 8-bit data: the layer's own widths move the bytes
+    plain = wl.__class__(wl.name, (replace(lw, weight_bits=None, input_bits=None),))
+    dram = [simulate(w, arch).layers[0].levels["dram"]["accesses"] for w in (wl, plain)]
+    for operand, width in (("weights", bits[0]), ("inputs", bits[1])):
+        ours, as_arch = (d[operand]["reads_bytes"] + d[operand]["fills_bytes"] for d in dram)
+        assert ours * arch.pe_array.data_bits == as_arch * width
+
+
+def test_onnx_integer_ops_widths():
+    """MatMulInteger reads its operands' integer types; a float model has none."""
+    a = helper.make_tensor_value_info("a", TensorProto.UINT8, [4, 8])
+    b = np.ones((8, 3), np.int8)
+    nodes = [helper.make_node("MatMulInteger", ["a", "b"], ["y"], name="mmi")]
+    y = helper.make_tensor_value_info("y", TensorProto.INT32, None)
+    model = helper.make_model(helper.make_graph(nodes, "i", [a], [y], [_init("b", b)]))
+    (lw,) = import_onnx(model).layers
+    assert (lw.weight_bits, lw.input_bits) == (8, 8)
+    assert all(
+        (lw.weight_bits, lw.input_bits) == (None, None) for lw in import_onnx(toy_onnx()).layers
+    )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,6 +67,14 @@ ZEROING_OPS = frozenset({"Relu", "Clip", "ThresholdedRelu", "Shrink", "HardSwish
 # op -> (activation input index, weight input index, weight zero-point index or None)
 CONV_OPS = {"Conv": (0, 1, None), "ConvInteger": (0, 1, 3), "QLinearConv": (0, 3, 5)}
 MATMUL_OPS = {"MatMul": (0, 1, None), "MatMulInteger": (0, 1, 3), "QLinearMatMul": (0, 3, 5)}
+# ONNX TensorProto integer data types -> the widths sparsim models (INT4 = 22,
+# UINT4 = 21, INT8 = 3, UINT8 = 2, INT16 = 5, UINT16 = 4)
+_INT_BITS = {22: 4, 21: 4, 3: 8, 2: 8, 5: 16, 4: 16}
+# ops whose output carries its first input's values at their stored width: a
+# QDQ model's DequantizeLinear (its input is the quantized tensor) and layout ops
+_WIDTH_THROUGH_OPS = frozenset(
+    {"DequantizeLinear", "Identity", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze"}
+)
 # ops that turn a constant into another constant (weights stored quantized or transposed)
 _CONST_OPS = frozenset({"Identity", "Cast", "DequantizeLinear", "Transpose", "Constant"})
 
@@ -79,6 +87,19 @@ class _Model:
     consts: dict[str, np.ndarray]
     producer: dict[str, onnx.NodeProto]
     shapes: dict[str, list[int | None]]
+    elem_types: dict[str, int]  # tensor name -> ONNX TensorProto data type
+
+    def stored_bits(self, name: str) -> int | None:
+        """The width `name` is stored at when it is an integer tensor, looking
+        through DequantizeLinear (QDQ models) and layout-only ops; None for
+        floating-point tensors (the arch's width applies) and unknown types."""
+        for _ in range(64):  # a chain of layout ops, bounded
+            node = self.producer.get(name)
+            if node is not None and node.op_type in _WIDTH_THROUGH_OPS and node.input:
+                name = node.input[0]
+                continue
+            return _INT_BITS.get(self.elem_types.get(name, 0))
+        return None
 
     def const(self, name: str) -> np.ndarray | None:
         """The value of `name` if it is a constant (through Identity/Cast/Transpose/...)."""
@@ -151,7 +172,12 @@ def _index(model: onnx.ModelProto, source: str) -> _Model:
             ]
     shapes.update({name: list(arr.shape) for name, arr in consts.items()})
     producer = {out: node for node in graph.node for out in node.output}
-    return _Model(source, consts, producer, shapes)
+    elem_types = {
+        vi.name: vi.type.tensor_type.elem_type
+        for vi in [*graph.input, *graph.value_info, *graph.output]
+    }
+    elem_types.update({init.name: init.data_type for init in graph.initializer})
+    return _Model(source, consts, producer, shapes, elem_types)
 
 
 def _attrs(node: onnx.NodeProto) -> dict:
@@ -224,6 +250,23 @@ def _conv(
     return layer, conv_weight_gemm_view(w, groups), conv_weight_gemm_view(mask, groups)
 
 
+def _operand_bits(model: _Model, node: onnx.NodeProto) -> tuple[int | None, int | None]:
+    """(weight bits, input bits) a quantized layer stores its operands at: the
+    integer types of a ConvInteger/QLinear*/MatMulInteger's operands or of the
+    tensors a QDQ model dequantizes into a float Conv/Gemm/MatMul. A MatMul of
+    two activations has no weight operand: its second input counts as weights
+    only for the width when it is a constant."""
+    if node.op_type in CONV_OPS:
+        xi, wi, _ = CONV_OPS[node.op_type]
+    elif node.op_type == "Gemm":
+        xi, wi = 0, 1
+    else:
+        xi, wi, _ = MATMUL_OPS[node.op_type]
+    if node.op_type in MATMUL_OPS and model.const(node.input[xi]) is not None:
+        xi, wi = wi, xi  # W @ X: the constant is the weight operand
+    return model.stored_bits(node.input[wi]), model.stored_bits(node.input[xi])
+
+
 def _matmul_dims(a: list[int], b: list[int]) -> tuple[int, int, int, list[int]]:
     """(M, N, K, broadcast batch dims) of numpy-style A @ B."""
     a = [1, *a] if len(a) == 1 else a
@@ -291,6 +334,7 @@ def import_onnx(
     tensors: dict[str, Tensor] = {}
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     inputs_of: dict[str, str] = {}
+    widths: dict[str, tuple[int | None, int | None]] = {}  # layer -> (weight, input) bits
     for index, node in enumerate(inferred.graph.node):
         node_name = printable(node.name or f"{node.op_type}_{index}", 200)
         reads = [tensors.get(i, frozenset()) for i in node.input if i]
@@ -336,6 +380,7 @@ def import_onnx(
         if weights is not None:
             arrays[layer.name] = (weights, mask)
         inputs_of[layer.name] = node.input[0]
+        widths[layer.name] = _operand_bits(m, node)
     if not builder.layers:
         raise WorkloadError(
             source,
@@ -368,9 +413,10 @@ def import_onnx(
                     source, f"node {layer.name!r} weights", f"shape {w.shape}", str(err)
                 ) from None
             stored |= not mask.all()
-            layers.append(lw)
         else:
-            layers.append(LayerWorkload(layer, activation_density=act))
+            lw = LayerWorkload(layer, activation_density=act)
+        weight_bits, input_bits = widths.get(layer.name, (None, None))
+        layers.append(replace(lw, weight_bits=weight_bits, input_bits=input_bits))
     graph_name = printable(name or inferred.graph.name or Path(source).stem, 200)
     return Workload(
         graph_name, tuple(layers), sparsity="stored" if stored else "dense", graph=builder.graph

@@ -4,7 +4,7 @@
 {"format_version": 1, "name": ..., "sparsity": ..., "arrays": "wl.npz" | null,
  "layers": [{"type": "conv2d", "params": {...}, "density": 0.5, "pattern": "2:4",
              "activation_density": 1.0, "bidirectional": false, "unpruned": null,
-             "arrays": true}, ...],
+             "arrays": true, "weight_bits": null, "input_bits": null}, ...],
  "edges": [["conv1", "layer1.0.conv1"], ...]}
 ```
 
@@ -50,6 +50,8 @@ _LAYER_KEYS = {
     "bidirectional",
     "unpruned",
     "arrays",
+    "weight_bits",
+    "input_bits",
 }
 _TUPLE_FIELDS = {"stride", "padding", "dilation"}
 _FORWARD_TYPES = [name for name, cls in LAYER_TYPES.items() if cls is not PassLayer]
@@ -166,6 +168,8 @@ def workload_to_doc(wl: Workload, arrays_name: str | None) -> tuple[dict, dict[s
                 "bidirectional": lw.bidirectional,
                 "unpruned": layer_to_doc(lw.unpruned) if lw.unpruned is not None else None,
                 "arrays": has_arrays,
+                "weight_bits": lw.weight_bits,
+                "input_bits": lw.input_bits,
             }
         )
     doc = {
@@ -212,6 +216,12 @@ def _fraction(value: Any, source: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise WorkloadError(source, where, value, "a number in [0, 1]")
     return float(value)
+
+
+def _bits(value: Any, source: str, where: str) -> int | None:
+    if value is None or (_is_int(value) and value in (4, 8, 16)):
+        return value
+    raise WorkloadError(source, where, value, "null (the arch's width), 4, 8 or 16")
 
 
 def _label(doc: Mapping, key: str, default: str, source: str) -> str:
@@ -274,6 +284,8 @@ def workload_from_doc(
                         entry.get("activation_density", 1.0), source, f"{where}.activation_density"
                     ),
                     bidirectional=bool(entry.get("bidirectional", False)),
+                    weight_bits=_bits(entry.get("weight_bits"), source, f"{where}.weight_bits"),
+                    input_bits=_bits(entry.get("input_bits"), source, f"{where}.input_bits"),
                     unpruned=None
                     if unpruned is None
                     else layer_from_doc(unpruned, source, f"{where}.unpruned"),

@@ -29,6 +29,8 @@ GEMMs on their own forward (the loss).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from workloads.layers import Pass, PassLayer
 from workloads.workload import LayerWorkload, Workload
 
@@ -37,15 +39,16 @@ def _pass(lw: LayerWorkload, pass_: Pass) -> LayerWorkload:
     layer = PassLayer(lw.layer, pass_)
     unpruned = PassLayer(lw.unpruned, pass_) if lw.unpruned is not None else None
     if pass_ is Pass.FORWARD:
-        return LayerWorkload(
-            layer, lw.weights, lw.mask, lw.density, lw.pattern, lw.activation_density,
-            lw.bidirectional, unpruned,
-        )  # fmt: skip
+        return replace(lw, layer=layer, unpruned=unpruned)
     if pass_ is Pass.BACKWARD_DATA:
         t = None if lw.weights is None else lw.weights.swapaxes(-1, -2).copy()
         m = None if lw.mask is None else lw.mask.swapaxes(-1, -2).copy()
         pattern = lw.pattern if lw.bidirectional else None
-        return LayerWorkload(layer, t, m, lw.density, pattern, 1.0, lw.bidirectional, unpruned)
+        # the weights keep their stored width; the streamed operand is a gradient
+        return LayerWorkload(
+            layer, t, m, lw.density, pattern, 1.0, lw.bidirectional, unpruned,
+            weight_bits=lw.weight_bits,
+        )  # fmt: skip
     return LayerWorkload(layer, activation_density=lw.activation_density, unpruned=unpruned)
 
 

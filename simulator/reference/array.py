@@ -74,7 +74,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mappings.dataflow import Dataflow, FoldTiming
+from mappings.dataflow import ROLES, Dataflow, FoldTiming
 from simulator.reference.pe import NMPE, NMPEIS, NMPEOS, nm_compress, wrap
 
 Vec = tuple[int, ...]
@@ -223,13 +223,17 @@ class SystolicArrayRef:
         m_rows, k = a.shape
         n_cols = w.shape[1]
         df = self.dataflow
-        row_dim = k if df is not Dataflow.OS else m_rows  # what the array rows tile
-        row_tile = rows * win if df is not Dataflow.OS else rows
-        col_dim = n_cols if df is not Dataflow.IS else m_rows
-        k_pad = -(-k // (rows * win)) * rows * win if df is not Dataflow.OS else -(-k // win) * win
-        m_pad = -(-m_rows // cols) * cols if df is Dataflow.IS else m_rows
-        m_pad = -(-m_rows // rows) * rows if df is Dataflow.OS else m_pad
-        n_pad = -(-n_cols // cols) * cols if df is not Dataflow.IS else n_cols
+        # padding from the dataflow's roles: the rows' dimension to whole row
+        # tiles (K: rows x window lanes), the columns' to whole columns, a
+        # streamed K to whole windows
+        roles = ROLES[df]
+        size = {"m": m_rows, "n": n_cols, "k": k}
+        unit = {"m": 1, "n": 1, "k": win}
+        unit[roles.rows] = rows * unit[roles.rows]
+        unit[roles.cols] = cols
+        m_pad, n_pad, k_pad = (-(-size[d] // unit[d]) * unit[d] for d in "mnk")
+        row_dim, row_tile = size[roles.rows], unit[roles.rows]  # what the array rows tile
+        col_dim = size[roles.cols]
         a_p = np.zeros((m_pad, k_pad), np.int64)
         a_p[:m_rows, :k] = a
         w_p = np.zeros((k_pad, n_pad), np.int64)

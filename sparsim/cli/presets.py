@@ -22,6 +22,10 @@ def presets(args: argparse.Namespace) -> int:
         pe = arch.pe_array
         pats = ", ".join(str(p) for p in pe.nm_patterns) or "dense only"
         levels = " > ".join(lv.name for lv in arch.memory.levels)
+        host = arch.memory.host
+        if host is not None:
+            held = "+".join(op.value for op in host.holds)
+            levels += f"; host {host.bandwidth_bytes_per_cycle:g} B/cycle ({held})"
         print(
             f"{name:<12} {pe.rows}x{pe.cols} {pe.dataflow.value.upper()} "
             f"{pe.multipliers} mult/PE ({pats}), {pe.fold_timing} folds, "

@@ -60,6 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="dense baseline on the sparse run's mapping (same, default) or each at its "
         "own best mapping (best; the same-mapping figures are reported too)",
     )
+    p.add_argument(
+        "--io-on-chip",
+        action="store_true",
+        help="the workload's own inputs and outputs stay in the on-chip activation buffer, "
+        "as for layers inside a larger network",
+    )
     p.add_argument("--sparsity", default="dense", help=SPARSITY_FORMS)
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of random weights and pruning")
@@ -127,7 +133,10 @@ def run(args: argparse.Namespace) -> int:
     )
     bar = common.ProgressBar(sys.stderr, common.progress_enabled(args.quiet), delay_s=1.0)
     try:
-        res = api.run(workload, arch, args.dataflow, args.objective, bar, compare=args.compare)
+        res = api.run(
+            workload, arch, args.dataflow, args.objective, bar, compare=args.compare,
+            io_on_chip=args.io_on_chip,
+        )  # fmt: skip
     finally:
         bar.close()
     doc = res.to_dict()

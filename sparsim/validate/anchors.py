@@ -64,6 +64,10 @@ def load_anchor_cases(path: Path = ANCHORS) -> list[dict[str, Any]]:
                 raise InputError(str(path), f"cases[{i}].{key}", "missing", "required")
         if case["kind"] not in KINDS:
             raise InputError(str(path), f"cases[{i}].kind", case["kind"], ", ".join(KINDS))
+        if case.get("activations", "dram") not in ("dram", "on_chip"):
+            raise InputError(
+                str(path), f"cases[{i}].activations", case["activations"], "dram or on_chip"
+            )
     return cases
 
 
@@ -89,7 +93,10 @@ def _run(case: dict):
 
     arch = load_arch(case["arch"])
     wl = api.load_workload(case["workload"], case.get("sparsity", "dense"))
-    return arch, api.run(wl, arch)
+    # `activations: on_chip`: the workload's inputs and outputs stay in the
+    # activation buffer, as inside a network (the TPU v1 roofline's premise)
+    on_chip = case.get("activations", "dram") == "on_chip"
+    return arch, api.run(wl, arch, io_on_chip=on_chip)
 
 
 def peak_macs_per_cycle(arch: ArchSpec) -> float:
@@ -103,6 +110,25 @@ def energy_per_access_ratios(arch: ArchSpec, bits: int) -> tuple[dict[str, float
     """Energy of one `bits`-wide access at each level over one MAC, as the model
     prices them for this arch (`simulator.energy.action_costs`: the spec's, the
     ERT's or the table's figures, SRAM from its capacity and width)."""
+    from simulator.energy import table_priced
+
+    ratios = _access_ratios(arch, bits)
+    note = f"MAC {_mac_pj(arch):.3g} pJ ({arch.pe_array.mac_name})"
+    derived = _access_ratios(table_priced(arch), bits)
+    if derived != ratios:  # the spec pins some figures: say what the derivation gives
+        note += "; without the spec's figures " + ", ".join(
+            f"{k} {v:.3g}" for k, v in derived.items()
+        )
+    return ratios, note
+
+
+def _mac_pj(arch: ArchSpec) -> float:
+    from simulator.energy import action_costs
+
+    return action_costs(arch).mac_pj
+
+
+def _access_ratios(arch: ArchSpec, bits: int) -> dict[str, float]:
     from mappings.dataflow import Operand
     from simulator.energy import action_costs
 
@@ -117,8 +143,7 @@ def energy_per_access_ratios(arch: ArchSpec, bits: int) -> tuple[dict[str, float
         "glb": glb * nbytes,
         "dram": dram * nbytes,
     }
-    note = f"MAC {costs.mac_pj:.3g} pJ ({arch.pe_array.mac_name})"
-    return {k: v / costs.mac_pj for k, v in per_access.items()}, note
+    return {k: v / costs.mac_pj for k, v in per_access.items()}
 
 
 def run_case(case: dict) -> list[Check]:
