@@ -28,17 +28,22 @@ def one_level(draw):
     return Gemm("g", m, n, k), tile, order, df
 
 
+def one_level_edge():
+    """`edge` with DRAM and the GLB only, DRAM bursts of one byte (exact counts)."""
+    arch = load_arch("edge")
+    return dataclasses.replace(
+        arch, memory=dataclasses.replace(
+            arch.memory, levels=(dataclasses.replace(arch.dram, burst_bytes=1), arch.glb)
+        )
+    )  # fmt: skip
+
+
 @given(one_level())
 def test_dram_accesses_equal_the_enumerated_glb_loop_nest(case):
     """One tiled level: DRAM reads/updates from the closed form equal the steps
     of the loop nest the memory simulation walks (burst rounding aside)."""
     layer, tile, order, df = case
-    arch = load_arch("edge")
-    arch = dataclasses.replace(
-        arch, memory=dataclasses.replace(
-            arch.memory, levels=(dataclasses.replace(arch.dram, burst_bytes=1), arch.glb)
-        )
-    )  # fmt: skip
+    arch = one_level_edge()
     lw = LayerWorkload(layer)
     res = simulate_layer(lw, arch, glb_mapping(df, tile, order))
     plan = plan_layer(lw, arch)

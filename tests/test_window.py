@@ -10,10 +10,10 @@ import itertools
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from test_accesses import one_level_edge
 
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS
-from simulator.load import load_arch
 from simulator.simulate import plan_layer, simulate_layer
 from simulator.tiling import LoopNest, analytic_traffic, enumerate_steps, glb_mapping
 from workloads.layers import Conv2d, Gemm, Pass, PassLayer, input_window
@@ -229,12 +229,7 @@ def test_conv_dram_inputs_equal_the_steps_the_memory_model_walks(case):
     equal the input loads of the steps the memory simulation walks, and the
     closed form `analytic_traffic`; never below the compulsory input."""
     layer, tile, order, df = case
-    arch = load_arch("edge")
-    arch = dataclasses.replace(
-        arch, memory=dataclasses.replace(
-            arch.memory, levels=(dataclasses.replace(arch.dram, burst_bytes=1), arch.glb)
-        )
-    )  # fmt: skip
+    arch = one_level_edge()
     lw = LayerWorkload(layer)
     res = simulate_layer(lw, arch, glb_mapping(df, tile, order))
     plan = plan_layer(lw, arch)

@@ -342,37 +342,6 @@ class InputWindow:
         )  # fmt: skip
         return float(box - shared)
 
-    def box(self, m0: int, m1: int, k0: int, k1: int, tile: tuple[int, int]) -> int:
-        """Footprint of one tile of the GEMM: rows [m0, m1), reduction [k0, k1),
-        of a tiling by `tile` = (tm, tk) from 0 (the reduction tile's size
-        decides its order)."""
-        k_tile = tile[1]
-        if self.transposed:
-            m0, m1, k0, k1, k_tile = k0, k1, m0, m1, tile[0]
-        n, p, q = (
-            int(x[0])
-            for x in range_spans(
-                np.array([m0]), np.array([m1 - 1]), (self.batch, self.out_h, self.out_w)
-            )
-        )
-        window = self.r * self.s
-        if k_tile % window == 0:  # a block of channels under the whole window
-            c_t, r_t, s_t = -(-(k1 - k0) // window), self.r - 1, self.s - 1
-        else:
-            r_t, s_t, c_t = (
-                int(x[0])
-                for x in range_spans(
-                    np.array([k0]), np.array([k1 - 1]), (self.r, self.s, self.channels)
-                )
-            )
-            c_t += 1
-        return (
-            (n + 1)
-            * c_t
-            * (p * self.stride_h + r_t * self.dilation_h + 1)
-            * (q * self.stride_w + s_t * self.dilation_w + 1)
-        )
-
 
 @functools.lru_cache(maxsize=1024)
 def _row_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts:
