@@ -108,8 +108,13 @@ def render(report: Report, revision: str = "") -> str:
         f"counts within {COUNT_TOLERANCE:.0%} where the loop nests are the same, "
         f"energy shares within {SHARE_TOLERANCE_PP:g} percentage points. A comparison whose "
         "nest sparsim cannot express is reported but not held; the reason is in the last "
-        "column. Timeloop's energy with gating or skipping (Sparseloop cases) uses actual "
-        "counts; sparsim's side here is dense, so those shares differ by the gated work.",
+        "column. Sparseloop cases: the design's sparsity is read from the stats (gated and "
+        "skipped counts per level and action, stored formats, actual computes); where "
+        "sparsim expresses it (zero activations gated or skipped by the PEs, saving their "
+        "MAC's weight read and partial-sum read-modify-write) sparsim runs the case at that "
+        "density and Timeloop's actual counts (rows `actual ...`) and energy shares are held "
+        "to that run; otherwise the shares are of sparsim's dense run, not held, and the "
+        "reason names the feature sparsim lacks.",
         "",
     ]
     for o in report.timeloop:
