@@ -339,7 +339,7 @@ def count_accesses(
         dense_macs = side.out_updates / (pe.acc_bits / 8)
         real = mac_fraction * steady_pe_cycles * pe.multipliers
         done = min(1.0, real / dense_macs) if dense_macs else 1.0
-        if done < 1.0:
+        if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
             array_reads[Operand.WEIGHTS] *= done
             array_out_updates *= done
             array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)

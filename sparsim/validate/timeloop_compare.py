@@ -537,7 +537,16 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
                 "skipping PEs read a compacted stream of nonzero activations"
             )
     if not acted:
-        why.append("actual work below algorithmic with no gating or skipping SAF")
+        # no SAF: the MAC sees only the nonzeros of an operand it reads compressed
+        seen = [(lv, ds) for (lv, ds) in compressed if inner.get(ds) == lv]
+        for lv, ds in seen:
+            why.append(
+                f"{ar.name} computes only {ds}'s nonzeros ({ds} is compressed at {lv}, the "
+                "level the MAC reads; no SAF): a structured-sparse datapath, which sparsim "
+                f"runs as N:M on its weights operand only ({ds} is its {op_of.get(ds)} here)"
+            )
+        if not seen:
+            why.append("actual work below algorithmic with no gating or skipping SAF")
     for (lv, ds), fmt in compressed.items():
         op = op_of.get(ds, "")
         if zeros == "skipped" and op == "inputs" and lv == inner.get(i):
