@@ -51,6 +51,12 @@ def summary(report: Report) -> dict[str, int]:
         "timeloop_held": len(held),
         "timeloop_held_passed": sum(c.passed for c in held),
         "timeloop_all_within": sum(c.passed for c in comps),
+        "sparse_cases": sum(bool(o.sparsity) for o in report.timeloop),
+        "sparse_run": sum(o.sparsity in ("gated", "skipped") for o in report.timeloop),
+        "energy_shares_held": sum(c.quantity.startswith("energy share") for c in held),
+        "energy_shares_passed": sum(
+            c.passed for c in held if c.quantity.startswith("energy share")
+        ),
     }
 
 
@@ -70,6 +76,9 @@ def render(report: Report, revision: str = "") -> str:
         f"{s['timeloop_held']} are on the same loop nest and held to the tolerance, "
         f"{s['timeloop_held_passed']} of those pass ({s['timeloop_all_within']} of all "
         "comparisons fall within the tolerance).",
+        f"- Energy shares held: {s['energy_shares_held']}, {s['energy_shares_passed']} pass. "
+        f"Sparseloop cases: {s['sparse_cases']}, {s['sparse_run']} run by sparsim with "
+        "their sparsity (the others dense, each with the features sparsim lacks).",
         "",
         "## Anchors (sparsim/validate/anchors.yaml)",
         "",

@@ -37,7 +37,10 @@ from sparsim.validate.timeloop import Case, LevelStats
 from workloads.window import InputWindow
 
 COUNT_TOLERANCE = 0.10  # relative, per level (acceptance of issue 9)
-SPARSE_ENERGY = "Timeloop's shares are of its sparse work, sparsim's of its dense run"
+SPARSE_ENERGY = (
+    "sparsim runs this Sparseloop design dense (the sparsity features named beside are not "
+    "sparsim's), Timeloop's shares are of its sparse work"
+)
 SHARE_TOLERANCE_PP = 10.0  # percentage points of total energy, per level
 
 # GEMM view of the two problem families the tutorial and example designs use:
@@ -597,6 +600,9 @@ class CaseOutcome:
     comparisons: tuple[Comparison, ...] = ()
     note: str = ""
     tile_mismatches: tuple[str, ...] = field(default=())
+    # a Sparseloop case: "gated" / "skipped" (sparsim ran its sparsity), "dense run"
+    # (sparsim cannot express it); "" for a dense case
+    sparsity: str = ""
 
 
 def _level_total(lv: LevelStats, spaces: set[str] | None = None, actual: bool = False) -> float:
@@ -732,7 +738,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     unmapped = [n for n, e in ref_energy.items() if n not in mine and e > 0]
     # Sparseloop prices its actual (sparse: skipped, gated, compressed) work; where
     # sparsim cannot run that sparsity its shares are of the dense work: why, as data
-    sparse_why = [f"{SPARSE_ENERGY}: {w}" for w in why_sparse] if design.sparse else []
+    sparse_why = [SPARSE_ENERGY, *why_sparse] if why_sparse else []
     for name, e in ref_energy.items():
         why = []
         if not held_energy:
@@ -773,7 +779,8 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                     f"within {SHARE_TOLERANCE_PP:g} pp", not why, "; ".join(why),
                 )
             )  # fmt: skip
-    return CaseOutcome(case.name, plan, tuple(comps), tile_mismatches=mismatches)
+    sparsity = "" if not design.sparse else design.zeros if actual else "dense run"
+    return CaseOutcome(case.name, plan, tuple(comps), tile_mismatches=mismatches, sparsity=sparsity)
 
 
 __all__ = [
