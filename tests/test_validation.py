@@ -392,3 +392,30 @@ def test_dense_cases_are_not_sparse():
     for case in CASES:
         if case.name.startswith("dense"):
             assert not sparse_design(case, problem_of(case)).sparse
+
+
+def test_sparse_design_reads_the_condition_from_the_counts():
+    """The design is read from the counts, not from file names: SUDU's gating with
+    B's gated reads changed (no longer the activations' zeros) or Z left ungated is
+    reported as a design sparsim does not run, with that feature named."""
+    import dataclasses
+
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    case = _case(SPARSE_EX, "01.2.2-SUDU-dot-product/ref-output/gating")
+    text = next(case.folder.glob("*.stats.txt")).read_text()
+
+    def design(old: str, new: str):
+        assert old in text
+        stats = parse_stats(text.replace(old, new, 1))
+        changed = dataclasses.replace(case, stats=stats)
+        return sparse_design(changed, problem_of(changed))
+
+    b_gated = "Gated scalar reads (per-instance)                           : 12"
+    half = design(b_gated, b_gated.replace("12", "8"))  # B's first, A's 0, Z's after
+    assert any("conditioned on more than the activations" in w for w in half.why_not)
+    z_start = text.index("    Z:")
+    z_updates = text.index("Gated scalar updates (per-instance)", z_start)
+    line = text[z_updates : text.index("\n", z_updates)]
+    ungated = design(text[z_start:], text[z_start:].replace(line, line.replace("12", "0"), 1))
+    assert any("does not gate Z updates" in w for w in ungated.why_not)

@@ -506,10 +506,15 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             "sparsim's PEs act on zero activations only"
         )
     elif i in saving:
+        lacks = (
+            "sparsim skips zero weights only as all-zero weight tiles of a real mask "
+            "(tile_skipping), not per element of a density"
+            if zeros == "skipped"
+            else "sparsim's zero gating never saves an activation read"
+        )
         why.append(
             f"{', '.join(sorted({lv for lv, _, _ in acted}))} {verb}s {i} reads "
-            f"conditioned on zero {w}: sparsim skips zero weights only as all-zero weight "
-            "tiles of a real mask (tile_skipping), not per element of a density"
+            f"conditioned on zero {w}: {lacks}"
         )
     else:
         for lv, ds, a in sorted(acted - saved):
