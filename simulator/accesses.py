@@ -329,6 +329,20 @@ def count_accesses(
     array_reads = {op: b * live_folds for op, b in side.array_reads.items()}
     hops = side.hops
     array_out_updates, array_out_reads = side.out_updates, side.out_reads
+    zeros_act = pe.zero_gating or stream_density < 1.0
+    if not pe.keeps_operands and pattern is None and steady_pe_cycles > 0 and zeros_act:
+        # no PE registers: the MAC's operand reads are the innermost level's, so the
+        # register rule below applies there: a gated or skipped MAC reads no weight
+        # and does no read-modify-write (its activation is read: it shows the zero),
+        # and each output's first real MAC reads nothing (Sparseloop's gating and
+        # skipping). Real MACs (mac_fraction of the slots) over the nest's MACs:
+        dense_macs = side.out_updates / (pe.acc_bits / 8)
+        real = mac_fraction * steady_pe_cycles * pe.multipliers
+        done = min(1.0, real / dense_macs) if dense_macs else 1.0
+        if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
+            array_reads[Operand.WEIGHTS] *= done
+            array_out_updates *= done
+            array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
 
     # --- level by level, inner to outer: what each level's inner side asks of it
     levels_out: list[LevelAccesses] = []
@@ -447,7 +461,8 @@ def count_accesses(
         # the same read-modify-write rule: each partial sum the array sends out
         # was started by one PE with nothing to read (WS/IS: the top of a K
         # fold's column; OS: an output's first MAC of the tile)
-        Operand.OUTPUTS: OperandAccesses(max(0.0, o_reg - array_out_updates * gate), 0.0, o_reg),
+        # (the first real MAC: a gated one neither reads nor starts it)
+        Operand.OUTPUTS: OperandAccesses(max(0.0, o_reg - array_out_updates), 0.0, o_reg),
     }
     if not pe.keeps_operands:  # the PEs keep nothing: no register accesses
         regs = dict.fromkeys(regs, OperandAccesses())

@@ -183,3 +183,58 @@ def test_final_outputs_take_the_data_width_outside_the_accumulating_level():
     spilled = nest_of(plan, spill)
     assert final_output_levels(spilled) == set()
     assert level_need_bytes(spilled, plan.sizes, arch)["glb"][Operand.OUTPUTS] == 2 * 2048 * 256 * 4
+
+
+def _zeros(arch, gate: bool, skip: bool, keeps: bool):
+    return dataclasses.replace(
+        arch, pe_array=dataclasses.replace(
+            arch.pe_array, zero_gating=gate, activation_skipping=skip, keeps_operands=keeps
+        ),
+    )  # fmt: skip
+
+
+@given(one_level(), st.sampled_from([0.125, 0.25, 0.5, 0.75, 1.0]), st.booleans())
+def test_without_registers_a_zero_activation_saves_its_weight_read_and_psum_update(
+    case, density, skip
+):
+    """A MAC wired to its buffer (`keeps_operands: false`, Sparseloop's designs
+    without a register level), zeros gated or skipped: each zero activation's MAC
+    reads no weight and read-modify-writes no partial sum at the innermost level
+    (gated, its activation is still read: it shows the zero); each output's first
+    real MAC reads nothing; what the levels above move does not change."""
+    layer, tile, order, df = case
+    base = one_level_edge()
+    dense_arch = _zeros(base, True, False, False)
+    sparse_arch = _zeros(base, not skip, skip, False)
+    mapping = glb_mapping(df, tile, order)
+    dense = simulate_layer(LayerWorkload(layer), dense_arch, mapping)
+    lw = LayerWorkload(layer, activation_density=density)
+    sparse = simulate_layer(lw, sparse_arch, mapping)
+    assert sparse.effective_macs == sparse.macs  # dense weights: the MACs left are
+    done = density  # those of the nonzero activations (in expectation)
+    d, s = dense.levels["glb"]["accesses"], sparse.levels["glb"]["accesses"]
+    assert s["weights"]["reads_bytes"] == pytest.approx(d["weights"]["reads_bytes"] * done)
+    out_updates = d["outputs"]["updates_bytes"] * done
+    assert s["outputs"]["updates_bytes"] == pytest.approx(out_updates)
+    started = layer.m * layer.n * sparse_arch.pe_array.acc_bits / 8
+    assert s["outputs"]["reads_bytes"] == pytest.approx(max(0.0, out_updates - started))
+    if not skip:
+        assert s["inputs"]["reads_bytes"] == pytest.approx(d["inputs"]["reads_bytes"])
+    assert s["inputs"]["reads_bytes"] <= d["inputs"]["reads_bytes"] * (1 + 1e-9)
+    assert sparse.levels["dram"]["accesses"] == dense.levels["dram"]["accesses"]
+    if density == 1.0:
+        assert sparse.levels == dense.levels
+
+
+@given(one_level(), st.sampled_from([0.125, 0.25, 0.5, 1.0]))
+def test_gated_psum_reads_skip_each_partial_sums_first_real_mac(case, density):
+    """PE registers under zero gating: every partial-sum update but the first real
+    MAC of each partial sum the array sends out reads the sum back (a gated MAC
+    neither reads nor starts one), so reads = updates - partial sums sent out."""
+    layer, tile, order, df = case
+    arch = _zeros(one_level_edge(), True, False, True)
+    lw = LayerWorkload(layer, activation_density=density)
+    res = simulate_layer(lw, arch, glb_mapping(df, tile, order))
+    regs = res.levels[PE_REGISTERS]["accesses"]["outputs"]
+    sent = res.levels["glb"]["accesses"]["outputs"]["updates_bytes"]
+    assert regs["reads_bytes"] == pytest.approx(max(0.0, regs["updates_bytes"] - sent))

@@ -318,3 +318,104 @@ def test_conv_cases_run_as_convolutions_with_their_strides_and_fill_convention()
     held = {c.quantity: c for c in compare_case(conv1d, run_plan, multi_level()).comparisons}
     slid = held["accesses MainMemory Inputs vs sparsim dram inputs"]
     assert slid.held and slid.reference == slid.sparsim == 18
+
+
+SPARSE_EX = EXERCISES / "exercises" / "2021.isca" / "designs"
+
+
+def _case(root: Path, suffix: str):
+    return next(c for c in find_cases(root) if c.name.endswith(suffix))
+
+
+def test_sparseloop_stats_give_gated_skipped_and_formats():
+    """Sparseloop's per-action gated / skipped counts and stored formats are read."""
+    scdu = _case(SPARSE_EX, "01.2.3-SCDU-dot-product/ref-output")
+    buf = scdu.stats.storage[0]
+    a, b = buf.dataspace("A"), buf.dataspace("B")
+    assert a.representation_format == "cp" and a.compressed and not b.compressed
+    assert b.skipped["reads"] == 12 and b.actual["reads"] == 4 and b.gated["reads"] == 0
+    sudu = _case(SPARSE_EX, "01.2.2-SUDU-dot-product/ref-output/gating")
+    assert sudu.stats.storage[0].dataspace("B").gated["reads"] == 12
+
+
+@pytest.mark.parametrize(
+    "suffix, zeros",
+    [("01.2.2-SUDU-dot-product/ref-output/gating", "gated"),
+     ("01.2.3-SCDU-dot-product/ref-output", "skipped")],
+)  # fmt: skip
+def test_sparseloop_gating_and_skipping_run_sparse_and_hold(suffix, zeros):
+    """Gating (SUDU: B and Z gated on A) and skipping (SCDU: A compressed, B and Z
+    skipped on A) are sparsim's zero activations, gated or skipped: the design is read
+    from the stats alone, sparsim runs the case at A's density, and Timeloop's actual
+    counts and energy shares are held to that run (and pass)."""
+    from sparsim.validate.timeloop_compare import compare_case, sparse_design
+    from sparsim.validate.timeloop_run import multi_level, run_plan
+
+    case = _case(SPARSE_EX, suffix)
+    design = sparse_design(case, problem_of(case))
+    assert design.sparse and design.why_not == () and design.zeros == zeros
+    assert design.activation_density == 0.25
+    comps = compare_case(case, run_plan, multi_level()).comparisons
+    actual = [c for c in comps if c.quantity.startswith("actual")]
+    shares = [c for c in comps if c.quantity.startswith("energy share")]
+    assert actual and all(c.held and c.passed for c in actual)
+    assert shares and all(c.held and c.passed for c in shares)
+    weights = next(c for c in actual if " B vs " in c.quantity)
+    assert weights.reference == weights.sparsim == 4  # 16 algorithmic, 12 saved
+
+
+def test_sparseloop_designs_sparsim_cannot_express_say_why():
+    """Designs beyond sparsim's sparsity semantics are reported, not held, each with
+    the precise feature: an intersection of two sparse operands, skipping on zero
+    weights by density, compressed formats, gating the weight read but not the
+    partial sums."""
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    def why(suffix: str, root: Path = SPARSE_EX) -> str:
+        case = _case(root, suffix)
+        design = sparse_design(case, problem_of(case))
+        assert design.sparse and design.why_not
+        return " | ".join(design.why_not)
+
+    assert "intersection of two sparse operands" in why("02.2.1-spMspM/ref-output")
+    assert "keeps A compressed (UOP CP)" in why("02.2.1-spMspM/ref-output")
+    conv = why("03.2.1-conv1d/ref-output")
+    assert "conditioned on zero Weights" in conv and "keeps Weights compressed (RLE)" in conv
+    eyeriss = why("04.2.1-eyeriss-like-gating/outputs", ROOT)  # Timeloop v3 prints formats
+    assert "psum_spad does not gate Outputs updates" in eyeriss
+    assert "DRAM keeps Inputs compressed (UOP RLE)" in eyeriss
+
+
+def test_dense_cases_are_not_sparse():
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    for case in CASES:
+        if case.name.startswith("dense"):
+            assert not sparse_design(case, problem_of(case)).sparse
+
+
+def test_sparse_design_reads_the_condition_from_the_counts():
+    """The design is read from the counts, not from file names: SUDU's gating with
+    B's gated reads changed (no longer the activations' zeros) or Z left ungated is
+    reported as a design sparsim does not run, with that feature named."""
+    import dataclasses
+
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    case = _case(SPARSE_EX, "01.2.2-SUDU-dot-product/ref-output/gating")
+    text = next(case.folder.glob("*.stats.txt")).read_text()
+
+    def design(old: str, new: str):
+        assert old in text
+        stats = parse_stats(text.replace(old, new, 1))
+        changed = dataclasses.replace(case, stats=stats)
+        return sparse_design(changed, problem_of(changed))
+
+    b_gated = "Gated scalar reads (per-instance)                           : 12"
+    half = design(b_gated, b_gated.replace("12", "8"))  # B's first, A's 0, Z's after
+    assert any("conditioned on more than the activations" in w for w in half.why_not)
+    z_start = text.index("    Z:")
+    z_updates = text.index("Gated scalar updates (per-instance)", z_start)
+    line = text[z_updates : text.index("\n", z_updates)]
+    ungated = design(text[z_start:], text[z_start:].replace(line, line.replace("12", "0"), 1))
+    assert any("does not gate Z updates" in w for w in ungated.why_not)

@@ -51,6 +51,12 @@ def summary(report: Report) -> dict[str, int]:
         "timeloop_held": len(held),
         "timeloop_held_passed": sum(c.passed for c in held),
         "timeloop_all_within": sum(c.passed for c in comps),
+        "sparse_cases": sum(bool(o.sparsity) for o in report.timeloop),
+        "sparse_run": sum(o.sparsity in ("gated", "skipped") for o in report.timeloop),
+        "energy_shares_held": sum(c.quantity.startswith("energy share") for c in held),
+        "energy_shares_passed": sum(
+            c.passed for c in held if c.quantity.startswith("energy share")
+        ),
     }
 
 
@@ -70,6 +76,9 @@ def render(report: Report, revision: str = "") -> str:
         f"{s['timeloop_held']} are on the same loop nest and held to the tolerance, "
         f"{s['timeloop_held_passed']} of those pass ({s['timeloop_all_within']} of all "
         "comparisons fall within the tolerance).",
+        f"- Energy shares held: {s['energy_shares_held']}, {s['energy_shares_passed']} pass. "
+        f"Sparseloop cases: {s['sparse_cases']}, {s['sparse_run']} run by sparsim with "
+        "their sparsity (the others dense, each with the features sparsim lacks).",
         "",
         "## Anchors (sparsim/validate/anchors.yaml)",
         "",
@@ -108,8 +117,13 @@ def render(report: Report, revision: str = "") -> str:
         f"counts within {COUNT_TOLERANCE:.0%} where the loop nests are the same, "
         f"energy shares within {SHARE_TOLERANCE_PP:g} percentage points. A comparison whose "
         "nest sparsim cannot express is reported but not held; the reason is in the last "
-        "column. Timeloop's energy with gating or skipping (Sparseloop cases) uses actual "
-        "counts; sparsim's side here is dense, so those shares differ by the gated work.",
+        "column. Sparseloop cases: the design's sparsity is read from the stats (gated and "
+        "skipped counts per level and action, stored formats, actual computes); where "
+        "sparsim expresses it (zero activations gated or skipped by the PEs, saving their "
+        "MAC's weight read and partial-sum read-modify-write) sparsim runs the case at that "
+        "density and Timeloop's actual counts (rows `actual ...`) and energy shares are held "
+        "to that run; otherwise the shares are of sparsim's dense run, not held, and the "
+        "reason names the feature sparsim lacks.",
         "",
     ]
     for o in report.timeloop:

@@ -32,6 +32,14 @@ class DataspaceStats:
     energy_per_access_pj: float
     energy_pj: float  # Timeloop's total for this data space at this level
     utilized_instances: int
+    # Sparseloop: accesses its SAFs gated / skipped (per action), and the stored format
+    gated: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, float] = field(default_factory=dict)
+    representation_format: str = "none"  # e.g. "uop cp", "rle" ("none": uncompressed)
+
+    @property
+    def compressed(self) -> bool:
+        return self.representation_format not in ("", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,8 @@ class LevelStats:
     compute_energy_pj: float = 0.0  # per compute (arithmetic level)
     computes_algorithmic: float = 0.0
     computes_actual: float = 0.0
+    computes_gated: float = 0.0
+    computes_skipped: float = 0.0
     block_size: int = 1  # words per vector access (the ERT prices one vector)
 
     def dataspace(self, name: str) -> DataspaceStats | None:
@@ -152,6 +162,8 @@ def _dataspace(name: str, lines: list[str]) -> DataspaceStats:
     actual = _counts(kv, "Actual ") or plain
     if algo is None or actual is None:
         raise TimeloopFormatError(f"data space {name}: no scalar reads/fills/updates")
+    gated = _counts(kv, "Gated ") or dict.fromkeys(ACTIONS, 0.0)
+    skipped = _counts(kv, "Skipped ") or dict.fromkeys(ACTIONS, 0.0)
     return DataspaceStats(
         name=name,
         algorithmic={a: v * inst for a, v in algo.items()},
@@ -159,6 +171,9 @@ def _dataspace(name: str, lines: list[str]) -> DataspaceStats:
         energy_per_access_pj=_num(kv.get("Energy (per-scalar-access)", "0")),
         energy_pj=_num(kv.get("Energy (total)", "0")),
         utilized_instances=inst,
+        gated={a: v * inst for a, v in gated.items()},
+        skipped={a: v * inst for a, v in skipped.items()},
+        representation_format=" ".join(kv.get("Representation format", "none").split()).lower(),
     )
 
 
@@ -194,6 +209,8 @@ def parse_stats(text: str, source: str = "stats") -> Stats:
                     compute_energy_pj=_num(per_op or "0"),
                     computes_algorithmic=_num(algo),
                     computes_actual=_num(actual),
+                    computes_gated=_num(kv.get("Gated Computes (total)", "0")),
+                    computes_skipped=_num(kv.get("Skipped Computes (total)", "0")),
                 )
             )  # fmt: skip
             continue

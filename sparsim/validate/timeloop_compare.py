@@ -37,7 +37,10 @@ from sparsim.validate.timeloop import Case, LevelStats
 from workloads.window import InputWindow
 
 COUNT_TOLERANCE = 0.10  # relative, per level (acceptance of issue 9)
-SPARSE_ENERGY = "Timeloop's energy is of its actual (sparse) work, sparsim's counts of the dense"
+SPARSE_ENERGY = (
+    "sparsim runs this Sparseloop design dense (the sparsity features named beside are not "
+    "sparsim's), Timeloop's shares are of its sparse work"
+)
 SHARE_TOLERANCE_PP = 10.0  # percentage points of total energy, per level
 
 # GEMM view of the two problem families the tutorial and example designs use:
@@ -136,6 +139,10 @@ class Plan:
     # Timeloop before v3's first-read elision of fills counted a fill of every output
     # tile visit at the inner level (what sparsim counts as the next level's update)
     output_fill_per_visit: bool = False
+    # the run's zero activations (SparseDesign): their density and what the PEs do
+    # with them ("dense": nothing to do; "gated"; "skipped")
+    activation_density: float = 1.0
+    zeros: str = "dense"
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -435,6 +442,138 @@ def _output_fill_per_visit(case: Case, prob: Problem) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class SparseDesign:
+    """What a Sparseloop case's stats show its sparsity doing, read as data (the
+    SAFs' gated and skipped counts, the stored formats, the actual computes), and
+    the sparsim run that expresses it: zero activations at `activation_density`,
+    gated or skipped by the PEs (DESIGN.md: gating saves the MAC and the reads only
+    the zero operand needed, the weight read and the partial sum's read-modify-
+    write; skipping saves the cycle too and reads a compacted activation stream).
+    `why_not` lists each feature sparsim cannot express (empty: it expresses all)."""
+
+    sparse: bool
+    activation_density: float = 1.0
+    zeros: str = "dense"
+    why_not: tuple[str, ...] = ()
+
+
+WEIGHT_FORMATS = "dense, N:M, bitmask or CSR (counted in bytes, metadata included)"
+ACTIVATION_FORMATS = "dense or bitmask (counted in bytes, metadata included)"
+
+
+def sparse_design(case: Case, prob: Problem) -> SparseDesign:
+    """How the case's sparsity maps onto sparsim's, from its stats alone (the
+    problem's densities and the SAF specs are not in the outputs)."""
+    ar = case.stats.arithmetic
+    storage = case.stats.storage  # innermost first
+    sparse = ar.computes_actual != ar.computes_algorithmic or any(
+        ds.actual != ds.algorithmic for lv in storage for ds in lv.dataspaces
+    )
+    if not sparse:
+        return SparseDesign(False)
+    op_of = {ds: op for ds, (op, _) in prob.spaces.items()}
+    ds_of = {op: ds for ds, op in op_of.items()}
+    inner: dict[str, str] = {}  # data space -> the innermost level holding it (the MAC's)
+    for lv in storage:
+        for ds in lv.dataspaces:
+            inner.setdefault(ds.name, lv.name)
+    density = ar.computes_actual / ar.computes_algorithmic if ar.computes_algorithmic else 1.0
+    why: list[str] = []
+    gated: set[tuple[str, str, str]] = set()
+    skipped: set[tuple[str, str, str]] = set()
+    compressed: dict[tuple[str, str], str] = {}
+    for lv in storage:
+        for ds in lv.dataspaces:
+            gated |= {(lv.name, ds.name, a) for a, v in ds.gated.items() if v > 0}
+            skipped |= {(lv.name, ds.name, a) for a, v in ds.skipped.items() if v > 0}
+            if ds.compressed:
+                compressed[(lv.name, ds.name)] = ds.representation_format
+    w, i, o = (ds_of.get(op, "") for op in ("weights", "inputs", "outputs"))
+    # the accesses a zero activation saves in sparsim: its MAC's weight read and
+    # partial-sum read-modify-write, where the MAC reads them
+    saved = {(inner.get(w), w, "reads"), (inner.get(o), o, "reads"), (inner.get(o), o, "updates")}
+    needed = {(inner.get(w), w, "reads"), (inner.get(o), o, "updates")}
+    zeros = "skipped" if skipped else "gated"
+    acted = skipped or gated
+    if gated and skipped:
+        why.append("both gating and skipping SAFs: sparsim's PEs either gate or skip zeros")
+    verb = {"gated": "gate", "skipped": "skip"}[zeros]
+    saving = {ds for _, ds, a in acted if a == "reads"}  # data spaces whose reads are cut
+    if i in saving and w in saving:
+        why.append(
+            f"{', '.join(sorted({lv for lv, _, _ in acted}))} {verb}s {w} and {i} reads "
+            "each conditioned on the other (an intersection of two sparse operands): "
+            "sparsim's PEs act on zero activations only"
+        )
+    elif i in saving:
+        lacks = (
+            "sparsim skips zero weights only as all-zero weight tiles of a real mask "
+            "(tile_skipping), not per element of a density"
+            if zeros == "skipped"
+            else "sparsim's zero gating never saves an activation read"
+        )
+        why.append(
+            f"{', '.join(sorted({lv for lv, _, _ in acted}))} {verb}s {i} reads "
+            f"conditioned on zero {w}: {lacks}"
+        )
+    else:
+        for lv, ds, a in sorted(acted - saved):
+            why.append(
+                f"{lv} {'skips' if (lv, ds, a) in skipped else 'gates'} {ds} {a}: a zero "
+                f"activation saves only its MAC's {w} read and {o} read-modify-write in sparsim"
+            )
+        for lv, ds, a in sorted(needed - acted) if acted else ():
+            why.append(
+                f"{lv} does not {verb} {ds} {a}: "
+                f"sparsim's {zeros} zero activations save both the {w} read and the {o} "
+                "read-modify-write (one PE option)"
+            )
+        # the cut fraction of the weight reads = the activations' zeros (the SAF is
+        # conditioned on the activations), else on something sparsim does not see
+        wlv = next((lv for lv in storage if lv.name == inner.get(w)), None)
+        wds = wlv.dataspace(w) if wlv else None
+        if wds and wds.algorithmic["reads"] and acted:
+            cut = (wds.gated["reads"] + wds.skipped["reads"]) / wds.algorithmic["reads"]
+            if abs(cut - (1.0 - density)) > 0.01 + 1.0 / wds.algorithmic["reads"]:
+                why.append(
+                    f"{inner[w]} saves {cut:.0%} of {w} reads, the computes {1 - density:.0%}:"
+                    " the SAF is conditioned on more than the activations"
+                )
+        if skipped and (inner.get(i), i) not in compressed:
+            why.append(
+                f"{inner.get(i)} reads every {i} (uncompressed) while skipping: sparsim's "
+                "skipping PEs read a compacted stream of nonzero activations"
+            )
+    if not acted:
+        # no SAF: the MAC sees only the nonzeros of an operand it reads compressed
+        seen = [(lv, ds) for (lv, ds) in compressed if inner.get(ds) == lv]
+        for lv, ds in seen:
+            why.append(
+                f"{ar.name} computes only {ds}'s nonzeros ({ds} is compressed at {lv}, the "
+                "level the MAC reads; no SAF): a structured-sparse datapath, which sparsim "
+                f"runs as N:M on its weights operand only ({ds} is its {op_of.get(ds)} here)"
+            )
+        if not seen:
+            why.append("actual work below algorithmic with no gating or skipping SAF")
+    for (lv, ds), fmt in compressed.items():
+        op = op_of.get(ds, "")
+        if zeros == "skipped" and op == "inputs" and lv == inner.get(i):
+            # the skipping PE reads a compacted stream of nonzero activations: the
+            # MAC-side reads of a compressed operand; its fills must still be dense
+            lvs = next(x for x in storage if x.name == lv).dataspace(ds)
+            if lvs and lvs.actual["fills"] == lvs.algorithmic["fills"]:
+                continue
+        allowed = {"weights": WEIGHT_FORMATS, "inputs": ACTIVATION_FORMATS}.get(op, "dense only")
+        why.append(
+            f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
+            f"{op} {allowed}"
+        )
+    if ar.computes_skipped and zeros != "skipped":
+        why.append(f"{ar.name} skips computes without a skipping SAF sparsim has")
+    return SparseDesign(True, density, zeros, tuple(dict.fromkeys(why)))
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """One number held to Timeloop's."""
 
@@ -466,11 +605,16 @@ class CaseOutcome:
     comparisons: tuple[Comparison, ...] = ()
     note: str = ""
     tile_mismatches: tuple[str, ...] = field(default=())
+    # a Sparseloop case: "gated" / "skipped" (sparsim ran its sparsity), "dense run"
+    # (sparsim cannot express it); "" for a dense case
+    sparsity: str = ""
 
 
-def _level_total(lv: LevelStats, spaces: set[str] | None = None) -> float:
+def _level_total(lv: LevelStats, spaces: set[str] | None = None, actual: bool = False) -> float:
     return sum(
-        sum(ds.algorithmic.values()) for ds in lv.dataspaces if spaces is None or ds.name in spaces
+        sum((ds.actual if actual else ds.algorithmic).values())
+        for ds in lv.dataspaces
+        if spaces is None or ds.name in spaces
     )
 
 
@@ -489,6 +633,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     own_energy = ran[2] if len(ran) > 2 else None
     storage = {lv.name: lv for lv in case.stats.storage}
     comps: list[Comparison] = []
+    keys: list[tuple] = []  # per count comparison: (Timeloop levels, data space, sparsim's)
     # several Timeloop levels can map onto one sparsim level (the per-operand
     # scratchpads onto the PE registers): sum them
     groups: dict[str, list[LevelPlan]] = {}
@@ -509,6 +654,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
             reasons.append("convolution inputs: sliding window vs im2col")
         if got is None:
             reasons.append(f"sparsim reports no access counts for its {sname}")
+        keys.append((tuple(lp.timeloop for lp in lps), None, sname, "total"))
         comps.append(
             Comparison(
                 case.name, f"accesses {names} (all data spaces) vs sparsim {sname}",
@@ -529,6 +675,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 why += [w for o, w in lp.op_reasons if o == op]
                 if op == "inputs" and plan.problem.sliding_window and plan.conv is None:
                     why.append("convolution inputs: sliding window vs im2col")
+                keys.append(((lp.timeloop,), ds.name, sname, op))
                 comps.append(
                     Comparison(
                         case.name, f"accesses {lp.timeloop} {ds.name} vs sparsim {sname} {op}",
@@ -536,6 +683,35 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                         f"within {COUNT_TOLERANCE:.0%}", not why, "; ".join(why),
                     )
                 )  # fmt: skip
+    # a Sparseloop case: sparsim runs the same nest with the case's sparsity where it
+    # can express it, and Timeloop's actual counts are held to that run's
+    design = sparse_design(case, plan.problem)
+    why_sparse = list(design.why_not)
+    if design.sparse and design.zeros == "skipped" and plan.dataflow == "is":
+        why_sparse.append("sparsim skips zero activations only where the array streams them")
+    actual = design.sparse and not why_sparse
+    if actual:
+        run = dataclasses.replace(
+            plan, activation_density=design.activation_density, zeros=design.zeros
+        )
+        ran = run_sparsim(run)
+        counts, macs = ran[0], ran[1]
+        own_energy = ran[2] if len(ran) > 2 else None
+        for c, (levels, ds_name, sname, op) in zip(list(comps), keys, strict=True):
+            got = counts.get(sname, {}).get(op)
+            if got is None:
+                continue
+            ref = (
+                sum(storage[levels[0]].dataspace(ds_name).actual.values())
+                if ds_name
+                else sum(_level_total(storage[n], actual=True) for n in levels)
+            )
+            comps.append(
+                Comparison(
+                    case.name, f"actual {c.quantity} ({design.zeros} zeros)", ref, float(got),
+                    c.tolerance, c.held, c.why_not,
+                )
+            )  # fmt: skip
     # energy by level on Timeloop's per-access energies
     ar = case.stats.arithmetic
     ref_energy = {ar.name: ar.energy_pj} | {lv.name: lv.energy_pj for lv in case.stats.storage}
@@ -544,7 +720,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     )
     mine = {ar.name: macs * per_mac}
     for sname, lps in groups.items():
-        total_ref = sum(_level_total(storage[lp.timeloop]) for lp in lps)
+        total_ref = sum(_level_total(storage[lp.timeloop], actual=actual) for lp in lps)
         e_ref = sum(storage[lp.timeloop].energy_pj for lp in lps)
         per_access = e_ref / total_ref if total_ref else 0.0
         split = counts.get(sname, {})
@@ -565,19 +741,16 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     t_ref, t_mine = sum(ref_energy.values()), sum(mine.values())
     held_energy = all(c.held for c in comps) and t_ref > 0
     unmapped = [n for n, e in ref_energy.items() if n not in mine and e > 0]
-    # Sparseloop prices its actual (sparse: skipped, gated, compressed) work; the
-    # counts held above, and so sparsim's shares, are the algorithmic (dense) ones
-    sparse = ar.computes_actual != ar.computes_algorithmic or any(
-        ds.actual != ds.algorithmic for lv in case.stats.storage for ds in lv.dataspaces
-    )
+    # Sparseloop prices its actual (sparse: skipped, gated, compressed) work; where
+    # sparsim cannot run that sparsity its shares are of the dense work: why, as data
+    sparse_why = [SPARSE_ENERGY, *why_sparse] if why_sparse else []
     for name, e in ref_energy.items():
         why = []
         if not held_energy:
             why.append("access counts not on the same nest (above)")
         if unmapped:
             why.append(f"no sparsim level for {', '.join(unmapped)}")
-        if sparse:
-            why.append(SPARSE_ENERGY)
+        why += sparse_why
         comps.append(
             Comparison(
                 case.name, f"energy share {name}",
@@ -602,8 +775,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 if held_energy and not unmapped
                 else ["access counts not on the same nest (above)"]
             )
-            if sparse:
-                why.append(SPARSE_ENERGY)
+            why += sparse_why
             comps.append(
                 Comparison(
                     case.name, f"energy share {name} (sparsim's own, priced from the ERT)",
@@ -612,7 +784,8 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                     f"within {SHARE_TOLERANCE_PP:g} pp", not why, "; ".join(why),
                 )
             )  # fmt: skip
-    return CaseOutcome(case.name, plan, tuple(comps), tile_mismatches=mismatches)
+    sparsity = "" if not design.sparse else design.zeros if actual else "dense run"
+    return CaseOutcome(case.name, plan, tuple(comps), tile_mismatches=mismatches, sparsity=sparsity)
 
 
 __all__ = [
@@ -623,7 +796,9 @@ __all__ = [
     "LevelPlan",
     "Plan",
     "Problem",
+    "SparseDesign",
     "compare_case",
     "plan_case",
     "problem_of",
+    "sparse_design",
 ]

@@ -93,7 +93,9 @@ def arch_doc(plan: Plan) -> dict:
             "dataflow": plan.dataflow,
             "data_bits": WORD_BITS,
             "acc_bits": WORD_BITS,
-            "zero_gating": False,
+            # the case's zero activations (SparseDesign): gated or skipped by the PEs
+            "zero_gating": plan.zeros == "gated",
+            "activation_skipping": plan.zeros == "skipped",
             "keeps_operands": plan.keeps_operands,
             **({"ert_component": plan.mac} if plan.ert_path and plan.mac else {}),
         },
@@ -133,9 +135,13 @@ def run_plan(plan: Plan) -> tuple:
         )  # fmt: skip
     else:
         layer = parse_shape(f"gemm:{m}x{n}x{k}")
-    wl = Workload("timeloop-case", (LayerWorkload(layer),))
+    wl = Workload(
+        "timeloop-case", (LayerWorkload(layer, activation_density=plan.activation_density),)
+    )
     res = simulate(wl, arch, mapping_of(plan))
     lr = res.layers[0]
+    # the MACs done: all of them dense, the nonzero ones where zeros are gated/skipped
+    macs = lr.macs if plan.zeros == "dense" or lr.useful_macs is None else lr.useful_macs
     word = WORD_BITS / 8
     levels = getattr(lr, "levels", None)
     if levels:
@@ -158,10 +164,12 @@ def run_plan(plan: Plan) -> tuple:
             ops["total"] = sum(ops.values())
         if plan.ert_path:
             own = {k: v for k, v in lr.energy_pj.items() if k in levels or k == "mac"}
-            return counts, lr.macs, own
-        return counts, lr.macs
+            if plan.zeros == "gated":  # a gated MAC is the MAC's energy (Timeloop's too)
+                own["mac"] = own.get("mac", 0.0) + lr.energy_pj.get("mac_gated", 0.0)
+            return counts, macs, own
+        return counts, macs
     table = load_energy_table(arch.energy_table)
-    counts = {
+    counts = {  # (a model without per-level records: dense cases only)
         "dram": {"total": lr.dram_bytes / word},
         "glb": {"total": lr.glb_bytes / word},
     }
