@@ -404,10 +404,20 @@ def _deltas(parts: _Parts) -> np.ndarray:
 
 
 def _grouped(keys: np.ndarray, weights: np.ndarray):
-    """(key, summed weight) over the distinct rows of `keys`."""
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    """(key, summed weight) over the distinct rows of `keys` (n x 2), in the rows'
+    lexicographic order. Each row is coded as one integer that sorts as the row
+    does (np.unique over rows, axis=0, is ten times slower on these short arrays)."""
+    if len(keys) == 0:
+        return []
+    first, second = keys[:, 0].astype(np.int64), keys[:, 1].astype(np.int64)
+    f0, s0 = int(first.min()), int(second.min())
+    width = int(second.max()) - s0 + 1
+    uniq, inverse = np.unique((first - f0) * width + (second - s0), return_inverse=True)
     sums = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
-    return [((int(k[0]), int(k[1])), float(w)) for k, w in zip(uniq, sums, strict=True)]
+    return [
+        ((int(code) // width + f0, int(code) % width + s0), float(w))
+        for code, w in zip(uniq, sums, strict=True)
+    ]
 
 
 __all__ = ["MAX_EXTENT", "InputWindow", "range_spans", "tile_ranges"]
