@@ -403,20 +403,27 @@ def _deltas(parts: _Parts) -> np.ndarray:
     return _delta_pairs(parts)
 
 
-def _grouped(keys: np.ndarray, weights: np.ndarray):
+SMALL_GROUPING = 256  # rows below which `_grouped` sums in Python (numpy's overhead dominates)
+
+
+def _grouped(keys: np.ndarray, weights: np.ndarray) -> list[tuple[tuple[int, int], float]]:
     """(key, summed weight) over the distinct rows of `keys` (n x 2), in the rows'
-    lexicographic order. Each row is coded as one integer that sorts as the row
-    does (np.unique over rows, axis=0, is ten times slower on these short arrays)."""
-    if len(keys) == 0:
-        return []
+    lexicographic order, each sum taken in row order (as np.bincount does)."""
+    if len(keys) < SMALL_GROUPING:
+        sums: dict[tuple[int, int], float] = {}
+        for (a, b), w in zip(keys.tolist(), weights.astype(float).tolist(), strict=True):
+            sums[(a, b)] = sums.get((a, b), 0.0) + w
+        return sorted(sums.items())
+    # each row coded as one integer that sorts as the row does (np.unique over
+    # rows, axis=0, is several times slower)
     first, second = keys[:, 0].astype(np.int64), keys[:, 1].astype(np.int64)
     f0, s0 = int(first.min()), int(second.min())
     width = int(second.max()) - s0 + 1
     uniq, inverse = np.unique((first - f0) * width + (second - s0), return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
+    sums_ = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
     return [
         ((int(code) // width + f0, int(code) % width + s0), float(w))
-        for code, w in zip(uniq, sums, strict=True)
+        for code, w in zip(uniq, sums_, strict=True)
     ]
 
 
