@@ -391,17 +391,19 @@ def candidate_mappings(
     out = []
     for bypass in bypass_options(dataflow):
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident)
-        fitting: dict[tuple[int, int, int], Mapping] = {}
+        # tile -> its mapping when levels inside the GLB take smaller tiles (None:
+        # the GLB tile alone, built only for the tiles on the frontier)
+        fitting: dict[tuple[int, int, int], Mapping | None] = {}
         for tile in tiles:
             if quick(tile):
-                fitting[tile] = glb_mapping(dataflow, tile, "nmk", bypass)
+                fitting[tile] = None
             elif inner_levels:  # a level inside the GLB may take a smaller tile
                 found = _with_inner_tiles(
                     plan, glb_mapping(dataflow, tile, "nmk", bypass), staging, ev
                 )
                 if found is not None:
                     fitting[tile] = found[0]
-        for tile, base in fitting.items():
+        for tile, inner in fitting.items():
             # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
             for i in spatial if prune else ():
@@ -417,6 +419,7 @@ def candidate_mappings(
                         break
             if grows:
                 continue
+            base = inner if inner is not None else glb_mapping(dataflow, tile, "nmk", bypass)
             trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
             for order in _effective_orders(trips):
                 m = Mapping(base.dataflow, base.tiles, order, base.bypass)
