@@ -172,8 +172,8 @@ class _Evaluator:
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
         self.sides: dict = {}
-        # (step level index, tiles outer to inner) -> the step's first loads
-        self.first_loads: dict[tuple, dict[Operand, float]] = {}
+        # (step level index, its tile chain outer to inner) -> the exposed first load
+        self.exposed: dict[tuple, float] = {}
         self.pe = pe
         self.evaluations = 0
         self.port_bandwidth = {lv.name: lv.port_bandwidth for lv in plan.arch.memory.levels}
@@ -246,14 +246,15 @@ class _Evaluator:
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
         key = (at_step, tuple(lv.tile for lv in nest.levels[: at_step + 1]))
-        first = self.first_loads.get(key)
-        if first is None:
-            first = self.first_loads[key] = self.step_tile_bytes(at_step, nest)
-        exposed = 0.0
-        for _, bw, latency, homed in self.links:
-            if not math.isinf(bw):
-                nbytes = sum(b for op, b in first.items() if op in homed)
-                exposed = max(exposed, nbytes / bw + 2 * latency)
+        exposed = self.exposed.get(key)
+        if exposed is None:
+            first = self.step_tile_bytes(at_step, nest)
+            exposed = 0.0
+            for _, bw, latency, homed in self.links:
+                if not math.isinf(bw):
+                    nbytes = sum(b for op, b in first.items() if op in homed)
+                    exposed = max(exposed, nbytes / bw + 2 * latency)
+            self.exposed[key] = exposed
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
             acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs

@@ -118,15 +118,19 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
     n = len(parts.lo)
     if n < 2:
         return np.zeros(n, bool)
-    corner = np.stack([parts.lo, parts.y_lo, parts.x_lo], axis=1)
-    move = np.diff(corner, axis=0)  # move[i - 1]: tile i - 1 -> i
     same_run = parts.run[1:] == parts.run[:-1]
     delta = np.zeros(n, bool)
     delta[1:] = same_run
     # a tile two or more into its run resets when its move differs from the one
     # before, unless the tile before reset (then it is a delta whatever the move)
+    moved_otherwise = np.zeros(n - 2, bool)
+    for corner in (parts.lo, parts.y_lo, parts.x_lo):
+        move = np.diff(corner)  # move[i - 1]: tile i - 1 -> i
+        moved_otherwise |= move[1:] != move[:-1]
     changed = np.zeros(n, bool)
-    changed[2:] = np.any(move[1:] != move[:-1], axis=1) & same_run[1:] & same_run[:-1]
+    changed[2:] = moved_otherwise & same_run[1:] & same_run[:-1]
+    if not changed.any():
+        return delta  # every tile of a run moved as the one before: no resets
     # within a block of consecutive changes the resets alternate (reset, delta, ...)
     starts = changed & ~np.concatenate(([False], changed[:-1]))
     block = np.cumsum(starts)
