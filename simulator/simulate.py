@@ -615,9 +615,9 @@ def nest_of(plan: LayerPlan, mapping: Mapping) -> Nest:
     """The mapping's loop nest over every on-chip level (`accesses.default_nest`)."""
     g = plan.gemm
     tiles = {}
-    for t in mapping.tiles:
-        c = t.clamp(g)
-        tiles[t.level] = ((c.m, c.n, c.k), t.loop_order or mapping.loop_order)
+    for t in mapping.tiles:  # each tile clamped to the GEMM (LevelTile.clamp)
+        clamped = (min(t.m, g.m), min(t.n, g.n), min(t.k, g.k))
+        tiles[t.level] = (clamped, t.loop_order or mapping.loop_order)
     step = _step_level(plan.arch, mapping)
     if step not in tiles:
         tiles[step] = ((g.m, g.n, g.k), mapping.loop_order)
