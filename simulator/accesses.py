@@ -315,11 +315,19 @@ def count_accesses(
     # flattened loops, outer to inner, with their (average) trips
     loops: list[tuple[str, float]] = []
     loops_above: list[list[tuple[str, float]]] = []
+    # the loops that move (more than one trip), with their level, outer to inner;
+    # and how many of them lie above each level
+    moving: list[tuple[str, int]] = []
+    moving_above: list[int] = []
     for i, lv in enumerate(nest.levels):
         t = side.trips[i]
         for d in lv.loop_order:
-            loops.append((d, t[LOOP_DIMS.index(d)]))
+            trips = t[LOOP_DIMS.index(d)]
+            loops.append((d, trips))
+            if trips > 1:
+                moving.append((d, i))
         loops_above.append(list(loops))
+        moving_above.append(len(moving))
     m_n = g.m * g.n
     full = {
         Operand.WEIGHTS: sizes.weights * groups * live_folds,
@@ -352,30 +360,26 @@ def count_accesses(
     chain = [(lv.name, lv.holds, loops_above[i]) for i, lv in enumerate(nest.levels)]
     per_level: dict[str, dict[Operand, OperandAccesses]] = {}
     # transfers into the outermost holder so far (DRAM moves whole bursts per transfer)
-    array_tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
+    inner_counts = counts[-1]
+    array_tiles = groups * inner_counts["m"] * inner_counts["n"] * inner_counts["k"]
     # (an operand no level keeps streams to the array once per array tile at least)
     transfers: dict[str, float] = dict.fromkeys(("w", "i", "ob", "ou"), float(array_tiles))
-    outer = {
-        op: min((i for i, (_, h, _) in enumerate(chain) if op in h), default=-1) for op in OPERANDS
-    }
+    outer = dict.fromkeys(OPERANDS, -1)  # the outermost level keeping each operand
+    for i, lv in reversed(list(enumerate(nest.levels))):
+        for op in lv.holds:
+            outer[op] = i
 
     def footprint_bytes(idx: int) -> float:
         """Every input tile of level idx once: the sum of their footprints, less
         what successive tiles share when the innermost moving loop above the
         level slides them (`workloads.window`)."""
-        m_chain = tuple(lv.tile[0] for lv in nest.levels[: idx + 1])
-        k_chain = tuple(lv.tile[2] for lv in nest.levels[: idx + 1])
-        # the loops above, outer to inner, with their level, that move
-        moving = [
-            (d, j)
-            for j, lv in enumerate(nest.levels[: idx + 1])
-            for d in lv.loop_order
-            if side.trips[j][LOOP_DIMS.index(d)] > 1
-        ]
+        m_chain = tuple(t[0] for t in tiles[: idx + 1])
+        k_chain = tuple(t[2] for t in tiles[: idx + 1])
+        last = moving_above[idx]  # the loops above the level that move: moving[:last]
         slide = None
-        if moving and moving[-1][0] in "mk":
-            axis = moving[-1][0]
-            run = len(moving)
+        if last and moving[last - 1][0] in "mk":
+            axis = moving[last - 1][0]
+            run = last
             while run > 0 and moving[run - 1][0] == axis:
                 run -= 1
             # the run of successive tiles lies inside the tile of the level whose
@@ -383,13 +387,15 @@ def count_accesses(
             slide = (axis, moving[run][1])
         return sizes.input_footprint_bytes(g, m_chain, k_chain, slide)[0] * groups
 
-    for idx, (name, holds, above) in reversed(list(enumerate(chain))):
+    for idx in range(len(chain) - 1, -1, -1):
+        name, holds, above = chain[idx]
         acc: dict[Operand, OperandAccesses] = {}
         n_tiles = counts[idx + 1]
         for op, key in ((Operand.WEIGHTS, "w"), (Operand.INPUTS, "i")):
             if op not in holds:
                 continue
-            reuse = _reuse_factor(above, OPERAND_DIMS[op])
+            dims = OPERAND_DIMS[op]
+            reuse = _reuse_factor(above, dims)
             fills = full[op] * reuse
             if op is Operand.INPUTS and sizes.window is not None:
                 # a conv's input tiles overlap (the halo): each tile's footprint
@@ -398,7 +404,7 @@ def count_accesses(
                 fills = 0.0  # the whole input is here already
             acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
             inner_fill[op] = fills
-            transfers[key] = groups * math.prod(n_tiles[d] for d in OPERAND_DIMS[op]) * reuse
+            transfers[key] = groups * n_tiles[dims[0]] * n_tiles[dims[1]] * reuse
         if Operand.OUTPUTS in holds:
             visits = _reuse_factor(above, "mn")
             final = groups * m_n * out_b
@@ -420,14 +426,16 @@ def count_accesses(
     # whole elements, so whole bursts when the burst divides an element
     elem = sizes.input_element_bytes(g) if sizes.window is not None else 0.0
 
+    w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
+    source = {op: mem.source_for(op) for op in OPERANDS}
+
     def rounded(nbytes: float, key: str, op: Operand) -> float:
-        n, burst = transfers[key], mem.source_for(op).burst_bytes
+        n, burst = transfers[key], source[op].burst_bytes
         whole_bursts = elem > 0 and burst > 0 and elem % burst == 0
         if nbytes <= 0 or burst <= 1 or n <= 0 or (key == "i" and whole_bursts):
             return nbytes
         return n * math.ceil(nbytes / n / burst - 1e-9) * burst
 
-    w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
     dram = {
         w: OperandAccesses(rounded(inner_fill[w], "w", w), 0.0, 0.0),
         i: OperandAccesses(rounded(inner_fill[i], "i", i), 0.0, 0.0),
@@ -437,8 +445,8 @@ def count_accesses(
     }
     # an operand whose off-chip home is the host crosses its link, not DRAM's (the
     # host's record goes last: the chain's records keep their places)
-    at_dram = tuple((op, a) for op, a in dram.items() if mem.source_for(op) is mem.dram)
-    at_host = tuple((op, a) for op, a in dram.items() if mem.source_for(op) is not mem.dram)
+    at_dram = tuple((op, a) for op, a in dram.items() if source[op] is mem.dram)
+    at_host = tuple((op, a) for op, a in dram.items() if source[op] is not mem.dram)
     levels_out.append(LevelAccesses(arch.dram.name, at_dram))
     for name, _, _ in chain:
         levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
@@ -469,8 +477,7 @@ def count_accesses(
     levels_out.append(LevelAccesses(PE_REGISTERS, tuple(regs.items())))
     if mem.host is not None:
         levels_out.append(LevelAccesses(mem.host.name, at_host))
-    tiles = groups * math.prod(counts[-1][d] for d in LOOP_DIMS)
-    return Accesses(tuple(levels_out), hops, tiles)
+    return Accesses(tuple(levels_out), hops, array_tiles)
 
 
 def default_nest(
@@ -487,6 +494,7 @@ def default_nest(
     `bypass`: operands the GLB does not keep under this mapping."""
     levels = []
     parent = (gemm.m, gemm.n, gemm.k)
+    glb = arch.glb.name
     for lv in arch.memory.levels:
         if lv.kind is LevelKind.DRAM:
             continue
@@ -498,9 +506,11 @@ def default_nest(
             tile, order = tiles[step_level]
         else:
             tile, order = parent, "nmk"
-        tile = tuple(min(a, b) for a, b in zip(parent, tile, strict=True))
-        holds = tuple(op for op in lv.holds if not (lv.name == arch.glb.name and op in bypass))
-        levels.append(NestLevel(lv.name, tile, order, holds))  # type: ignore[arg-type]
+        tile = (min(parent[0], tile[0]), min(parent[1], tile[1]), min(parent[2], tile[2]))
+        holds = lv.holds
+        if bypass and lv.name == glb:
+            holds = tuple(op for op in holds if op not in bypass)
+        levels.append(NestLevel(lv.name, tile, order, holds))
         parent = tile
     return Nest(gemm, groups, tuple(levels))
 

@@ -168,18 +168,16 @@ class TileFit:
     def __call__(self, tile: tuple[int, int, int]) -> bool:
         tm, tn, tk = tile
         pi, pw, po = self.per
-        size = (pi * tm * tk, pw * tk * tn, po * tm * tn)
         if self.sizes.window is not None:  # a conv's input tile: its footprint
             inputs = self.conv_inputs.get((tm, tk))
             if inputs is None:
                 inputs = self.sizes.input_footprint_bytes(self.gemm, (tm,), (tk,))[1]
                 self.conv_inputs[(tm, tk)] = inputs
-            size = (inputs, size[1], size[2])
+        else:
+            inputs = pi * tm * tk
+        weights = pw * tk * tn
         for shared, held, staged, final in self.checks:
-            if final is not None:
-                size = (size[0], size[1], final * tm * tn)
-            else:
-                size = (size[0], size[1], po * tm * tn)
+            size = (inputs, weights, (final if final is not None else po) * tm * tn)
             total = 0.0
             for i, copies, cap in held:
                 need = copies * size[i]

@@ -172,9 +172,18 @@ class _Evaluator:
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
         self.sides: dict = {}
+        # (step level index, its tile chain outer to inner) -> the exposed first load
+        self.exposed: dict[tuple, float] = {}
         self.pe = pe
         self.evaluations = 0
         self.port_bandwidth = {lv.name: lv.port_bandwidth for lv in plan.arch.memory.levels}
+        mem = plan.arch.memory
+        # per off-chip link: its name, bandwidth, latency and the operands homed there
+        self.links = tuple(
+            (src.name, src.bandwidth_bytes_per_cycle, src.latency_cycles,
+             frozenset(op for op in Operand if mem.source_for(op) is src))
+            for src in mem.off_chip
+        )  # fmt: skip
 
     def streams(self, dataflow: Dataflow, tile: tuple[int, int, int]) -> tuple[int, FoldStreams]:
         key = (dataflow, tile)
@@ -217,31 +226,35 @@ class _Evaluator:
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
             plan.inputs_resident, plan.outputs_resident, cache=self.sides,
         )  # fmt: skip
-        mem = arch.memory
         dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
-        for src in mem.off_chip:
-            t = acc.level(src.name).total
+        for name, bw, _, _ in self.links:
+            t = acc.level(name).total
             nbytes = t.reads_bytes + t.updates_bytes
             dram_bytes += nbytes
-            if not math.isinf(src.bandwidth_bytes_per_cycle):
-                off_chip = max(off_chip, nbytes / src.bandwidth_bytes_per_cycle)
+            if not math.isinf(bw):
+                off_chip = max(off_chip, nbytes / bw)
         slowest = off_chip
         step = _step_level(arch, mapping)
-        names = [lv.name for lv in nest.levels]
-        at_step = names.index(step)
-        for i, (lv, la) in enumerate(zip(nest.levels, acc.levels[1:], strict=False)):
+        at_step = next(i for i, lv in enumerate(nest.levels) if lv.name == step)
+        # the array-side reads of the step level and the levels inside it (acc.levels
+        # has DRAM first)
+        for lv, la in zip(nest.levels[at_step:], acc.levels[1 + at_step :], strict=False):
             lbw = self.port_bandwidth[lv.name]
-            if math.isinf(lbw) or i < at_step:
+            if math.isinf(lbw):
                 continue
             reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
-        first = self.step_tile_bytes(at_step, nest)
-        exposed = 0.0
-        for src in mem.off_chip:
-            if not math.isinf(bw := src.bandwidth_bytes_per_cycle):
-                nbytes = sum(b for op, b in first.items() if mem.source_for(op) is src)
-                exposed = max(exposed, nbytes / bw + 2 * src.latency_cycles)
+        key = (at_step, tuple(lv.tile for lv in nest.levels[: at_step + 1]))
+        exposed = self.exposed.get(key)
+        if exposed is None:
+            first = self.step_tile_bytes(at_step, nest)
+            exposed = 0.0
+            for _, bw, latency, homed in self.links:
+                if not math.isinf(bw):
+                    nbytes = sum(b for op, b in first.items() if op in homed)
+                    exposed = max(exposed, nbytes / bw + 2 * latency)
+            self.exposed[key] = exposed
         cycles = max(compute, slowest) + exposed
         energy = energy_estimate_pj(
             acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs
@@ -379,17 +392,19 @@ def candidate_mappings(
     out = []
     for bypass in bypass_options(dataflow):
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident)
-        fitting: dict[tuple[int, int, int], Mapping] = {}
+        # tile -> its mapping when levels inside the GLB take smaller tiles (None:
+        # the GLB tile alone, built only for the tiles on the frontier)
+        fitting: dict[tuple[int, int, int], Mapping | None] = {}
         for tile in tiles:
             if quick(tile):
-                fitting[tile] = glb_mapping(dataflow, tile, "nmk", bypass)
+                fitting[tile] = None
             elif inner_levels:  # a level inside the GLB may take a smaller tile
                 found = _with_inner_tiles(
                     plan, glb_mapping(dataflow, tile, "nmk", bypass), staging, ev
                 )
                 if found is not None:
                     fitting[tile] = found[0]
-        for tile, base in fitting.items():
+        for tile, inner in fitting.items():
             # the frontier: a tile some dimension of which could grow and still fit loses
             grows = False
             for i in spatial if prune else ():
@@ -405,6 +420,7 @@ def candidate_mappings(
                         break
             if grows:
                 continue
+            base = inner if inner is not None else glb_mapping(dataflow, tile, "nmk", bypass)
             trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
             for order in _effective_orders(trips):
                 m = Mapping(base.dataflow, base.tiles, order, base.bypass)
@@ -599,9 +615,9 @@ def nest_of(plan: LayerPlan, mapping: Mapping) -> Nest:
     """The mapping's loop nest over every on-chip level (`accesses.default_nest`)."""
     g = plan.gemm
     tiles = {}
-    for t in mapping.tiles:
-        c = t.clamp(g)
-        tiles[t.level] = ((c.m, c.n, c.k), t.loop_order or mapping.loop_order)
+    for t in mapping.tiles:  # each tile clamped to the GEMM (LevelTile.clamp)
+        clamped = (min(t.m, g.m), min(t.n, g.n), min(t.k, g.k))
+        tiles[t.level] = (clamped, t.loop_order or mapping.loop_order)
     step = _step_level(plan.arch, mapping)
     if step not in tiles:
         tiles[step] = ((g.m, g.n, g.k), mapping.loop_order)

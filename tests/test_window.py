@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS
 from simulator.simulate import plan_layer, simulate_layer
 from simulator.tiling import LoopNest, analytic_traffic, enumerate_steps, glb_mapping
+from workloads import window as window_module
 from workloads.layers import Conv2d, Gemm, Pass, PassLayer, input_window
 from workloads.window import InputWindow
 from workloads.workload import LayerWorkload
@@ -276,3 +278,21 @@ def test_aligned_tiles_with_unit_stride_read_exactly_their_box(w, data):
     rows, red = row_sets(w, m_chain), reduction_sets(w, k_chain)
     for (i, rs), (j, ks) in itertools.product(enumerate(rows), enumerate(red)):
         assert boxes[i, j] == len(touched(w, rs, ks))
+
+
+@given(
+    st.integers(1, 3 * window_module.SMALL_GROUPING),
+    st.integers(1, 40),
+    st.booleans(),
+    st.integers(0, 2**31 - 1),
+)
+def test_span_grouping_sums_as_numpy_unique_and_bincount(rows, spread, whole, seed):
+    """Both ways `_grouped` sums (Python below SMALL_GROUPING rows, integer codes
+    above) give np.unique(axis=0) + np.bincount's keys, order and sums exactly."""
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(-2, spread, size=(rows, 2))
+    weights = rng.integers(1, 1000, size=rows) if whole else rng.random(rows) * 100
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    sums = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
+    expected = [((int(k[0]), int(k[1])), float(w)) for k, w in zip(uniq, sums, strict=True)]
+    assert window_module._grouped(keys, weights) == expected

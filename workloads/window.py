@@ -118,15 +118,19 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
     n = len(parts.lo)
     if n < 2:
         return np.zeros(n, bool)
-    corner = np.stack([parts.lo, parts.y_lo, parts.x_lo], axis=1)
-    move = np.diff(corner, axis=0)  # move[i - 1]: tile i - 1 -> i
     same_run = parts.run[1:] == parts.run[:-1]
     delta = np.zeros(n, bool)
     delta[1:] = same_run
     # a tile two or more into its run resets when its move differs from the one
     # before, unless the tile before reset (then it is a delta whatever the move)
+    moved_otherwise = np.zeros(n - 2, bool)
+    for corner in (parts.lo, parts.y_lo, parts.x_lo):
+        move = np.diff(corner)  # move[i - 1]: tile i - 1 -> i
+        moved_otherwise |= move[1:] != move[:-1]
     changed = np.zeros(n, bool)
-    changed[2:] = np.any(move[1:] != move[:-1], axis=1) & same_run[1:] & same_run[:-1]
+    changed[2:] = moved_otherwise & same_run[1:] & same_run[:-1]
+    if not changed.any():
+        return delta  # every tile of a run moved as the one before: no resets
     # within a block of consecutive changes the resets alternate (reset, delta, ...)
     starts = changed & ~np.concatenate(([False], changed[:-1]))
     block = np.cumsum(starts)
@@ -403,11 +407,28 @@ def _deltas(parts: _Parts) -> np.ndarray:
     return _delta_pairs(parts)
 
 
-def _grouped(keys: np.ndarray, weights: np.ndarray):
-    """(key, summed weight) over the distinct rows of `keys`."""
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
-    return [((int(k[0]), int(k[1])), float(w)) for k, w in zip(uniq, sums, strict=True)]
+SMALL_GROUPING = 256  # rows below which `_grouped` sums in Python (numpy's overhead dominates)
+
+
+def _grouped(keys: np.ndarray, weights: np.ndarray) -> list[tuple[tuple[int, int], float]]:
+    """(key, summed weight) over the distinct rows of `keys` (n x 2), in the rows'
+    lexicographic order, each sum taken in row order (as np.bincount does)."""
+    if len(keys) < SMALL_GROUPING:
+        sums: dict[tuple[int, int], float] = {}
+        for (a, b), w in zip(keys.tolist(), weights.astype(float).tolist(), strict=True):
+            sums[(a, b)] = sums.get((a, b), 0.0) + w
+        return sorted(sums.items())
+    # each row coded as one integer that sorts as the row does (np.unique over
+    # rows, axis=0, is several times slower)
+    first, second = keys[:, 0].astype(np.int64), keys[:, 1].astype(np.int64)
+    f0, s0 = int(first.min()), int(second.min())
+    width = int(second.max()) - s0 + 1
+    uniq, inverse = np.unique((first - f0) * width + (second - s0), return_inverse=True)
+    sums_ = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
+    return [
+        ((int(code) // width + f0, int(code) % width + s0), float(w))
+        for code, w in zip(uniq, sums_, strict=True)
+    ]
 
 
 __all__ = ["MAX_EXTENT", "InputWindow", "range_spans", "tile_ranges"]
