@@ -173,7 +173,13 @@ def _reuse_factor(loops: list[tuple[str, float]], dims: str) -> float:
     for i, (d, trips) in enumerate(loops):
         if d in dims and trips > 1:
             q = i
-    return math.prod(t for d, t in loops[:q] if d not in dims) if q > 0 else 1.0
+    if q <= 0:
+        return 1.0
+    product = 1  # as math.prod: left to right from the integer 1
+    for d, t in loops[:q]:
+        if d not in dims:
+            product *= t
+    return product
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +276,22 @@ def _array_side(
     # read-modify-write: every update but each output's very first
     out_reads = max(0.0, out_updates - groups * m_n) * acc_b
     return _ArraySide(counts, trips, array_reads, out_updates * acc_b, out_reads, hops)
+
+
+class _Links:
+    """Per operand its off-chip home and burst; whether a conv's input transfers
+    are whole bursts (a tile, then the slid-in parts: whole elements, so whole
+    bursts when the burst divides an element). One per layer (a search's cache)."""
+
+    __slots__ = ("burst", "source", "whole_input_bursts")
+
+    def __init__(self, arch: ArchSpec, sizes: OperandBytes, gemm: GemmShape) -> None:
+        mem = arch.memory
+        self.source = {op: mem.source_for(op) for op in OPERANDS}
+        self.burst = {op: src.burst_bytes for op, src in self.source.items()}
+        elem = sizes.input_element_bytes(gemm) if sizes.window is not None else 0.0
+        burst = self.burst[Operand.INPUTS]
+        self.whole_input_bursts = elem > 0 and burst > 0 and elem % burst == 0
 
 
 def count_accesses(
@@ -385,7 +407,14 @@ def count_accesses(
             # the run of successive tiles lies inside the tile of the level whose
             # loops (over this axis) start it: chain depth = that level's index
             slide = (axis, moving[run][1])
-        return sizes.input_footprint_bytes(g, m_chain, k_chain, slide)[0] * groups
+        # remembered in the search's cache too: its hits skip hashing the window
+        key = ("footprint", m_chain, k_chain, slide)
+        hit = cache.get(key) if cache is not None else None
+        if hit is None:
+            hit = sizes.input_footprint_bytes(g, m_chain, k_chain, slide)[0]
+            if cache is not None:
+                cache[key] = hit
+        return hit * groups
 
     for idx in range(len(chain) - 1, -1, -1):
         name, holds, above = chain[idx]
@@ -421,18 +450,17 @@ def count_accesses(
             transfers["ou"], transfers["ob"] = out_tiles * visits, out_tiles * (visits - 1)
         per_level[name] = acc
     mem = arch.memory
-
-    # a conv's input transfers differ in size (a tile, then the slid-in parts):
-    # whole elements, so whole bursts when the burst divides an element
-    elem = sizes.input_element_bytes(g) if sizes.window is not None else 0.0
-
+    links = cache.get("links") if cache is not None else None
+    if links is None:  # the same for every nest of the layer
+        links = _Links(arch, sizes, g)
+        if cache is not None:
+            cache["links"] = links
     w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
-    source = {op: mem.source_for(op) for op in OPERANDS}
+    source, burst_of = links.source, links.burst
 
     def rounded(nbytes: float, key: str, op: Operand) -> float:
-        n, burst = transfers[key], source[op].burst_bytes
-        whole_bursts = elem > 0 and burst > 0 and elem % burst == 0
-        if nbytes <= 0 or burst <= 1 or n <= 0 or (key == "i" and whole_bursts):
+        n, burst = transfers[key], burst_of[op]
+        if nbytes <= 0 or burst <= 1 or n <= 0 or (key == "i" and links.whole_input_bursts):
             return nbytes
         return n * math.ceil(nbytes / n / burst - 1e-9) * burst
 

@@ -123,10 +123,15 @@ class TileFit:
         bypass: tuple[Operand, ...] = (),
         staging: dict[Operand, float] | None = None,
         resident: tuple[Operand, ...] = (),
+        conv_inputs: dict[tuple[int, int], float] | None = None,
     ) -> None:
         g = gemm
         self.gemm, self.sizes = g, sizes
-        self.conv_inputs: dict[tuple[int, int], float] = {}  # (tm, tk) -> footprint bytes
+        # (tm, tk) -> a conv's largest input tile footprint (bytes): `conv_inputs`
+        # when given, shared by the checkers of one search (same sizes and GEMM)
+        self.conv_inputs: dict[tuple[int, int], float] = (
+            conv_inputs if conv_inputs is not None else {}
+        )
         self.per = (
             sizes.inputs / (g.m * g.k),
             sizes.weights / (g.k * g.n),

@@ -401,18 +401,19 @@ def energy_estimate_pj(
         if lv.name == PE_REGISTERS:
             for op, a in lv.operands:
                 c = costs.register(op)
+                # `LevelCost.per_byte`, inlined (the mapper's hottest loop)
                 total += (
-                    a.reads_bytes * c.per_byte("read")
-                    + a.fills_bytes * c.per_byte("fill")
-                    + a.updates_bytes * c.per_byte("update")
+                    a.reads_bytes * (c.read_pj * 8 / c.word_bits)
+                    + a.fills_bytes * (c.write_pj * 8 / c.word_bits)
+                    + a.updates_bytes * (c.update_pj * 8 / c.word_bits)
                 )
             continue
         c = costs.level(lv.name)
         t = lv.total
         total += (
-            t.reads_bytes * c.per_byte("read")
-            + t.fills_bytes * c.per_byte("fill")
-            + t.updates_bytes * c.per_byte("update")
+            t.reads_bytes * (c.read_pj * 8 / c.word_bits)
+            + t.fills_bytes * (c.write_pj * 8 / c.word_bits)
+            + t.updates_bytes * (c.update_pj * 8 / c.word_bits)
         )
         leak += c.leakage_pj_per_cycle
     index_bits = pattern.index_bits if pattern is not None else 0

@@ -172,6 +172,8 @@ class _Evaluator:
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
         self.sides: dict = {}
+        self.fit_inputs: dict[tuple[int, int], float] = {}  # every `TileFit` of the plan
+        self.at_step: dict[tuple[str, ...], int] = {}  # tiled levels -> the step level's index
         # (step level index, its tile chain outer to inner) -> the exposed first load
         self.exposed: dict[tuple, float] = {}
         self.pe = pe
@@ -234,8 +236,12 @@ class _Evaluator:
             if not math.isinf(bw):
                 off_chip = max(off_chip, nbytes / bw)
         slowest = off_chip
-        step = _step_level(arch, mapping)
-        at_step = next(i for i, lv in enumerate(nest.levels) if lv.name == step)
+        levels = tuple(t.level for t in mapping.tiles)  # decide the step level
+        at_step = self.at_step.get(levels)
+        if at_step is None:
+            step = _step_level(arch, mapping)
+            at_step = next(i for i, lv in enumerate(nest.levels) if lv.name == step)
+            self.at_step[levels] = at_step
         # the array-side reads of the step level and the levels inside it (acc.levels
         # has DRAM first)
         for lv, la in zip(nest.levels[at_step:], acc.levels[1 + at_step :], strict=False):
@@ -391,7 +397,7 @@ def candidate_mappings(
     prune = not inner_levels
     out = []
     for bypass in bypass_options(dataflow):
-        quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident)
+        quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident, ev.fit_inputs)
         # tile -> its mapping when levels inside the GLB take smaller tiles (None:
         # the GLB tile alone, built only for the tiles on the frontier)
         fitting: dict[tuple[int, int, int], Mapping | None] = {}
