@@ -296,3 +296,41 @@ def test_span_grouping_sums_as_numpy_unique_and_bincount(rows, spread, whole, se
     sums = np.bincount(inverse.ravel(), weights=weights.astype(float), minlength=len(uniq))
     expected = [((int(k[0]), int(k[1])), float(w)) for k, w in zip(uniq, sums, strict=True)]
     assert window_module._grouped(keys, weights) == expected
+
+
+@given(windows(), st.lists(st.integers(1, 60), min_size=1, max_size=3), st.data())
+def test_few_row_tiles_are_cut_as_numpy_cuts_them(w, chain, data):
+    """Row parts of few tiles (built tile by tile) equal the numpy enumeration's."""
+    depth = data.draw(st.integers(0, len(chain)))
+    few = window_module._few_row_parts(w, tuple(chain), depth)
+    assume(few is not None)
+    starts, ends, run = window_module.tile_ranges(w.rows, tuple(chain), depth)
+    radices = (w.batch, w.out_h, w.out_w)
+    spans = window_module.range_spans(starts, ends - 1, radices)
+    n_lo, p_lo, q_lo = window_module._first_digits(starts, spans, radices)
+    n, p, q = spans
+    expected = (n_lo, n + 1, p_lo * w.stride_h, p * w.stride_h, q_lo * w.stride_w,
+                q * w.stride_w, run)  # fmt: skip
+    got = (few.lo, few.size, few.y_lo, few.y_span, few.x_lo, few.x_span, few.run)
+    for a, b in zip(got, expected, strict=True):
+        assert a.dtype == b.dtype and a.tolist() == b.tolist()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.integers(0, 2)), max_size=40),
+    st.integers(0, 2**31 - 1),
+)
+def test_few_tiles_take_timeloops_deltas_as_numpy_does(moves, seed):
+    """`_delta_list` (few tiles) marks the same deltas and resets as the numpy rule."""
+    assume(len(moves) >= 2)
+    rng = np.random.default_rng(seed)
+    lo, y, x = (np.cumsum([m[i] for m in moves]) for i in range(3))
+    run = np.sort(rng.integers(0, 3, size=len(moves)))
+    parts = window_module._Parts(lo, lo, y, y, x, x, run)
+    small = window_module.SMALL_GROUPING
+    try:
+        window_module.SMALL_GROUPING = 0  # the numpy rule
+        expected = window_module._delta_pairs(parts).tolist()
+    finally:
+        window_module.SMALL_GROUPING = small
+    assert window_module._delta_list(parts) == expected

@@ -118,6 +118,8 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
     n = len(parts.lo)
     if n < 2:
         return np.zeros(n, bool)
+    if n < SMALL_GROUPING:  # numpy's per-call overhead dominates: the same rule in Python
+        return np.array(_delta_list(parts), bool)
     same_run = parts.run[1:] == parts.run[:-1]
     delta = np.zeros(n, bool)
     delta[1:] = same_run
@@ -137,6 +139,77 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
     first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     reset = changed & ((np.arange(n) - first) % 2 == 0) & (block > 0)
     return delta & ~reset
+
+
+def _few_row_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts | None:
+    """`InputWindow._row_parts` tile by tile when the tiles are few (numpy's
+    per-call overhead dominates there), else None. The same integers: tiles as
+    `tile_ranges` cuts them, digit spans and least digits as `range_spans` and
+    `_first_digits` take them."""
+    starts, ends, anc = [0], [window.rows], [0]
+    for i, t in enumerate(chain):
+        if i == depth:
+            anc = list(range(len(starts)))
+        if sum(-(-(e - s) // t) for s, e in zip(starts, ends, strict=True)) >= SMALL_GROUPING:
+            return None
+        cut = [
+            (s, min(s + t, e), a)
+            for s0, e, a in zip(starts, ends, anc, strict=True)
+            for s in range(s0, e, t)
+        ]
+        starts, ends, anc = [c[0] for c in cut], [c[1] for c in cut], [c[2] for c in cut]
+    if depth >= len(chain):
+        anc = list(range(len(starts)))
+    radices = (window.batch, window.out_h, window.out_w)
+    cols: list[list[int]] = [[] for _ in range(6)]
+    for s, e in zip(starts, ends, strict=True):
+        d0, d1, j0, j1 = [], [], s, e - 1
+        for r in reversed(radices):
+            j0, a = divmod(j0, r)
+            j1, b = divmod(j1, r)
+            d0.append(a)
+            d1.append(b)
+        d0.reverse()
+        d1.reverse()
+        spans, crossed = [], False
+        for a, b, r in zip(d0, d1, radices, strict=True):
+            spans.append(r - 1 if crossed else b - a)
+            crossed = crossed or a != b
+        low, crossed = [], False
+        for a, span in zip(d0, spans, strict=True):
+            low.append(0 if crossed else a)
+            crossed = crossed or span > 0
+        for col, v in zip(cols, (*low, *spans), strict=True):
+            col.append(v)
+    n_lo, p_lo, q_lo, n, p, q = (np.array(c, np.int64) for c in cols)
+    return _Parts(
+        n_lo, n + 1, p_lo * window.stride_h, p * window.stride_h,
+        q_lo * window.stride_w, q * window.stride_w, np.array(anc, np.int64),
+    )  # fmt: skip
+
+
+def _delta_list(parts: _Parts) -> list[bool]:
+    """`_delta_pairs` tile by tile (few tiles)."""
+    lo, y, x, run = (a.tolist() for a in (parts.lo, parts.y_lo, parts.x_lo, parts.run))
+    delta = [False] + [run[i] == run[i - 1] for i in range(1, len(run))]
+    out = list(delta)
+    first, changed_before = 0, False  # the start of the current block of changes
+    for i in range(2, len(run)):
+        changed = (
+            delta[i]
+            and delta[i - 1]
+            and (
+                lo[i] - lo[i - 1] != lo[i - 1] - lo[i - 2]
+                or y[i] - y[i - 1] != y[i - 1] - y[i - 2]
+                or x[i] - x[i - 1] != x[i - 1] - x[i - 2]
+            )
+        )
+        if changed and not changed_before:
+            first = i
+        if changed and (i - first) % 2 == 0:
+            out[i] = False  # a reset: the whole tile again
+        changed_before = changed
+    return out
 
 
 # the tiles of an axis are enumerated (numpy arrays): beyond this many GEMM rows
@@ -206,6 +279,9 @@ class InputWindow:
         return self.channels * self.r * self.s
 
     def _row_parts(self, chain: tuple[int, ...], depth: int = 0) -> _Parts:
+        few = _few_row_parts(self, chain, depth)
+        if few is not None:
+            return few
         starts, ends, run = tile_ranges(self.rows, chain, depth)
         radices = (self.batch, self.out_h, self.out_w)
         spans = range_spans(starts, ends - 1, radices)
@@ -302,8 +378,18 @@ class InputWindow:
             return 0.0
         shared, oy, ox = pairs
         total = 0.0
+        groups = _span_groups(self, other_chain, not moving_rows)
+        if isinstance(shared, list):  # few tiles (`_slid_pairs`): whole numbers, exact sums
+            for (ys, xs), weight in groups:
+                total += weight * float(
+                    sum(
+                        sh * max(a + ys + 1, 0) * max(b + xs + 1, 0)
+                        for sh, a, b in zip(shared, oy, ox, strict=True)
+                    )
+                )
+            return total
         # the fixed tile of the other axis widens both overlaps by its span
-        for (ys, xs), weight in _span_groups(self, other_chain, not moving_rows):
+        for (ys, xs), weight in groups:
             total += weight * float(
                 (shared * np.maximum(oy + ys + 1, 0) * np.maximum(ox + xs + 1, 0)).sum()
             )
@@ -382,6 +468,17 @@ def _slid_pairs(window: InputWindow, chain: tuple[int, ...], depth: int, rows: b
     delta = _deltas(mov)
     if not delta.any():
         return None
+    if len(delta) < SMALL_GROUPING:  # few tiles: lists (the sums are of whole numbers)
+        lo, size = mov.lo.tolist(), mov.size.tolist()
+        y_lo, y_span = mov.y_lo.tolist(), mov.y_span.tolist()
+        x_lo, x_span = mov.x_lo.tolist(), mov.x_span.tolist()
+        shared, oy, ox = [], [], []
+        for i in np.nonzero(delta)[0].tolist():
+            j = i - 1
+            shared.append(float(max(min(lo[i] + size[i], lo[j] + size[j]) - max(lo[i], lo[j]), 0)))
+            oy.append(min(y_lo[i] + y_span[i], y_lo[j] + y_span[j]) - max(y_lo[i], y_lo[j]))
+            ox.append(min(x_lo[i] + x_span[i], x_lo[j] + x_span[j]) - max(x_lo[i], x_lo[j]))
+        return shared, oy, ox
     i = np.nonzero(delta)[0]
     lo = np.maximum(mov.lo[i], mov.lo[i - 1])
     hi = np.minimum(mov.lo[i] + mov.size[i], mov.lo[i - 1] + mov.size[i - 1])
