@@ -327,10 +327,10 @@ def test_few_tiles_take_timeloops_deltas_as_numpy_does(moves, seed):
     lo, y, x = (np.cumsum([m[i] for m in moves]) for i in range(3))
     run = np.sort(rng.integers(0, 3, size=len(moves)))
     parts = window_module._Parts(lo, lo, y, y, x, x, run)
-    small = window_module.SMALL_GROUPING
+    small = window_module.FEW_TILES
     try:
-        window_module.SMALL_GROUPING = 0  # the numpy rule
+        window_module.FEW_TILES = 0  # the numpy rule
         expected = window_module._delta_pairs(parts).tolist()
     finally:
-        window_module.SMALL_GROUPING = small
+        window_module.FEW_TILES = small
     assert window_module._delta_list(parts) == expected

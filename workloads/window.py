@@ -118,7 +118,7 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
     n = len(parts.lo)
     if n < 2:
         return np.zeros(n, bool)
-    if n < SMALL_GROUPING:  # numpy's per-call overhead dominates: the same rule in Python
+    if n < FEW_TILES:  # numpy's per-call overhead dominates: the same rule in Python
         return np.array(_delta_list(parts), bool)
     same_run = parts.run[1:] == parts.run[:-1]
     delta = np.zeros(n, bool)
@@ -150,7 +150,7 @@ def _few_row_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _
     for i, t in enumerate(chain):
         if i == depth:
             anc = list(range(len(starts)))
-        if sum(-(-(e - s) // t) for s, e in zip(starts, ends, strict=True)) >= SMALL_GROUPING:
+        if sum(-(-(e - s) // t) for s, e in zip(starts, ends, strict=True)) >= FEW_ROW_TILES:
             return None
         cut = [
             (s, min(s + t, e), a)
@@ -468,7 +468,7 @@ def _slid_pairs(window: InputWindow, chain: tuple[int, ...], depth: int, rows: b
     delta = _deltas(mov)
     if not delta.any():
         return None
-    if len(delta) < SMALL_GROUPING:  # few tiles: lists (the sums are of whole numbers)
+    if len(delta) < FEW_TILES:  # few tiles: lists (the sums are of whole numbers)
         lo, size = mov.lo.tolist(), mov.size.tolist()
         y_lo, y_span = mov.y_lo.tolist(), mov.y_span.tolist()
         x_lo, x_span = mov.x_lo.tolist(), mov.x_span.tolist()
@@ -504,6 +504,10 @@ def _deltas(parts: _Parts) -> np.ndarray:
     return _delta_pairs(parts)
 
 
+# tiles along an axis below which the window's geometry goes tile by tile in Python
+# (numpy's per-call overhead dominates; measured on res2a): row parts, deltas and overlaps
+FEW_ROW_TILES = 16
+FEW_TILES = 64
 SMALL_GROUPING = 256  # rows below which `_grouped` sums in Python (numpy's overhead dominates)
 
 
