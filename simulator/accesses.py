@@ -283,12 +283,13 @@ class _Links:
     are whole bursts (a tile, then the slid-in parts: whole elements, so whole
     bursts when the burst divides an element). One per layer (a search's cache)."""
 
-    __slots__ = ("burst", "source", "whole_input_bursts")
+    __slots__ = ("all_at_dram", "burst", "source", "whole_input_bursts")
 
     def __init__(self, arch: ArchSpec, sizes: OperandBytes, gemm: GemmShape) -> None:
         mem = arch.memory
         self.source = {op: mem.source_for(op) for op in OPERANDS}
         self.burst = {op: src.burst_bytes for op, src in self.source.items()}
+        self.all_at_dram = all(src is mem.dram for src in self.source.values())
         elem = sizes.input_element_bytes(gemm) if sizes.window is not None else 0.0
         burst = self.burst[Operand.INPUTS]
         self.whole_input_bursts = elem > 0 and burst > 0 and elem % burst == 0
@@ -473,8 +474,11 @@ def count_accesses(
     }
     # an operand whose off-chip home is the host crosses its link, not DRAM's (the
     # host's record goes last: the chain's records keep their places)
-    at_dram = tuple((op, a) for op, a in dram.items() if source[op] is mem.dram)
-    at_host = tuple((op, a) for op, a in dram.items() if source[op] is not mem.dram)
+    if links.all_at_dram:  # (no host, or it homes none of them)
+        at_dram, at_host = tuple(dram.items()), ()
+    else:
+        at_dram = tuple((op, a) for op, a in dram.items() if source[op] is mem.dram)
+        at_host = tuple((op, a) for op, a in dram.items() if source[op] is not mem.dram)
     levels_out.append(LevelAccesses(arch.dram.name, at_dram))
     for name, _, _ in chain:
         levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
