@@ -334,3 +334,16 @@ def test_few_tiles_take_timeloops_deltas_as_numpy_does(moves, seed):
     finally:
         window_module.FEW_TILES = small
     assert window_module._delta_list(parts) == expected
+
+
+@given(windows(), st.lists(st.integers(1, 60), min_size=1, max_size=3), st.booleans())
+def test_few_tile_axis_sums_are_numpys(w, chain, rows):
+    """`_axis_sums` of few tiles (Python integers) equals the numpy float sums."""
+    few = window_module._axis_sums.__wrapped__(w, tuple(chain), rows)
+    small = window_module.FEW_TILES
+    try:
+        window_module.FEW_TILES = 0  # the numpy sums
+        expected = window_module._axis_sums.__wrapped__(w, tuple(chain), rows)
+    finally:
+        window_module.FEW_TILES = small
+    assert few == expected

@@ -449,6 +449,17 @@ def _axis_sums(window: InputWindow, chain: tuple[int, ...], rows: bool) -> tuple
     N c, N a c and the largest N, a, c; reduction: of C, C b, C d, C b d and the
     largest C, b, d (a, b: height parts, c, d: width parts)."""
     parts = _row_parts(window, chain, 0) if rows else _reduction_parts(window, chain, 0)
+    if len(parts.size) < FEW_TILES:  # few tiles: whole numbers, summed exactly either way
+        size, y, x = parts.size.tolist(), parts.y_span.tolist(), parts.x_span.tolist()
+        if not rows:
+            y, x = [v + 1 for v in y], [v + 1 for v in x]
+        return (
+            float(sum(size)),
+            float(sum(c * a for c, a in zip(size, y, strict=True))),
+            float(sum(c * b for c, b in zip(size, x, strict=True))),
+            float(sum(c * a * b for c, a, b in zip(size, y, x, strict=True))),
+            float(max(size)), float(max(y)), float(max(x)),
+        )  # fmt: skip
     size = parts.size.astype(float)
     y, x = parts.y_span.astype(float), parts.x_span.astype(float)
     if not rows:
