@@ -506,6 +506,9 @@ def _span_groups(window: InputWindow, chain: tuple[int, ...], rows: bool):
     """The tiles along one axis grouped by their (height, width) spans, with
     their images (channels) summed."""
     parts = _row_parts(window, chain, 0) if rows else _reduction_parts(window, chain, 0)
+    if len(parts.size) < SMALL_GROUPING:  # (as `_grouped` does, without stacking the keys)
+        y, x = parts.y_span.tolist(), parts.x_span.tolist()
+        return _summed_in_order(zip(y, x, strict=True), parts.size.astype(float).tolist())
     return _grouped(np.stack([parts.y_span, parts.x_span], axis=1), parts.size)
 
 
@@ -522,14 +525,19 @@ FEW_TILES = 64
 SMALL_GROUPING = 256  # rows below which `_grouped` sums in Python (numpy's overhead dominates)
 
 
+def _summed_in_order(keys, weights: list[float]) -> list[tuple[tuple[int, int], float]]:
+    """(key, summed weight) over the distinct keys, sorted, each sum in key order."""
+    sums: dict[tuple[int, int], float] = {}
+    for key, w in zip(keys, weights, strict=True):
+        sums[key] = sums.get(key, 0.0) + w
+    return sorted(sums.items())
+
+
 def _grouped(keys: np.ndarray, weights: np.ndarray) -> list[tuple[tuple[int, int], float]]:
     """(key, summed weight) over the distinct rows of `keys` (n x 2), in the rows'
     lexicographic order, each sum taken in row order (as np.bincount does)."""
     if len(keys) < SMALL_GROUPING:
-        sums: dict[tuple[int, int], float] = {}
-        for (a, b), w in zip(keys.tolist(), weights.astype(float).tolist(), strict=True):
-            sums[(a, b)] = sums.get((a, b), 0.0) + w
-        return sorted(sums.items())
+        return _summed_in_order(map(tuple, keys.tolist()), weights.astype(float).tolist())
     # each row coded as one integer that sorts as the row does (np.unique over
     # rows, axis=0, is several times slower)
     first, second = keys[:, 0].astype(np.int64), keys[:, 1].astype(np.int64)
