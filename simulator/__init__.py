@@ -5,7 +5,7 @@ API, CLI, writers, plots).
 The names below load on first use: `import simulator.load` stays cheap.
 """
 
-import importlib
+from workloads.lazy import lazy_exports
 
 # name -> module: loaded on first use (PEP 562), so importing one
 # submodule does not load the whole package (and its numpy/networkx) with it
@@ -32,17 +32,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
