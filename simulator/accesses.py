@@ -371,9 +371,13 @@ def count_accesses(
         real = mac_fraction * steady_pe_cycles * pe.multipliers
         done = min(1.0, real / dense_macs) if dense_macs else 1.0
         if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
-            array_reads[Operand.WEIGHTS] *= done
-            array_out_updates *= done
-            array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
+            # skipping saves every read of a skipped MAC; gating those in `gating_saves`
+            skipped = stream_density < 1.0
+            if skipped or Operand.WEIGHTS in pe.gating_saves:
+                array_reads[Operand.WEIGHTS] *= done
+            if skipped or Operand.OUTPUTS in pe.gating_saves:
+                array_out_updates *= done
+                array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
 
     # --- level by level, inner to outer: what each level's inner side asks of it
     levels_out: list[LevelAccesses] = []
@@ -484,12 +488,17 @@ def count_accesses(
         levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
 
     # --- PE registers: per streaming PE-cycle (gating saves the reads only the
-    # zero operand needed: the stationary/weight read and the psum update)
+    # zero operand needed, those of `gating_saves`: the weight read, the psum update)
     lanes = pe.window(pattern) if (pattern is None or not pe.nm_any) else pe.multipliers
     gate = mac_fraction if pe.zero_gating else 1.0
-    w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8 * gate
+    saves = pe.gating_saves
+    w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8
+    if Operand.WEIGHTS in saves:
+        w_reg *= gate
     a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
-    o_reg = steady_pe_cycles * acc_b * gate
+    o_reg = steady_pe_cycles * acc_b
+    if Operand.OUTPUTS in saves:
+        o_reg *= gate
     stationary_fill = array_reads.get(roles.stationary, 0.0)
     regs = {
         Operand.WEIGHTS: OperandAccesses(

@@ -382,8 +382,22 @@ def test_sparseloop_designs_sparsim_cannot_express_say_why():
     conv = why("03.2.1-conv1d/ref-output")
     assert "conditioned on zero Weights" in conv and "keeps Weights compressed (RLE)" in conv
     eyeriss = why("04.2.1-eyeriss-like-gating/outputs", ROOT)  # Timeloop v3 prints formats
-    assert "psum_spad does not gate Outputs updates" in eyeriss
+    assert "does not gate" not in eyeriss  # pe_array.gating_saves: [weights]
     assert "DRAM keeps Inputs compressed (UOP RLE)" in eyeriss
+    # the same design from the exercises' older Timeloop, which prints no formats
+    older = why("eyeriss_like_w_gating/ref-output", EXERCISES / "baseline_designs")
+    assert "DRAM moves fewer Inputs words" in older and "do not name" in older
+
+
+def test_eyeriss_gates_the_weight_read_not_the_psum():
+    """Eyeriss v1 (04.2.1): weights_spad's reads are gated on a zero input, psum_spad's
+    updates are not: the harness runs sparsim with `gating_saves: [weights]`."""
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    case = _case(ROOT, "04.2.1-eyeriss-like-gating/outputs")
+    design = sparse_design(case, problem_of(case))
+    assert design.zeros == "gated" and design.gating_saves == ("weights",)
+    assert design.activation_density == pytest.approx(164472423 / 598081536)
 
 
 def test_dense_cases_are_not_sparse():
@@ -417,5 +431,8 @@ def test_sparse_design_reads_the_condition_from_the_counts():
     z_start = text.index("    Z:")
     z_updates = text.index("Gated scalar updates (per-instance)", z_start)
     line = text[z_updates : text.index("\n", z_updates)]
-    ungated = design(text[z_start:], text[z_start:].replace(line, line.replace("12", "0"), 1))
-    assert any("does not gate Z updates" in w for w in ungated.why_not)
+    actual = "Actual scalar updates (per-instance)                        : 4"
+    z_block = text[z_start:].replace(line, line.replace("12", "0"), 1)
+    ungated = design(text[z_start:], z_block.replace(actual, actual.replace("4", "16"), 1))
+    # Z's updates not gated: sparsim gates the weight (B) read only, with nothing to add
+    assert ungated.gating_saves == ("weights",) and not ungated.why_not

@@ -143,6 +143,9 @@ class Plan:
     # with them ("dense": nothing to do; "gated"; "skipped")
     activation_density: float = 1.0
     zeros: str = "dense"
+    # the reads a gated zero saves (pe_array.gating_saves): its MAC's weight read, its
+    # partial sum's read-modify-write
+    gating_saves: tuple[str, ...] = ("weights", "outputs")
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -449,14 +452,18 @@ class SparseDesign:
     gated or skipped by the PEs (DESIGN.md: gating saves the MAC and the reads only
     the zero operand needed, the weight read and the partial sum's read-modify-
     write; skipping saves the cycle too and reads a compacted activation stream).
-    `why_not` lists each feature sparsim cannot express (empty: it expresses all)."""
+    `gating_saves`: which of those two a gated zero saves (Eyeriss v1 gates the
+    weight read, not the partial sum). `why_not` lists each feature sparsim
+    cannot express (empty: it expresses all)."""
 
     sparse: bool
     activation_density: float = 1.0
     zeros: str = "dense"
     why_not: tuple[str, ...] = ()
+    gating_saves: tuple[str, ...] = ("weights", "outputs")
 
 
+UNNAMED_FORMAT = "?"  # compressed, in a format the stats do not print (older Timeloop)
 WEIGHT_FORMATS = "dense, N:M, bitmask or CSR (counted in bytes, metadata included)"
 ACTIVATION_FORMATS = "dense or bitmask (counted in bytes, metadata included)"
 
@@ -479,6 +486,7 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             inner.setdefault(ds.name, lv.name)
     density = ar.computes_actual / ar.computes_algorithmic if ar.computes_algorithmic else 1.0
     why: list[str] = []
+    saves: tuple[str, ...] = ("weights", "outputs")
     gated: set[tuple[str, str, str]] = set()
     skipped: set[tuple[str, str, str]] = set()
     compressed: dict[tuple[str, str], str] = {}
@@ -488,6 +496,13 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             skipped |= {(lv.name, ds.name, a) for a, v in ds.skipped.items() if v > 0}
             if ds.compressed:
                 compressed[(lv.name, ds.name)] = ds.representation_format
+                continue
+            # older stats print no format: a data space moving fewer words than it
+            # would with only its gated and skipped ones removed is kept compressed
+            cut = sum(ds.gated.values()) + sum(ds.skipped.values())
+            left = sum(ds.algorithmic.values()) - cut
+            if sum(ds.actual.values()) < left - max(1.0, 1e-3 * left):
+                compressed[(lv.name, ds.name)] = UNNAMED_FORMAT
     w, i, o = (ds_of.get(op, "") for op in ("weights", "inputs", "outputs"))
     # the accesses a zero activation saves in sparsim: its MAC's weight read and
     # partial-sum read-modify-write, where the MAC reads them
@@ -522,11 +537,21 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
                 f"{lv} {'skips' if (lv, ds, a) in skipped else 'gates'} {ds} {a}: a zero "
                 f"activation saves only its MAC's {w} read and {o} read-modify-write in sparsim"
             )
-        for lv, ds, a in sorted(needed - acted) if acted else ():
+        if zeros == "gated":
+            # pe_array.gating_saves: the reads the design's gating SAFs cut
+            saves = tuple(
+                op
+                for op, key in (
+                    ("weights", (inner.get(w), w, "reads")),
+                    ("outputs", (inner.get(o), o, "updates")),
+                )
+                if key in acted
+            )
+        for lv, ds, a in sorted(needed - acted) if acted and zeros == "skipped" else ():
             why.append(
                 f"{lv} does not {verb} {ds} {a}: "
-                f"sparsim's {zeros} zero activations save both the {w} read and the {o} "
-                "read-modify-write (one PE option)"
+                f"sparsim's skipped zero activations save both the {w} read and the {o} "
+                "read-modify-write"
             )
         # the cut fraction of the weight reads = the activations' zeros (the SAF is
         # conditioned on the activations), else on something sparsim does not see
@@ -564,13 +589,19 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             if lvs and lvs.actual["fills"] == lvs.algorithmic["fills"]:
                 continue
         allowed = {"weights": WEIGHT_FORMATS, "inputs": ACTIVATION_FORMATS}.get(op, "dense only")
+        if fmt == UNNAMED_FORMAT:
+            why.append(
+                f"{lv} moves fewer {ds} words than it would with only gated and skipped "
+                "ones removed: a compressed format these stats do not name"
+            )
+            continue
         why.append(
             f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
             f"{op} {allowed}"
         )
     if ar.computes_skipped and zeros != "skipped":
         why.append(f"{ar.name} skips computes without a skipping SAF sparsim has")
-    return SparseDesign(True, density, zeros, tuple(dict.fromkeys(why)))
+    return SparseDesign(True, density, zeros, tuple(dict.fromkeys(why)), saves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -692,7 +723,10 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     actual = design.sparse and not why_sparse
     if actual:
         run = dataclasses.replace(
-            plan, activation_density=design.activation_density, zeros=design.zeros
+            plan,
+            activation_density=design.activation_density,
+            zeros=design.zeros,
+            gating_saves=design.gating_saves,
         )
         ran = run_sparsim(run)
         counts, macs = ran[0], ran[1]

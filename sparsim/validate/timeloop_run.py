@@ -95,6 +95,7 @@ def arch_doc(plan: Plan) -> dict:
             "acc_bits": WORD_BITS,
             # the case's zero activations (SparseDesign): gated or skipped by the PEs
             "zero_gating": plan.zeros == "gated",
+            **({"gating_saves": list(plan.gating_saves)} if plan.zeros == "gated" else {}),
             "activation_skipping": plan.zeros == "skipped",
             "keeps_operands": plan.keeps_operands,
             **({"ert_component": plan.mac} if plan.ert_path and plan.mac else {}),
