@@ -48,7 +48,7 @@ import math
 from dataclasses import dataclass
 
 from mappings.dataflow import LOOP_DIMS, OPERAND_DIMS, ROLES, Dataflow, Operand
-from simulator.arch import ArchSpec, LevelKind
+from simulator.arch import ActivationFormat, ArchSpec, LevelKind
 from simulator.formats import OperandBytes
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
@@ -220,6 +220,9 @@ def _array_side(
         Operand.WEIGHTS: sizes.weights / (g.k * g.n),
         Operand.INPUTS: sizes.input_element_bytes(g),
     }
+    # a compressed input's stored bytes hold only its nonzeros (and their metadata):
+    # the skipping PEs' compacted stream is those bytes, not a density of them again
+    compact = arch.memory.activation_format is ActivationFormat.DENSE
     acc_b = pe.acc_bits / 8
     e = ext[-1]
 
@@ -251,7 +254,7 @@ def _array_side(
         macs = tile_sum("mnk")
         for op in (Operand.WEIGHTS, Operand.INPUTS):
             dens = stream_density if (op is Operand.INPUTS and op in roles.streamed) else 1.0
-            array_reads[op] = macs * per_elem[op] * dens
+            array_reads[op] = macs * per_elem[op] * (dens if compact else 1.0)
         out_reads = max(0.0, macs - groups * m_n) * acc_b
         return _ArraySide(counts, trips, array_reads, macs * acc_b, out_reads, 0.0)
     for op in (Operand.WEIGHTS, Operand.INPUTS):
@@ -260,7 +263,7 @@ def _array_side(
         refetch = "".join(d for d in (roles.rows, roles.cols) if d not in dims)
         elems = tile_sum(dims, refetch)
         dens = stream_density if (op is Operand.INPUTS and op in roles.streamed) else 1.0
-        array_reads[op] = elems * per_elem[op] * dens
+        array_reads[op] = elems * per_elem[op] * (dens if compact else 1.0)
         bits = (pe.w_bits if op is Operand.WEIGHTS else pe.a_bits) * dens
         if op is roles.stationary:
             hops += elems * bits * (pe.rows + 1) / 2  # shifted down the rows on preload

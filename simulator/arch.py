@@ -46,6 +46,12 @@ class WeightFormat(str, Enum):
     NM = "nm"
     BITMASK = "bitmask"
     CSR = "csr"
+    # Sparseloop's rank formats (simulator.formats): ranks outer to inner, one fiber per
+    # output column (N) over K for two ranks, the flattened K x N for one
+    RLE = "rle"
+    CP = "cp"
+    UOP_CP = "uop_cp"
+    UOP_RLE = "uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -54,6 +60,12 @@ class WeightFormat(str, Enum):
 class ActivationFormat(str, Enum):
     DENSE = "dense"
     BITMASK = "bitmask"  # one bit per element plus the nonzero values
+    # Sparseloop's rank formats (simulator.formats): per pixel (GEMM row) a fiber over
+    # the channels (K) for two ranks, the flattened input for one
+    RLE = "rle"
+    CP = "cp"
+    UOP_CP = "uop_cp"
+    UOP_RLE = "uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -138,9 +150,11 @@ FIELD_DOCS: dict[str, str] = {
     "memory.pe_local.capacity_bytes": "registers per PE (none: as many as the dataflow "
     "needs; fewer than it needs is an error)",
     "memory.weight_format": "how weights are stored in DRAM and the GLB (auto: N:M values + "
-    "indices when the layer runs an N:M mode, else dense)",
+    "indices when the layer runs an N:M mode, else dense; rle, cp, uop_cp, uop_rle: "
+    "Sparseloop's rank formats, a fiber per output column over K for two ranks)",
     "memory.activation_format": "how activations are stored (bitmask: one bit per element "
-    "plus the nonzero values)",
+    "plus the nonzero values; rle, cp, uop_cp, uop_rle: Sparseloop's rank formats, a fiber "
+    "per pixel over the channels for two ranks)",
     "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
     "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
     "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",

@@ -378,12 +378,14 @@ def test_sparseloop_designs_sparsim_cannot_express_say_why():
         return " | ".join(design.why_not)
 
     assert "intersection of two sparse operands" in why("02.2.1-spMspM/ref-output")
-    assert "keeps A compressed (UOP CP)" in why("02.2.1-spMspM/ref-output")
     conv = why("03.2.1-conv1d/ref-output")
-    assert "conditioned on zero Weights" in conv and "keeps Weights compressed (RLE)" in conv
+    assert "conditioned on zero Weights" in conv and "compressed" not in conv  # RLE: sparsim's
+    tiled = why("02.2.2-spMspM-tiled/ref-output")  # three ranks: not one of sparsim's formats
+    assert "BackingStorage keeps B compressed (UOP UOP CP), a format sparsim lacks" in tiled
     eyeriss = why("04.2.1-eyeriss-like-gating/outputs", ROOT)  # Timeloop v3 prints formats
     assert "does not gate" not in eyeriss  # pe_array.gating_saves: [weights]
-    assert "DRAM keeps Inputs compressed (UOP RLE)" in eyeriss
+    assert "DRAM keeps Inputs compressed (UOP RLE), ifmap_spad and shared_glb keep it" in eyeriss
+    assert "Outputs compressed (UOP RLE): sparsim stores outputs dense" in eyeriss
     # the same design from the exercises' older Timeloop, which prints no formats
     older = why("eyeriss_like_w_gating/ref-output", EXERCISES / "baseline_designs")
     assert "DRAM moves fewer Inputs words" in older and "do not name" in older
@@ -436,3 +438,37 @@ def test_sparse_design_reads_the_condition_from_the_counts():
     ungated = design(text[z_start:], z_block.replace(actual, actual.replace("4", "16"), 1))
     # Z's updates not gated: sparsim gates the weight (B) read only, with nothing to add
     assert ungated.gating_saves == ("weights",) and not ungated.why_not
+
+
+def test_sparseloop_formats_sparsim_stores_are_read_from_the_stats():
+    """A data space kept in one of sparsim's rank formats at every level holding it is
+    expressed (`memory.weight_format` / `activation_format` in the sparse run), not a
+    reason: spMspM's A and B in UOP-CP, conv1d's weights in RLE, conv1d+oc's in UOP-RLE."""
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    def formats(suffix: str) -> dict[str, str]:
+        case = _case(SPARSE_EX, suffix)
+        return dict(sparse_design(case, problem_of(case)).formats)
+
+    assert formats("02.2.1-spMspM/ref-output") == {"inputs": "uop_cp", "weights": "uop_cp"}
+    assert formats("03.2.1-conv1d/ref-output") == {"weights": "rle"}
+    assert formats("03.2.2-conv1d+oc/ref-output") == {"weights": "uop_rle"}
+
+
+def test_a_compressed_sparse_run_counts_data_words_as_timeloop_does():
+    """A run with an operand in a rank format: the harness counts its data words
+    (Timeloop's actual counts; the metadata is sparsim's bytes beyond them)."""
+    import dataclasses
+
+    from sparsim.validate.timeloop_run import run_plan
+
+    case = _case(ROOT, "01.2.3-SCDU-dot-product/outputs")
+    plan = plan_case(case, True)
+    sparse = dataclasses.replace(plan, activation_density=0.25, zeros="skipped")
+    plain, _ = run_plan(sparse)[:2]
+    packed, _ = run_plan(dataclasses.replace(sparse, formats=(("inputs", "cp"),)))[:2]
+    # the same data words at every level: the format's metadata is not among them
+    held = [level for level, ops in plain.items() if ops.get("inputs")]
+    assert held
+    for level in held:
+        assert packed[level]["inputs"] == pytest.approx(plain[level]["inputs"])

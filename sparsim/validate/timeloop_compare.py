@@ -33,6 +33,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+from simulator.formats import RANK_FORMATS
 from sparsim.validate.timeloop import Case, LevelStats
 from workloads.window import InputWindow
 
@@ -146,6 +147,8 @@ class Plan:
     # the reads a gated zero saves (pe_array.gating_saves): its MAC's weight read, its
     # partial sum's read-modify-write
     gating_saves: tuple[str, ...] = ("weights", "outputs")
+    # (operand, sparsim format) stored compressed at every level (SparseDesign.formats)
+    formats: tuple[tuple[str, str], ...] = ()
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -453,19 +456,25 @@ class SparseDesign:
     the zero operand needed, the weight read and the partial sum's read-modify-
     write; skipping saves the cycle too and reads a compacted activation stream).
     `gating_saves`: which of those two a gated zero saves (Eyeriss v1 gates the
-    weight read, not the partial sum). `why_not` lists each feature sparsim
-    cannot express (empty: it expresses all)."""
+    weight read, not the partial sum); `formats`: the operands kept in one of
+    sparsim's rank formats (RLE, CP, UOP-CP, UOP-RLE) at every level. `why_not`
+    lists each feature sparsim cannot express (empty: it expresses all)."""
 
     sparse: bool
     activation_density: float = 1.0
     zeros: str = "dense"
     why_not: tuple[str, ...] = ()
     gating_saves: tuple[str, ...] = ("weights", "outputs")
+    formats: tuple[tuple[str, str], ...] = ()  # (operand, sparsim format) kept compressed
 
 
 UNNAMED_FORMAT = "?"  # compressed, in a format the stats do not print (older Timeloop)
-WEIGHT_FORMATS = "dense, N:M, bitmask or CSR (counted in bytes, metadata included)"
-ACTIVATION_FORMATS = "dense or bitmask (counted in bytes, metadata included)"
+WEIGHT_FORMATS = (
+    "dense, N:M, bitmask, CSR, RLE, CP, UOP-CP or UOP-RLE (counted in bytes, metadata included)"
+)
+ACTIVATION_FORMATS = (
+    "dense, bitmask, RLE, CP, UOP-CP or UOP-RLE (counted in bytes, metadata included)"
+)
 
 
 def sparse_design(case: Case, prob: Problem) -> SparseDesign:
@@ -487,6 +496,7 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
     density = ar.computes_actual / ar.computes_algorithmic if ar.computes_algorithmic else 1.0
     why: list[str] = []
     saves: tuple[str, ...] = ("weights", "outputs")
+    formats: dict[str, str] = {}  # operand -> the sparsim rank format it is kept in
     gated: set[tuple[str, str, str]] = set()
     skipped: set[tuple[str, str, str]] = set()
     compressed: dict[tuple[str, str], str] = {}
@@ -595,13 +605,37 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
                 "ones removed: a compressed format these stats do not name"
             )
             continue
-        why.append(
-            f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
-            f"{op} {allowed}"
-        )
+        key = "_".join(fmt.split())
+        if op == "outputs":
+            why.append(
+                f"{lv} keeps {ds} compressed ({fmt.upper()}): sparsim stores outputs dense "
+                "(it has no output density)"
+            )
+            continue
+        if key not in RANK_FORMATS:
+            why.append(
+                f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
+                f"{op} {allowed}"
+            )
+            continue
+        plain = [x.name for x in storage if x.dataspace(ds) and (x.name, ds) not in compressed]
+        if plain:
+            why.append(
+                f"{lv} keeps {ds} compressed ({fmt.upper()}), {' and '.join(plain)} "
+                f"{'keep' if len(plain) > 1 else 'keeps'} it uncompressed: sparsim stores an "
+                "operand in one format at every level"
+            )
+            continue
+        if formats.setdefault(op, key) != key:
+            why.append(
+                f"{ds} is kept in {formats[op].upper()} and {fmt.upper()}: sparsim stores an "
+                "operand in one format at every level"
+            )
     if ar.computes_skipped and zeros != "skipped":
         why.append(f"{ar.name} skips computes without a skipping SAF sparsim has")
-    return SparseDesign(True, density, zeros, tuple(dict.fromkeys(why)), saves)
+    return SparseDesign(
+        True, density, zeros, tuple(dict.fromkeys(why)), saves, tuple(sorted(formats.items()))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -727,6 +761,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
             activation_density=design.activation_density,
             zeros=design.zeros,
             gating_saves=design.gating_saves,
+            formats=design.formats,
         )
         ran = run_sparsim(run)
         counts, macs = ran[0], ran[1]
