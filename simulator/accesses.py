@@ -311,6 +311,7 @@ def count_accesses(
     outputs_resident: bool = False,
     live_folds: float = 1.0,
     cache: dict | None = None,
+    weight_density: float = 1.0,
 ) -> Accesses:
     """Accesses of every level for one layer's nest (bytes, all groups).
 
@@ -325,7 +326,9 @@ def count_accesses(
     `stream_density`: the streamed activations' density when zeros are
     skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
     the register reads only the zero operand needed); `steady_pe_cycles`:
-    PE-cycles spent streaming (from the tile model).
+    PE-cycles spent streaming (from the tile model); `weight_density`: the
+    weights' nonzero fraction, for reads conditioned on the weights (`gating_saves`
+    with inputs).
     """
     pe = arch.pe_array
     roles = ROLES[dataflow]
@@ -364,6 +367,8 @@ def count_accesses(
     hops = side.hops
     array_out_updates, array_out_reads = side.out_updates, side.out_reads
     zeros_act = pe.zero_gating or stream_density < 1.0
+    # a zero weight's MAC does not read its input (Sparseloop's Inputs SAF on Weights)
+    by_weight = pe.zero_gating and Operand.INPUTS in pe.gating_saves
     if not pe.keeps_operands and pattern is None and steady_pe_cycles > 0 and zeros_act:
         # no PE registers: the MAC's operand reads are the innermost level's, so the
         # register rule below applies there: a gated or skipped MAC reads no weight
@@ -373,7 +378,18 @@ def count_accesses(
         dense_macs = side.out_updates / (pe.acc_bits / 8)
         real = mac_fraction * steady_pe_cycles * pe.multipliers
         done = min(1.0, real / dense_macs) if dense_macs else 1.0
-        if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
+        if done < 1.0 - 1e-9 and by_weight:
+            # reads conditioned on the weights too (`gating_saves` with inputs; with
+            # weights as well, the two-operand intersection), as Sparseloop's SAFs count
+            # them in expectation: a read stays with the probability its condition is
+            # nonzero, the partial sums' read-modify-writes in proportion to the MACs
+            array_reads[Operand.INPUTS] *= weight_density
+            if stream_density < 1.0 or Operand.WEIGHTS in pe.gating_saves:
+                array_reads[Operand.WEIGHTS] *= done / weight_density if weight_density else 0.0
+            if stream_density < 1.0 or Operand.OUTPUTS in pe.gating_saves:
+                array_out_updates *= done
+                array_out_reads *= done
+        elif done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
             # skipping saves every read of a skipped MAC; gating those in `gating_saves`
             skipped = stream_density < 1.0
             if skipped or Operand.WEIGHTS in pe.gating_saves:
@@ -497,8 +513,11 @@ def count_accesses(
     saves = pe.gating_saves
     w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8
     if Operand.WEIGHTS in saves:
-        w_reg *= gate
+        # (conditioned on the weights too, a weight read stays when its input is nonzero)
+        w_reg *= gate if not by_weight else gate / weight_density if weight_density else 0.0
     a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
+    if by_weight:
+        a_reg *= weight_density
     o_reg = steady_pe_cycles * acc_b
     if Operand.OUTPUTS in saves:
         o_reg *= gate

@@ -107,8 +107,10 @@ FIELD_DOCS: dict[str, str] = {
     "pe_array.acc_bits": "width of the accumulators (psums wrap at this width)",
     "pe_array.zero_gating": "gate the MAC of a zero weight or activation (energy, not cycles)",
     "pe_array.gating_saves": "the reads a gated MAC saves besides its own energy: its weight "
-    "read (weights) and its partial sum's read-modify-write (outputs), at the level the MAC "
-    "reads them (Sparseloop's gating SAFs; Eyeriss v1 gates the weight read only: [weights])",
+    "read on a zero input (weights), its partial sum's read-modify-write (outputs), its input "
+    "read on a zero weight, at the layer's weight density (inputs; with weights too: the "
+    "two-operand intersection), at the level the MAC reads them (Sparseloop's gating SAFs; "
+    "Eyeriss v1 gates the weight read only: [weights])",
     "pe_array.ert_component": "the Accelergy ERT component pricing the MAC (default: mac)",
     "pe_array.keeps_operands": "the PEs keep their operands and partial sum in registers "
     "between computes; false: every MAC reads its weight and input from the innermost memory "
@@ -197,8 +199,9 @@ FIELD_DOCS.update(
 
 
 ALL_OPERANDS = (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)
-# the reads a gated MAC can save: its weight read and its partial sum's read-modify-write
-# (its activation is read either way: that read shows the zero)
+# the reads a gated MAC saves by default: its weight read and its partial sum's read-
+# modify-write (its activation is read: that read shows the zero); `inputs` adds the input
+# read a zero weight saves (reads conditioned on the weights, Sparseloop's spMspM)
 GATING_SAVES = (Operand.WEIGHTS, Operand.OUTPUTS)
 
 
@@ -570,17 +573,17 @@ def _parse_pe_array(top: Node) -> PEArraySpec:
 
 
 def _parse_gating_saves(pe: Node) -> tuple[Operand, ...]:
-    allowed = "a list of distinct operands among weights, outputs (may be empty)"
+    allowed = "a list of distinct operands among weights, inputs, outputs (may be empty)"
     raw = pe.get("gating_saves", list, [op.value for op in GATING_SAVES], allowed=allowed)
     saves = []
     for i, item in enumerate(raw):
-        op = next((o for o in GATING_SAVES if o.value == str(item).lower()), None)
+        op = next((o for o in ALL_OPERANDS if o.value == str(item).lower()), None)
         if op is None:
-            raise pe.error(f"gating_saves[{i}]", item, "weights or outputs")
+            raise pe.error(f"gating_saves[{i}]", item, "weights, inputs or outputs")
         saves.append(op)
     if len(set(saves)) != len(saves):
         raise pe.error("gating_saves", raw, allowed)
-    return tuple(op for op in GATING_SAVES if op in saves)
+    return tuple(op for op in ALL_OPERANDS if op in saves)
 
 
 def _kib(node: Node, key: str) -> int:

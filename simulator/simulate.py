@@ -172,6 +172,7 @@ class _Evaluator:
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
         self.sides: dict = {}
+        self.weight_density = conditioning_weight_density(plan)
         self.fit_inputs: dict[tuple[int, int], float] = {}  # every `TileFit` of the plan
         self.at_step: dict[tuple[str, ...], int] = {}  # tiled levels -> the step level's index
         # (step level index, its tile chain outer to inner) -> the exposed first load
@@ -227,6 +228,7 @@ class _Evaluator:
             nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
             plan.inputs_resident, plan.outputs_resident, cache=self.sides,
+            weight_density=self.weight_density,
         )  # fmt: skip
         dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
         for name, bw, _, _ in self.links:
@@ -690,7 +692,20 @@ def layer_accesses(
         nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
         min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
         residency.inputs_on_chip, residency.outputs_on_chip, live,
+        weight_density=conditioning_weight_density(plan),
     )  # fmt: skip
+
+
+def conditioning_weight_density(plan: LayerPlan) -> float:
+    """The weights' nonzero fraction where reads are conditioned on them
+    (`gating_saves` with inputs), else 1 (not looked at: a mask's count costs)."""
+    pe = plan.arch.pe_array
+    lw = plan.lw
+    if pe.zero_gating and Operand.INPUTS in pe.gating_saves and lw.layer.has_weights:
+        # the nonzeros the layer's MACs count (a descriptor's density, rounded to a count)
+        elements = lw.groups * lw.gemm.k * lw.gemm.n
+        return lw.weight_nonzeros / elements if elements else 1.0
+    return 1.0
 
 
 def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mappings.dataflow import Dataflow, Operand
@@ -289,3 +289,48 @@ def test_gating_saves_only_the_chosen_reads(case, density, keeps, saves):
         assert part.levels == full.levels and part.energy_pj == full.energy_pj
     if density == 1.0 and not keeps:  # (registers also gate the array's idle slots)
         assert part.levels == full.levels
+
+
+@given(
+    one_level(),
+    st.sampled_from([0.125, 0.25, 0.5, 1.0]),
+    st.sampled_from([0.125, 0.25, 0.5, 1.0]),
+    st.booleans(),
+)
+def test_reads_conditioned_on_the_weights_too_intersect_the_operands(case, d_w, d_a, keeps):
+    """`gating_saves` with inputs: a zero weight's MAC reads no input, at the layer's
+    weight density (Sparseloop's Inputs SAF conditioned on Weights); with weights and
+    outputs too, the two-operand intersection (spMspM): weight reads kept where the
+    input is nonzero, MACs and partial-sum read-modify-writes where both are. Compute
+    cycles do not move."""
+    layer, tile, order, df = case
+    base = _zeros(one_level_edge(), True, False, keeps)
+    both = dataclasses.replace(
+        base, pe_array=dataclasses.replace(base.pe_array, gating_saves=tuple(Operand))
+    )
+    mapping = glb_mapping(df, tile, order)
+    lw = LayerWorkload(layer, density=d_w, activation_density=d_a)
+    assume(lw.weight_nonzeros > 0)
+    d_w = lw.weight_nonzeros / (layer.k * layer.n)  # (the count the layer rounds to)
+    plain = simulate_layer(lw, base, mapping)
+    inter = simulate_layer(lw, both, mapping)
+    assert inter.cycles.compute == plain.cycles.compute
+    assert inter.energy_pj["mac"] == plain.energy_pj["mac"]
+    where = PE_REGISTERS if keeps else "glb"
+    p, i = plain.levels[where]["accesses"], inter.levels[where]["accesses"]
+    assert i["inputs"]["reads_bytes"] == pytest.approx(p["inputs"]["reads_bytes"] * d_w)
+    assert i["outputs"]["updates_bytes"] == pytest.approx(p["outputs"]["updates_bytes"])
+    if not keeps:  # the MAC reads the buffer: Sparseloop's expectation, read by read
+        dense = simulate_layer(LayerWorkload(layer), base, mapping).levels["glb"]["accesses"]
+        done = d_w * d_a
+        assert i["weights"]["reads_bytes"] == pytest.approx(dense["weights"]["reads_bytes"] * d_a)
+        assert i["outputs"]["updates_bytes"] == pytest.approx(
+            dense["outputs"]["updates_bytes"] * done
+        )
+        assert i["outputs"]["reads_bytes"] == pytest.approx(dense["outputs"]["reads_bytes"] * done)
+    else:
+        # a weight read is now kept by its input alone (the zero weight is read: it
+        # conditions the input read), never fewer than when either zero saved it
+        assert i["weights"]["reads_bytes"] >= p["weights"]["reads_bytes"] * (1 - 1e-12)
+    if d_w == 1.0 and keeps:
+        assert inter.levels == plain.levels

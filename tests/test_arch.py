@@ -52,7 +52,7 @@ def _edge_doc():
             "number",
         ),
         (("pe_array", "colums"), 16, "pe_array.colums", "known keys here"),
-        (("pe_array", "gating_saves"), ["inputs"], "pe_array.gating_saves[0]", "weights or"),
+        (("pe_array", "gating_saves"), ["psums"], "pe_array.gating_saves[0]", "weights, inputs"),
         (("pe_array", "gating_saves"), "weights", "pe_array.gating_saves", "a list"),
         (("pe_array", "gating_saves"), ["weights"] * 2, "pe_array.gating_saves", "distinct"),
     ],
@@ -113,6 +113,7 @@ def test_gating_saves_defaults_to_both_reads_and_takes_any_subset():
         (["outputs", "weights"], (Operand.WEIGHTS, Operand.OUTPUTS)),
         (["Weights"], (Operand.WEIGHTS,)),
         ([], ()),
+        (["outputs", "inputs", "weights"], (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)),
     ):
         doc["pe_array"]["gating_saves"] = saves
         assert parse_arch(doc, "e.yaml").pe_array.gating_saves == want

@@ -149,6 +149,7 @@ class Plan:
     gating_saves: tuple[str, ...] = ("weights", "outputs")
     # (operand, sparsim format) stored compressed at every level (SparseDesign.formats)
     formats: tuple[tuple[str, str], ...] = ()
+    weight_density: float = 1.0  # the weights' (reads conditioned on them)
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -466,6 +467,7 @@ class SparseDesign:
     why_not: tuple[str, ...] = ()
     gating_saves: tuple[str, ...] = ("weights", "outputs")
     formats: tuple[tuple[str, str], ...] = ()  # (operand, sparsim format) kept compressed
+    weight_density: float = 1.0  # where reads are conditioned on the weights
 
 
 UNNAMED_FORMAT = "?"  # compressed, in a format the stats do not print (older Timeloop)
@@ -496,6 +498,7 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
     density = ar.computes_actual / ar.computes_algorithmic if ar.computes_algorithmic else 1.0
     why: list[str] = []
     saves: tuple[str, ...] = ("weights", "outputs")
+    weight_density = 1.0
     formats: dict[str, str] = {}  # operand -> the sparsim rank format it is kept in
     gated: set[tuple[str, str, str]] = set()
     skipped: set[tuple[str, str, str]] = set()
@@ -524,23 +527,42 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
         why.append("both gating and skipping SAFs: sparsim's PEs either gate or skip zeros")
     verb = {"gated": "gate", "skipped": "skip"}[zeros]
     saving = {ds for _, ds, a in acted if a == "reads"}  # data spaces whose reads are cut
-    if i in saving and w in saving:
-        why.append(
-            f"{', '.join(sorted({lv for lv, _, _ in acted}))} {verb}s {w} and {i} reads "
-            "each conditioned on the other (an intersection of two sparse operands): "
-            "sparsim's PEs act on zero activations only"
+    if i in saving:
+        # reads conditioned on the weights (with the weights' on the inputs too: the
+        # two-operand intersection): sparsim's `gating_saves` with inputs, at the weights'
+        # density, which the input reads kept show (of those not cut by the format)
+        ilv = next((lv for lv in storage if lv.name == inner.get(i)), None)
+        ids = ilv.dataspace(i) if ilv else None
+        cut = (ids.gated["reads"] + ids.skipped["reads"]) if ids else 0.0
+        kept = ids.actual["reads"] if ids else 0.0
+        weight_density = kept / (kept + cut) if kept + cut else 1.0
+        extra = {
+            (lv, ds, a)
+            for lv, ds, a in acted
+            if (lv, ds, a) not in saved | {(inner.get(i), i, "reads")}
+        }
+        for lv, ds, a in sorted(extra):
+            why.append(
+                f"{lv} {'skips' if (lv, ds, a) in skipped else 'gates'} {ds} {a}: a gated MAC "
+                f"saves only its {w} and {i} reads and its {o} read-modify-write in sparsim"
+            )
+        for lv, ds, a in sorted(needed - acted):
+            if a == "updates":  # (a weight read not cut: sparsim's gating_saves without it)
+                why.append(f"{lv} does not {verb} {ds} {a} while cutting {i} reads")
+        saves = tuple(
+            op
+            for op, key in (
+                ("weights", (inner.get(w), w, "reads")),
+                ("inputs", (inner.get(i), i, "reads")),
+                ("outputs", (inner.get(o), o, "updates")),
+            )
+            if key in acted
         )
-    elif i in saving:
-        lacks = (
-            "sparsim skips zero weights only as all-zero weight tiles of a real mask "
-            "(tile_skipping), not per element of a density"
-            if zeros == "skipped"
-            else "sparsim's zero gating never saves an activation read"
-        )
-        why.append(
-            f"{', '.join(sorted({lv for lv, _, _ in acted}))} {verb}s {i} reads "
-            f"conditioned on zero {w}: {lacks}"
-        )
+        # the computes are the nonzero pairs: the activations' density is what is left
+        density = min(1.0, density / weight_density) if weight_density else 1.0
+        # sparsim gates (Sparseloop may skip): the same counts and energy in expectation,
+        # the cycles are not compared here
+        zeros = "gated"
     else:
         for lv, ds, a in sorted(acted - saved):
             why.append(
@@ -634,8 +656,9 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
     if ar.computes_skipped and zeros != "skipped":
         why.append(f"{ar.name} skips computes without a skipping SAF sparsim has")
     return SparseDesign(
-        True, density, zeros, tuple(dict.fromkeys(why)), saves, tuple(sorted(formats.items()))
-    )
+        True, density, zeros, tuple(dict.fromkeys(why)), saves, tuple(sorted(formats.items())),
+        weight_density,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -762,6 +785,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
             zeros=design.zeros,
             gating_saves=design.gating_saves,
             formats=design.formats,
+            weight_density=design.weight_density,
         )
         ran = run_sparsim(run)
         counts, macs = ran[0], ran[1]
@@ -845,6 +869,12 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 else ["access counts not on the same nest (above)"]
             )
             why += sparse_why
+            if actual and design.formats:
+                why.append(
+                    "sparsim's own energy packs a format's metadata bits into its words; "
+                    "Timeloop prices every metadata entry as one access of its metadata "
+                    "storage (the skipped elements' too)"
+                )
             comps.append(
                 Comparison(
                     case.name, f"energy share {name} (sparsim's own, priced from the ERT)",

@@ -47,7 +47,8 @@ def arch_doc(plan: Plan) -> dict:
     glb_kib = max(1, math.ceil((m * k + k * n + m * n * 4) * word / 1024))
     fields = _model_fields()
     memory: dict = {
-        "dram": {"bandwidth_bytes_per_cycle": 1e9, "latency_cycles": 0, "burst_bytes": word},
+        # bursts of a byte: a compressed operand's metadata bits are not rounded up to words
+        "dram": {"bandwidth_bytes_per_cycle": 1e9, "latency_cycles": 0, "burst_bytes": 1},
     }
     if plan.ert_path and "ert_component" in fields:
         memory["dram"]["ert_component"] = plan.levels[0].timeloop
@@ -142,7 +143,12 @@ def run_plan(plan: Plan) -> tuple:
     else:
         layer = parse_shape(f"gemm:{m}x{n}x{k}")
     wl = Workload(
-        "timeloop-case", (LayerWorkload(layer, activation_density=plan.activation_density),)
+        "timeloop-case",
+        (
+            LayerWorkload(
+                layer, density=plan.weight_density, activation_density=plan.activation_density
+            ),
+        ),
     )
     res = simulate(wl, arch, mapping_of(plan))
     lr = res.layers[0]
