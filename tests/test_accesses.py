@@ -334,3 +334,21 @@ def test_reads_conditioned_on_the_weights_too_intersect_the_operands(case, d_w, 
         assert i["weights"]["reads_bytes"] >= p["weights"]["reads_bytes"] * (1 - 1e-12)
     if d_w == 1.0 and keeps:
         assert inter.levels == plain.levels
+
+
+def test_weight_conditioned_gating_runs_under_the_default_mapping_search():
+    """The default tiling (cached by the layer's numbers, not the layer) and the public
+    path carry the weights' density: the conditioned input reads follow it."""
+    arch = load_arch("edge")
+    both = dataclasses.replace(
+        arch, pe_array=dataclasses.replace(arch.pe_array, gating_saves=tuple(Operand))
+    )
+    layer = Gemm("g", 256, 256, 256)
+    sparse = simulate_layer(LayerWorkload(layer, density=0.25), both)
+    dense = simulate_layer(LayerWorkload(layer), both)
+    assert (
+        sparse.cycles.compute
+        == simulate_layer(LayerWorkload(layer, density=0.25), arch).cycles.compute
+    )
+    s, d = (r.levels[PE_REGISTERS]["accesses"]["inputs"]["reads_bytes"] for r in (sparse, dense))
+    assert s == pytest.approx(d * 0.25)
