@@ -48,7 +48,7 @@ import math
 from dataclasses import dataclass
 
 from mappings.dataflow import LOOP_DIMS, OPERAND_DIMS, ROLES, Dataflow, Operand
-from simulator.arch import ActivationFormat, ArchSpec, LevelKind
+from simulator.arch import ActivationFormat, ArchSpec, LevelKind, WeightFormat
 from simulator.formats import OperandBytes
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
@@ -328,7 +328,7 @@ def count_accesses(
     the register reads only the zero operand needed); `steady_pe_cycles`:
     PE-cycles spent streaming (from the tile model); `weight_density`: the
     weights' nonzero fraction, for reads conditioned on the weights (`gating_saves`
-    with inputs).
+    with inputs) and compressed weights read by PEs without registers.
     """
     pe = arch.pe_array
     roles = ROLES[dataflow]
@@ -393,7 +393,10 @@ def count_accesses(
             # skipping saves every read of a skipped MAC; gating those in `gating_saves`
             skipped = stream_density < 1.0
             if skipped or Operand.WEIGHTS in pe.gating_saves:
-                array_reads[Operand.WEIGHTS] *= done
+                # stored compressed, the weights' zeros are not read already: the real
+                # MACs over them are the activations' part alone
+                packed = sizes.weight_format is not WeightFormat.DENSE and weight_density > 0
+                array_reads[Operand.WEIGHTS] *= done / weight_density if packed else done
             if skipped or Operand.OUTPUTS in pe.gating_saves:
                 array_out_updates *= done
                 array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)

@@ -704,8 +704,11 @@ def layer_accesses(
 
 def _conditioning_weight_density(lw: LayerWorkload, pe: PEArraySpec) -> float:
     """The weights' nonzero fraction where reads are conditioned on them
-    (`gating_saves` with inputs), else 1 (not looked at: a mask's count costs)."""
-    if pe.zero_gating and Operand.INPUTS in pe.gating_saves and lw.layer.has_weights:
+    (`gating_saves` with inputs) or the MAC reads them from a buffer (PEs without
+    registers, where compressed weights hold only their nonzeros), else 1 (not
+    looked at: a mask's count costs)."""
+    by_weight = pe.zero_gating and Operand.INPUTS in pe.gating_saves
+    if (by_weight or not pe.keeps_operands) and lw.layer.has_weights:
         # the nonzeros the layer's MACs count (a descriptor's density, rounded to a count)
         elements = lw.groups * lw.gemm.k * lw.gemm.n
         return lw.weight_nonzeros / elements if elements else 1.0

@@ -352,3 +352,30 @@ def test_weight_conditioned_gating_runs_under_the_default_mapping_search():
     )
     s, d = (r.levels[PE_REGISTERS]["accesses"]["inputs"]["reads_bytes"] for r in (sparse, dense))
     assert s == pytest.approx(d * 0.25)
+
+
+@given(
+    one_level(),
+    st.sampled_from(["bitmask", "csr", "rle", "uop_cp"]),
+    st.sampled_from([0.25, 0.5, 1.0]),
+    st.sampled_from([0.25, 0.5, 1.0]),
+)
+def test_without_registers_compressed_weights_are_read_as_their_nonzeros_once(case, fmt, d_w, d_a):
+    """PEs without registers, zeros gated: the weight data read from the buffer is the
+    same whether the weights are stored dense or compressed (the stored nonzeros are
+    not thinned by the weights' density a second time)."""
+    from simulator.arch import WeightFormat
+
+    layer, tile, order, df = case
+    base = _zeros(one_level_edge(), True, False, False)
+    packed = dataclasses.replace(
+        base, memory=dataclasses.replace(base.memory, weight_format=WeightFormat(fmt))
+    )
+    mapping = glb_mapping(df, tile, order)
+    lw = LayerWorkload(layer, density=d_w, activation_density=d_a)
+    assume(lw.weight_nonzeros > 0)
+    plain = simulate_layer(lw, base, mapping).levels["glb"]["accesses"]["weights"]
+    sizes = plan_layer(lw, packed).sizes
+    share = (sizes.weights - sizes.weight_metadata) / sizes.weights
+    got = simulate_layer(lw, packed, mapping).levels["glb"]["accesses"]["weights"]
+    assert got["reads_bytes"] * share == pytest.approx(plain["reads_bytes"])
