@@ -48,7 +48,7 @@ import math
 from dataclasses import dataclass
 
 from mappings.dataflow import LOOP_DIMS, OPERAND_DIMS, ROLES, Dataflow, Operand
-from simulator.arch import ArchSpec, LevelKind
+from simulator.arch import ActivationFormat, ArchSpec, LevelKind, WeightFormat
 from simulator.formats import OperandBytes
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
@@ -220,6 +220,9 @@ def _array_side(
         Operand.WEIGHTS: sizes.weights / (g.k * g.n),
         Operand.INPUTS: sizes.input_element_bytes(g),
     }
+    # a compressed input's stored bytes hold only its nonzeros (and their metadata):
+    # the skipping PEs' compacted stream is those bytes, not a density of them again
+    compact = arch.memory.activation_format is ActivationFormat.DENSE
     acc_b = pe.acc_bits / 8
     e = ext[-1]
 
@@ -251,7 +254,7 @@ def _array_side(
         macs = tile_sum("mnk")
         for op in (Operand.WEIGHTS, Operand.INPUTS):
             dens = stream_density if (op is Operand.INPUTS and op in roles.streamed) else 1.0
-            array_reads[op] = macs * per_elem[op] * dens
+            array_reads[op] = macs * per_elem[op] * (dens if compact else 1.0)
         out_reads = max(0.0, macs - groups * m_n) * acc_b
         return _ArraySide(counts, trips, array_reads, macs * acc_b, out_reads, 0.0)
     for op in (Operand.WEIGHTS, Operand.INPUTS):
@@ -260,7 +263,7 @@ def _array_side(
         refetch = "".join(d for d in (roles.rows, roles.cols) if d not in dims)
         elems = tile_sum(dims, refetch)
         dens = stream_density if (op is Operand.INPUTS and op in roles.streamed) else 1.0
-        array_reads[op] = elems * per_elem[op] * dens
+        array_reads[op] = elems * per_elem[op] * (dens if compact else 1.0)
         bits = (pe.w_bits if op is Operand.WEIGHTS else pe.a_bits) * dens
         if op is roles.stationary:
             hops += elems * bits * (pe.rows + 1) / 2  # shifted down the rows on preload
@@ -308,6 +311,7 @@ def count_accesses(
     outputs_resident: bool = False,
     live_folds: float = 1.0,
     cache: dict | None = None,
+    weight_density: float = 1.0,
 ) -> Accesses:
     """Accesses of every level for one layer's nest (bytes, all groups).
 
@@ -322,7 +326,9 @@ def count_accesses(
     `stream_density`: the streamed activations' density when zeros are
     skipped; `mac_fraction`: real MACs over multiplier slots (gating saves
     the register reads only the zero operand needed); `steady_pe_cycles`:
-    PE-cycles spent streaming (from the tile model).
+    PE-cycles spent streaming (from the tile model); `weight_density`: the
+    weights' nonzero fraction, for reads conditioned on the weights (`gating_saves`
+    with inputs) and compressed weights read by PEs without registers.
     """
     pe = arch.pe_array
     roles = ROLES[dataflow]
@@ -361,6 +367,8 @@ def count_accesses(
     hops = side.hops
     array_out_updates, array_out_reads = side.out_updates, side.out_reads
     zeros_act = pe.zero_gating or stream_density < 1.0
+    # a zero weight's MAC does not read its input (Sparseloop's Inputs SAF on Weights)
+    by_weight = pe.zero_gating and Operand.INPUTS in pe.gating_saves
     if not pe.keeps_operands and pattern is None and steady_pe_cycles > 0 and zeros_act:
         # no PE registers: the MAC's operand reads are the innermost level's, so the
         # register rule below applies there: a gated or skipped MAC reads no weight
@@ -370,10 +378,28 @@ def count_accesses(
         dense_macs = side.out_updates / (pe.acc_bits / 8)
         real = mac_fraction * steady_pe_cycles * pe.multipliers
         done = min(1.0, real / dense_macs) if dense_macs else 1.0
-        if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
-            array_reads[Operand.WEIGHTS] *= done
-            array_out_updates *= done
-            array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
+        if done < 1.0 - 1e-9 and by_weight:
+            # reads conditioned on the weights too (`gating_saves` with inputs; with
+            # weights as well, the two-operand intersection), as Sparseloop's SAFs count
+            # them in expectation: a read stays with the probability its condition is
+            # nonzero, the partial sums' read-modify-writes in proportion to the MACs
+            array_reads[Operand.INPUTS] *= weight_density
+            if stream_density < 1.0 or Operand.WEIGHTS in pe.gating_saves:
+                array_reads[Operand.WEIGHTS] *= done / weight_density if weight_density else 0.0
+            if stream_density < 1.0 or Operand.OUTPUTS in pe.gating_saves:
+                array_out_updates *= done
+                array_out_reads *= done
+        elif done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
+            # skipping saves every read of a skipped MAC; gating those in `gating_saves`
+            skipped = stream_density < 1.0
+            if skipped or Operand.WEIGHTS in pe.gating_saves:
+                # stored compressed, the weights' zeros are not read already: the real
+                # MACs over them are the activations' part alone
+                packed = sizes.weight_format is not WeightFormat.DENSE and weight_density > 0
+                array_reads[Operand.WEIGHTS] *= done / weight_density if packed else done
+            if skipped or Operand.OUTPUTS in pe.gating_saves:
+                array_out_updates *= done
+                array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
 
     # --- level by level, inner to outer: what each level's inner side asks of it
     levels_out: list[LevelAccesses] = []
@@ -484,12 +510,20 @@ def count_accesses(
         levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
 
     # --- PE registers: per streaming PE-cycle (gating saves the reads only the
-    # zero operand needed: the stationary/weight read and the psum update)
+    # zero operand needed, those of `gating_saves`: the weight read, the psum update)
     lanes = pe.window(pattern) if (pattern is None or not pe.nm_any) else pe.multipliers
     gate = mac_fraction if pe.zero_gating else 1.0
-    w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8 * gate
+    saves = pe.gating_saves
+    w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8
+    if Operand.WEIGHTS in saves:
+        # (conditioned on the weights too, a weight read stays when its input is nonzero)
+        w_reg *= gate if not by_weight else gate / weight_density if weight_density else 0.0
     a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
-    o_reg = steady_pe_cycles * acc_b * gate
+    if by_weight:
+        a_reg *= weight_density
+    o_reg = steady_pe_cycles * acc_b
+    if Operand.OUTPUTS in saves:
+        o_reg *= gate
     stationary_fill = array_reads.get(roles.stationary, 0.0)
     regs = {
         Operand.WEIGHTS: OperandAccesses(

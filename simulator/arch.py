@@ -46,6 +46,12 @@ class WeightFormat(str, Enum):
     NM = "nm"
     BITMASK = "bitmask"
     CSR = "csr"
+    # Sparseloop's rank formats (simulator.formats): ranks outer to inner, one fiber per
+    # output column (N) over K for two ranks, the flattened K x N for one
+    RLE = "rle"
+    CP = "cp"
+    UOP_CP = "uop_cp"
+    UOP_RLE = "uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -54,6 +60,12 @@ class WeightFormat(str, Enum):
 class ActivationFormat(str, Enum):
     DENSE = "dense"
     BITMASK = "bitmask"  # one bit per element plus the nonzero values
+    # Sparseloop's rank formats (simulator.formats): per pixel (GEMM row) a fiber over
+    # the channels (K) for two ranks, the flattened input for one
+    RLE = "rle"
+    CP = "cp"
+    UOP_CP = "uop_cp"
+    UOP_RLE = "uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -94,6 +106,11 @@ FIELD_DOCS: dict[str, str] = {
     "pe_array.data_bits": "width of weights and activations",
     "pe_array.acc_bits": "width of the accumulators (psums wrap at this width)",
     "pe_array.zero_gating": "gate the MAC of a zero weight or activation (energy, not cycles)",
+    "pe_array.gating_saves": "the reads a gated MAC saves besides its own energy: its weight "
+    "read on a zero input (weights), its partial sum's read-modify-write (outputs), its input "
+    "read on a zero weight, at the layer's weight density (inputs; with weights too: the "
+    "two-operand intersection), at the level the MAC reads them (Sparseloop's gating SAFs; "
+    "Eyeriss v1 gates the weight read only: [weights])",
     "pe_array.ert_component": "the Accelergy ERT component pricing the MAC (default: mac)",
     "pe_array.keeps_operands": "the PEs keep their operands and partial sum in registers "
     "between computes; false: every MAC reads its weight and input from the innermost memory "
@@ -135,9 +152,11 @@ FIELD_DOCS: dict[str, str] = {
     "memory.pe_local.capacity_bytes": "registers per PE (none: as many as the dataflow "
     "needs; fewer than it needs is an error)",
     "memory.weight_format": "how weights are stored in DRAM and the GLB (auto: N:M values + "
-    "indices when the layer runs an N:M mode, else dense)",
+    "indices when the layer runs an N:M mode, else dense; rle, cp, uop_cp, uop_rle: "
+    "Sparseloop's rank formats, a fiber per output column over K for two ranks)",
     "memory.activation_format": "how activations are stored (bitmask: one bit per element "
-    "plus the nonzero values)",
+    "plus the nonzero values; rle, cp, uop_cp, uop_rle: Sparseloop's rank formats, a fiber "
+    "per pixel over the channels for two ranks)",
     "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
     "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
     "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",
@@ -179,6 +198,13 @@ FIELD_DOCS.update(
 )
 
 
+ALL_OPERANDS = (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)
+# the reads a gated MAC saves by default: its weight read and its partial sum's read-
+# modify-write (its activation is read: that read shows the zero); `inputs` adds the input
+# read a zero weight saves (reads conditioned on the weights, Sparseloop's spMspM)
+GATING_SAVES = (Operand.WEIGHTS, Operand.OUTPUTS)
+
+
 @dataclass(frozen=True, slots=True)
 class PEArraySpec:
     """A rows x cols systolic array of N:M PEs.
@@ -191,7 +217,9 @@ class PEArraySpec:
     packed to ceil(K * N / M) (a `.cfg` with sparsity support).
 
     Zero operands: `zero_gating` gates the MAC of a zero weight or activation
-    (saves energy, not cycles); `activation_skipping` skips zero activations
+    (saves energy, not cycles) and the reads in `gating_saves` (the weight
+    read, the partial sum's read-modify-write: Sparseloop's gating SAFs, which
+    a design sets per data space); `activation_skipping` skips zero activations
     (cycles and energy; the stream compacts to the nonzero fraction);
     `tile_skipping` skips all-zero weight tiles counted from the real mask.
     `keeps_operands` False: the PEs hold nothing between computes, so the
@@ -207,6 +235,7 @@ class PEArraySpec:
     data_bits: int = 8
     acc_bits: int = 32
     zero_gating: bool = True
+    gating_saves: tuple[Operand, ...] = GATING_SAVES
     activation_skipping: bool = False
     tile_skipping: bool = False
     nm_any: bool = False
@@ -256,9 +285,6 @@ class PEArraySpec:
 
     def supports(self, pattern: NM) -> bool:
         return self.nm_any or pattern in self.nm_patterns
-
-
-ALL_OPERANDS = (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +552,7 @@ def _parse_pe_array(top: Node) -> PEArraySpec:
         ),
         acc_bits=pe.get("acc_bits", int, 32, allowed="16..64", check=lambda v: 16 <= v <= 64),
         zero_gating=pe.get("zero_gating", bool, True),
+        gating_saves=_parse_gating_saves(pe),
         activation_skipping=pe.get("activation_skipping", bool, False),
         tile_skipping=pe.get("tile_skipping", bool, False),
         keeps_operands=pe.get("keeps_operands", bool, True),
@@ -543,6 +570,20 @@ def _parse_pe_array(top: Node) -> PEArraySpec:
         raise pe.error("data_bits", array.data_bits, f"16 for mac_type {array.mac_type}")
     pe.finish()
     return array
+
+
+def _parse_gating_saves(pe: Node) -> tuple[Operand, ...]:
+    allowed = "a list of distinct operands among weights, inputs, outputs (may be empty)"
+    raw = pe.get("gating_saves", list, [op.value for op in GATING_SAVES], allowed=allowed)
+    saves = []
+    for i, item in enumerate(raw):
+        op = next((o for o in ALL_OPERANDS if o.value == str(item).lower()), None)
+        if op is None:
+            raise pe.error(f"gating_saves[{i}]", item, "weights, inputs or outputs")
+        saves.append(op)
+    if len(set(saves)) != len(saves):
+        raise pe.error("gating_saves", raw, allowed)
+    return tuple(op for op in ALL_OPERANDS if op in saves)
 
 
 def _kib(node: Node, key: str) -> int:

@@ -13,6 +13,22 @@ and metadata is counted, never free. Per group of a layer's GEMM
 
 Activations: dense, or bitmask (one bit per element + the nonzero values).
 Outputs leave at b bits; partial sums that spill to DRAM at the accumulator width.
+
+Sparseloop's rank formats (weights and activations: rle, cp, uop_cp, uop_rle), in
+expectation at a density, as Timeloop v3 models them (NVlabs/timeloop,
+src/workload/format-models/{uncompressed-offset-pair,coordinate-payload,
+run-length-encoding}.cpp, `GetOccupancy`). A tensor of rank shape (outer to inner)
+has per rank `fibers = fibers above x (1 - P(a fiber's sub-tensor is empty))`:
+
+    UOP   payload (offsets) = fibers x (fiber length + 1), no metadata
+    CP    metadata (coordinates) = fibers x ceil(length x (1 - P(an element below is empty)))
+    RLE   metadata (run lengths) = fibers x length x (1 - P(...)), without the ceil
+
+the innermost rank's payload being the nonzero values themselves. sparsim stores
+them in bits: an offset of ceil(log2(entries + 1)) bits, a coordinate or run length of
+ceil(log2(fiber length)) bits. P(empty) follows the density model: `random`
+(uniform random, Sparseloop's hypergeometric) or `fixed` (fixed-structured, the
+tutorial designs' model: every tile at the density, empty only below one nonzero).
 """
 
 from __future__ import annotations
@@ -20,6 +36,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from enum import Enum
 
 from mappings.dataflow import Operand
 from simulator.arch import ActivationFormat, ArchSpec, WeightFormat
@@ -30,6 +47,119 @@ from workloads.window import InputWindow
 
 def _log2(x: int) -> int:
     return math.ceil(math.log2(x)) if x > 1 else 0
+
+
+class RankFormat(str, Enum):
+    """One rank of a Sparseloop format (its `format` names in a rank list)."""
+
+    UOP = "uop"  # uncompressed offset pair: an offset per coordinate, plus one
+    CP = "cp"  # coordinate payload: a coordinate per nonzero
+    RLE = "rle"  # run-length encoding: a run length per nonzero
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Distribution(str, Enum):
+    """How the nonzeros of a tensor at a density are spread (Sparseloop's models)."""
+
+    RANDOM = "random"  # uniform random, a fixed count: hypergeometric
+    FIXED = "fixed"  # fixed-structured: every tile at the density
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# sparsim's rank formats by name, ranks outer to inner
+RANK_FORMATS: dict[str, tuple[RankFormat, ...]] = {
+    "rle": (RankFormat.RLE,),
+    "cp": (RankFormat.CP,),
+    "uop_cp": (RankFormat.UOP, RankFormat.CP),
+    "uop_rle": (RankFormat.UOP, RankFormat.RLE),
+}
+
+
+def empty_probability(
+    tile: float, density: float, elements: float, distribution: Distribution
+) -> float:
+    """P(a tile of `tile` elements holds no nonzero), of a tensor of `elements` at
+    `density` (Timeloop's `GetTileOccupancyProbability(tile, 0)`)."""
+    if density <= 0.0 or tile <= 0:
+        return 1.0 if tile > 0 else 0.0
+    if distribution is Distribution.FIXED:
+        exact = tile * density  # floor(exact) nonzeros with P 1 - frac, else ceil
+        return 1.0 - exact if exact < 1.0 else 0.0
+    zeros = elements * (1.0 - density)
+    if zeros < tile:
+        return 0.0
+    # C(zeros, tile) / C(elements, tile), through lgamma (continuous in the density)
+    return math.exp(
+        math.lgamma(zeros + 1) - math.lgamma(zeros - tile + 1)
+        - math.lgamma(elements + 1) + math.lgamma(elements - tile + 1)
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RankOccupancy:
+    """One rank's expected entries (Timeloop's (metadata, payload) units) and their bits."""
+
+    metadata_units: float
+    payload_units: float
+    metadata_bits: float
+    payload_bits: float
+
+
+def rank_occupancy(
+    ranks: tuple[RankFormat, ...],
+    shape: tuple[int, ...],
+    density: float,
+    distribution: Distribution = Distribution.RANDOM,
+) -> tuple[RankOccupancy, ...]:
+    """Per rank (outer to inner) of a tensor tile of rank `shape`, its expected format
+    entries at `density` (the innermost rank's payload: the values, counted as data)."""
+    if len(ranks) != len(shape):
+        raise ValueError(f"{len(ranks)} ranks for a shape of {len(shape)}")
+    elements = math.prod(shape)
+    out = []
+    for i, (fmt, length) in enumerate(zip(ranks, shape, strict=True)):
+        above = math.prod(shape[:i])
+        below = math.prod(shape[i + 1 :])
+        fibers = above * (1.0 - empty_probability(length * below, density, elements, distribution))
+        occupied = 1.0 - empty_probability(below, density, elements, distribution)
+        if fmt is RankFormat.UOP:
+            meta, payload = 0.0, fibers * (length + 1)
+            # an offset indexes the next rank's entries, at most the tile's
+            bits = payload * _log2(length * below + 1)
+            out.append(RankOccupancy(meta, payload, 0.0, bits))
+            continue
+        per_fiber = length * occupied
+        if fmt is RankFormat.CP:
+            per_fiber = math.ceil(per_fiber - 1e-9)
+        meta = per_fiber * fibers
+        payload = meta if i < len(ranks) - 1 else 0.0  # innermost: the values
+        # a coordinate / run length within the fiber; a payload: the next rank's offset
+        p_bits = payload * _log2(length * below + 1) if payload else 0.0
+        out.append(RankOccupancy(meta, payload, meta * _log2(length), p_bits))
+    return tuple(out)
+
+
+def rank_format_bits(
+    fmt: str,
+    shape: tuple[int, int],
+    density: float,
+    data_bits: int,
+    distribution: Distribution = Distribution.RANDOM,
+) -> tuple[float, float]:
+    """(total bits, metadata bits) of a (fibers, fiber length) tile at `density` in the
+    rank format `fmt` (RANK_FORMATS): the nonzero values plus every rank's entries
+    (metadata is counted, never free). A one-rank format flattens the tile."""
+    ranks = RANK_FORMATS[fmt]
+    dims = shape if len(ranks) == 2 else (shape[0] * shape[1],)
+    meta = sum(
+        r.metadata_bits + r.payload_bits for r in rank_occupancy(ranks, dims, density, distribution)
+    )
+    values = math.prod(shape) * density * data_bits
+    return values + meta, meta
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +304,8 @@ def weight_bits(
     if fmt is WeightFormat.BITMASK:
         meta = k * n
         return nnz * data_bits + meta, float(meta)
+    if fmt.value in RANK_FORMATS:  # Sparseloop's: a fiber per output column over K
+        return rank_format_bits(fmt.value, (n, k), nnz / (k * n) if k * n else 0.0, data_bits)
     # CSR, one row per output column: column (K) indices and row pointers
     meta = nnz * _log2(k) + (n + 1) * _log2(round(nnz) + 1)
     return nnz * data_bits + meta, float(meta)
@@ -204,9 +336,19 @@ def operand_bytes(
     fmt = WeightFormat.DENSE if dense_weights else resolve_weight_format(arch, pattern, k, n)
     w_bits, w_meta = weight_bits(k, n, weight_nnz, wb, fmt, pattern)
     ab = pe.a_bits
-    if arch.memory.activation_format is ActivationFormat.BITMASK:
+    act_fmt = arch.memory.activation_format
+    if act_fmt is ActivationFormat.BITMASK:
         in_meta = input_elements
         in_bits = input_elements * activation_density * ab + in_meta
+    elif act_fmt.value in RANK_FORMATS:
+        # a fiber per pixel over the channels (a GEMM's rows over K)
+        fiber = window.channels if window is not None else k
+        fibers = input_elements / fiber if fiber else 0.0
+        in_bits, in_meta = rank_format_bits(
+            act_fmt.value, (max(1, round(fibers)), max(1, fiber)), activation_density, ab
+        )
+        in_bits *= input_elements / (max(1, round(fibers)) * max(1, fiber))
+        in_meta *= input_elements / (max(1, round(fibers)) * max(1, fiber))
     else:
         in_meta, in_bits = 0.0, input_elements * ab
     return OperandBytes(

@@ -29,7 +29,7 @@ import numpy as np
 from mappings.dataflow import ROLES, Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping, check_mapping
 from simulator.accesses import Accesses, Nest, count_accesses, default_nest
-from simulator.arch import ArchSpec, LevelKind
+from simulator.arch import ArchSpec, LevelKind, PEArraySpec
 from simulator.capacity import TileFit, fits_nest
 from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
 from simulator.energy_table import EnergyTable
@@ -83,6 +83,9 @@ class LayerPlan:
     # there, so the mapping search neither loads nor stores them (nor gives them tiles)
     inputs_resident: bool = False
     outputs_resident: bool = False
+    # the weights' nonzero fraction where reads are conditioned on them (gating_saves
+    # with inputs), else 1
+    weight_density: float = 1.0
 
     @property
     def stream_density(self) -> float:
@@ -137,6 +140,7 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec, residency: Residency | None = 
     return LayerPlan(
         lw, arch, pattern, gemm, groups, act, pe.activation_skipping and act < 1.0, sizes, mask,
         lw.effective_macs * act, res.inputs_on_chip, res.outputs_on_chip,
+        _conditioning_weight_density(lw, pe),
     )  # fmt: skip
 
 
@@ -172,6 +176,7 @@ class _Evaluator:
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
         self.sides: dict = {}
+        self.weight_density = plan.weight_density
         self.fit_inputs: dict[tuple[int, int], float] = {}  # every `TileFit` of the plan
         self.at_step: dict[tuple[str, ...], int] = {}  # tiled levels -> the step level's index
         # (step level index, its tile chain outer to inner) -> the exposed first load
@@ -227,6 +232,7 @@ class _Evaluator:
             nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
             min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
             plan.inputs_resident, plan.outputs_resident, cache=self.sides,
+            weight_density=self.weight_density,
         )  # fmt: skip
         dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
         for name, bw, _, _ in self.links:
@@ -454,7 +460,7 @@ def _default(plan: LayerPlan, dataflow: Dataflow) -> tuple[Mapping, _MappedRun |
         return glb_mapping(dataflow, (g.m, g.n, g.k), "nmk"), None
     return _default_mapping_cached(
         plan.arch, dataflow, g, plan.groups, plan.pattern, plan.sizes, plan.stream_density,
-        plan.real_macs, plan.inputs_resident, plan.outputs_resident,
+        plan.real_macs, plan.inputs_resident, plan.outputs_resident, plan.weight_density,
     )  # fmt: skip
 
 
@@ -524,6 +530,7 @@ def _default_mapping_cached(
     real_macs: float | None,
     inputs_resident: bool = False,
     outputs_resident: bool = False,
+    weight_density: float = 1.0,
 ) -> tuple[Mapping, _MappedRun | None]:
     # only what the default tiling reads: the layer itself and its mask play no
     # part, so the winner's run stands for any layer with these numbers
@@ -540,6 +547,7 @@ def _default_mapping_cached(
         real_macs=real_macs,
         inputs_resident=inputs_resident,
         outputs_resident=outputs_resident,
+        weight_density=weight_density,
     )
     best, _, _ = search(plan, (dataflow,), "cycles")
     if best is not None:
@@ -690,7 +698,21 @@ def layer_accesses(
         nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
         min(1.0, real / slots) if slots else 1.0, streams.steady_cycles * pe.pes,
         residency.inputs_on_chip, residency.outputs_on_chip, live,
+        weight_density=plan.weight_density,
     )  # fmt: skip
+
+
+def _conditioning_weight_density(lw: LayerWorkload, pe: PEArraySpec) -> float:
+    """The weights' nonzero fraction where reads are conditioned on them
+    (`gating_saves` with inputs) or the MAC reads them from a buffer (PEs without
+    registers, where compressed weights hold only their nonzeros), else 1 (not
+    looked at: a mask's count costs)."""
+    by_weight = pe.zero_gating and Operand.INPUTS in pe.gating_saves
+    if (by_weight or not pe.keeps_operands) and lw.layer.has_weights:
+        # the nonzeros the layer's MACs count (a descriptor's density, rounded to a count)
+        elements = lw.groups * lw.gemm.k * lw.gemm.n
+        return lw.weight_nonzeros / elements if elements else 1.0
+    return 1.0
 
 
 def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mappings.dataflow import Dataflow, Operand
@@ -238,3 +238,144 @@ def test_gated_psum_reads_skip_each_partial_sums_first_real_mac(case, density):
     regs = res.levels[PE_REGISTERS]["accesses"]["outputs"]
     sent = res.levels["glb"]["accesses"]["outputs"]["updates_bytes"]
     assert regs["reads_bytes"] == pytest.approx(max(0.0, regs["updates_bytes"] - sent))
+
+
+GATING_SUBSETS = [(), (Operand.WEIGHTS,), (Operand.OUTPUTS,), (Operand.WEIGHTS, Operand.OUTPUTS)]
+
+
+@given(
+    one_level(),
+    st.sampled_from([0.125, 0.25, 0.5, 0.75, 1.0]),
+    st.booleans(),
+    st.sampled_from(GATING_SUBSETS),
+)
+def test_gating_saves_only_the_chosen_reads(case, density, keeps, saves):
+    """`pe_array.gating_saves` (Sparseloop's gating SAFs, per data space): a gated
+    zero saves the weight read and / or the partial sum's read-modify-write where
+    the MAC reads them (registers, or the innermost level without them), nothing
+    else; a reduced set never costs less energy than saving both, and all of it
+    equals today's semantics."""
+    layer, tile, order, df = case
+    base = _zeros(one_level_edge(), True, False, keeps)
+    chosen = dataclasses.replace(
+        base, pe_array=dataclasses.replace(base.pe_array, gating_saves=saves)
+    )
+    mapping = glb_mapping(df, tile, order)
+    lw = LayerWorkload(layer, activation_density=density)
+    full = simulate_layer(lw, base, mapping)
+    part = simulate_layer(lw, chosen, mapping)
+    none = simulate_layer(lw, dataclasses.replace(
+        base, pe_array=dataclasses.replace(base.pe_array, gating_saves=())
+    ), mapping)  # fmt: skip
+    # compute cycles do not move (gating saves energy); without registers the reads a
+    # gated MAC does not save load the buffer's port, so stalls may
+    assert part.cycles.compute == full.cycles.compute
+    if keeps:
+        assert part.cycles == full.cycles
+    assert part.energy_pj["total"] >= full.energy_pj["total"] * (1 - 1e-12)
+    assert none.energy_pj["total"] >= part.energy_pj["total"] * (1 - 1e-12)
+    assert part.energy_pj["mac"] == full.energy_pj["mac"]
+    where = PE_REGISTERS if keeps else "glb"
+    f, p, n = (r.levels[where]["accesses"] for r in (full, part, none))
+    for op, acts in (
+        (Operand.WEIGHTS, ("reads_bytes",)),
+        (Operand.OUTPUTS, ("updates_bytes", "reads_bytes")),
+    ):
+        want = f if op in saves else n
+        for a in acts:
+            assert p[op.value][a] == pytest.approx(want[op.value][a])
+    assert p["inputs"] == f["inputs"] == n["inputs"]
+    if saves == (Operand.WEIGHTS, Operand.OUTPUTS):
+        assert part.levels == full.levels and part.energy_pj == full.energy_pj
+    if density == 1.0 and not keeps:  # (registers also gate the array's idle slots)
+        assert part.levels == full.levels
+
+
+@given(
+    one_level(),
+    st.sampled_from([0.125, 0.25, 0.5, 1.0]),
+    st.sampled_from([0.125, 0.25, 0.5, 1.0]),
+    st.booleans(),
+)
+def test_reads_conditioned_on_the_weights_too_intersect_the_operands(case, d_w, d_a, keeps):
+    """`gating_saves` with inputs: a zero weight's MAC reads no input, at the layer's
+    weight density (Sparseloop's Inputs SAF conditioned on Weights); with weights and
+    outputs too, the two-operand intersection (spMspM): weight reads kept where the
+    input is nonzero, MACs and partial-sum read-modify-writes where both are. Compute
+    cycles do not move."""
+    layer, tile, order, df = case
+    base = _zeros(one_level_edge(), True, False, keeps)
+    both = dataclasses.replace(
+        base, pe_array=dataclasses.replace(base.pe_array, gating_saves=tuple(Operand))
+    )
+    mapping = glb_mapping(df, tile, order)
+    lw = LayerWorkload(layer, density=d_w, activation_density=d_a)
+    assume(lw.weight_nonzeros > 0)
+    d_w = lw.weight_nonzeros / (layer.k * layer.n)  # (the count the layer rounds to)
+    plain = simulate_layer(lw, base, mapping)
+    inter = simulate_layer(lw, both, mapping)
+    assert inter.cycles.compute == plain.cycles.compute
+    assert inter.energy_pj["mac"] == plain.energy_pj["mac"]
+    where = PE_REGISTERS if keeps else "glb"
+    p, i = plain.levels[where]["accesses"], inter.levels[where]["accesses"]
+    assert i["inputs"]["reads_bytes"] == pytest.approx(p["inputs"]["reads_bytes"] * d_w)
+    assert i["outputs"]["updates_bytes"] == pytest.approx(p["outputs"]["updates_bytes"])
+    if not keeps:  # the MAC reads the buffer: Sparseloop's expectation, read by read
+        dense = simulate_layer(LayerWorkload(layer), base, mapping).levels["glb"]["accesses"]
+        done = d_w * d_a
+        assert i["weights"]["reads_bytes"] == pytest.approx(dense["weights"]["reads_bytes"] * d_a)
+        assert i["outputs"]["updates_bytes"] == pytest.approx(
+            dense["outputs"]["updates_bytes"] * done
+        )
+        assert i["outputs"]["reads_bytes"] == pytest.approx(dense["outputs"]["reads_bytes"] * done)
+    else:
+        # a weight read is now kept by its input alone (the zero weight is read: it
+        # conditions the input read), never fewer than when either zero saved it
+        assert i["weights"]["reads_bytes"] >= p["weights"]["reads_bytes"] * (1 - 1e-12)
+    if d_w == 1.0 and keeps:
+        assert inter.levels == plain.levels
+
+
+def test_weight_conditioned_gating_runs_under_the_default_mapping_search():
+    """The default tiling (cached by the layer's numbers, not the layer) and the public
+    path carry the weights' density: the conditioned input reads follow it."""
+    arch = load_arch("edge")
+    both = dataclasses.replace(
+        arch, pe_array=dataclasses.replace(arch.pe_array, gating_saves=tuple(Operand))
+    )
+    layer = Gemm("g", 256, 256, 256)
+    sparse = simulate_layer(LayerWorkload(layer, density=0.25), both)
+    dense = simulate_layer(LayerWorkload(layer), both)
+    assert (
+        sparse.cycles.compute
+        == simulate_layer(LayerWorkload(layer, density=0.25), arch).cycles.compute
+    )
+    s, d = (r.levels[PE_REGISTERS]["accesses"]["inputs"]["reads_bytes"] for r in (sparse, dense))
+    assert s == pytest.approx(d * 0.25)
+
+
+@given(
+    one_level(),
+    st.sampled_from(["bitmask", "csr", "rle", "uop_cp"]),
+    st.sampled_from([0.25, 0.5, 1.0]),
+    st.sampled_from([0.25, 0.5, 1.0]),
+)
+def test_without_registers_compressed_weights_are_read_as_their_nonzeros_once(case, fmt, d_w, d_a):
+    """PEs without registers, zeros gated: the weight data read from the buffer is the
+    same whether the weights are stored dense or compressed (the stored nonzeros are
+    not thinned by the weights' density a second time)."""
+    from simulator.arch import WeightFormat
+
+    layer, tile, order, df = case
+    base = _zeros(one_level_edge(), True, False, False)
+    packed = dataclasses.replace(
+        base, memory=dataclasses.replace(base.memory, weight_format=WeightFormat(fmt))
+    )
+    mapping = glb_mapping(df, tile, order)
+    lw = LayerWorkload(layer, density=d_w, activation_density=d_a)
+    assume(lw.weight_nonzeros > 0)
+    plain = simulate_layer(lw, base, mapping).levels["glb"]["accesses"]["weights"]
+    sizes = plan_layer(lw, packed).sizes
+    share = (sizes.weights - sizes.weight_metadata) / sizes.weights
+    got = simulate_layer(lw, packed, mapping).levels["glb"]["accesses"]["weights"]
+    assert got["reads_bytes"] * share == pytest.approx(plain["reads_bytes"])

@@ -52,6 +52,9 @@ def _edge_doc():
             "number",
         ),
         (("pe_array", "colums"), 16, "pe_array.colums", "known keys here"),
+        (("pe_array", "gating_saves"), ["psums"], "pe_array.gating_saves[0]", "weights, inputs"),
+        (("pe_array", "gating_saves"), "weights", "pe_array.gating_saves", "a list"),
+        (("pe_array", "gating_saves"), ["weights"] * 2, "pe_array.gating_saves", "distinct"),
     ],
 )
 def test_bad_fields_are_named(tmp_path, path, value, field, allowed):
@@ -99,3 +102,18 @@ def test_host_link_needs_the_operands_it_holds():
     assert mem.source_for(Operand.INPUTS).name == "host"
     assert mem.source_for(Operand.WEIGHTS).name == "dram"
     assert [lv.name for lv in mem.path_for(Operand.INPUTS)] == ["host", "glb"]
+
+
+def test_gating_saves_defaults_to_both_reads_and_takes_any_subset():
+    """Sparseloop's gating SAFs are per data space: by default a gated zero saves its
+    MAC's weight read and partial-sum read-modify-write; Eyeriss v1 saves the first only."""
+    doc = _edge_doc()
+    assert parse_arch(doc, "e.yaml").pe_array.gating_saves == (Operand.WEIGHTS, Operand.OUTPUTS)
+    for saves, want in (
+        (["outputs", "weights"], (Operand.WEIGHTS, Operand.OUTPUTS)),
+        (["Weights"], (Operand.WEIGHTS,)),
+        ([], ()),
+        (["outputs", "inputs", "weights"], (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)),
+    ):
+        doc["pe_array"]["gating_saves"] = saves
+        assert parse_arch(doc, "e.yaml").pe_array.gating_saves == want

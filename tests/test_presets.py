@@ -77,7 +77,7 @@ def _set(doc, path, value):
         (("pe_array", "tile_skipping"), "yes", "pe_array.tile_skipping", "true/false"),
         (("pe_array", "nm_patterns"), "all", "pe_array.nm_patterns", "'any'"),
         (("memory", "weight_format"), "coo", "memory.weight_format", "bitmask, csr"),
-        (("memory", "activation_format"), "rle", "memory.activation_format", "bitmask"),
+        (("memory", "activation_format"), "rle2", "memory.activation_format", "bitmask"),
         (("memory", "dram", "burst_bytes"), 0, "memory.dram.burst_bytes", "positive"),
         (("memory", "glb", "banks"), -2, "memory.glb.banks", "positive"),
         (("memory", "glb", "partition"), "split", "memory.glb.partition", "shared"),

@@ -364,11 +364,42 @@ def test_sparseloop_gating_and_skipping_run_sparse_and_hold(suffix, zeros):
     assert weights.reference == weights.sparsim == 4  # 16 algorithmic, 12 saved
 
 
+@pytest.mark.parametrize(
+    "root, suffix, saves, d_w",
+    [(SPARSE_EX, "02.2.1-spMspM/ref-output", ("weights", "inputs", "outputs"), 0.5),
+     (SPARSE_EX, "03.2.1-conv1d/ref-output", ("inputs", "outputs"), 1 / 3),
+     (ROOT, "02.2.1-spMspM/outputs", ("weights", "inputs", "outputs"), 0.5),
+     (ROOT, "03.2.1-conv1d/outputs", ("inputs", "outputs"), 1 / 3),
+     (ROOT, "03.2.2-conv1d+oc/outputs", ("inputs", "outputs"), 1 / 3)],
+)  # fmt: skip
+def test_weight_conditioned_reads_and_intersection_run_sparse_and_hold(root, suffix, saves, d_w):
+    """Reads conditioned on the weights (conv1d: Inputs skipped on zero Weights, kept
+    in RLE / UOP-RLE) and the two-operand intersection (spMspM: A and B each on the
+    other, both UOP-CP) run sparse: sparsim gates with `gating_saves` including inputs
+    at the weights' density read from the counts, stores the formats, and Timeloop's
+    actual counts and its per-access-priced energy shares are held to that run (and
+    pass); sparsim's own ERT-priced shares are reported, not held (metadata entries)."""
+    from sparsim.validate.timeloop_compare import compare_case, sparse_design
+    from sparsim.validate.timeloop_run import multi_level, run_plan
+
+    case = _case(root, suffix)
+    design = sparse_design(case, problem_of(case))
+    assert design.sparse and design.why_not == () and design.zeros == "gated"
+    assert design.gating_saves == saves and design.formats
+    assert design.weight_density == pytest.approx(d_w)
+    comps = compare_case(case, run_plan, multi_level()).comparisons
+    actual = [c for c in comps if c.quantity.startswith("actual")]
+    shares = [c for c in comps if c.quantity.startswith("energy share") and "own" not in c.quantity]
+    own = [c for c in comps if "sparsim's own" in c.quantity]
+    assert actual and all(c.held and c.passed for c in actual)
+    assert shares and all(c.held and c.passed for c in shares)
+    assert all(not c.held and "metadata entry" in c.why_not for c in own)
+
+
 def test_sparseloop_designs_sparsim_cannot_express_say_why():
     """Designs beyond sparsim's sparsity semantics are reported, not held, each with
-    the precise feature: an intersection of two sparse operands, skipping on zero
-    weights by density, compressed formats, gating the weight read but not the
-    partial sums."""
+    the precise feature: a three-rank format, a format at one level only, compressed
+    outputs; Eyeriss' gating of the weight read alone is no longer one."""
     from sparsim.validate.timeloop_compare import sparse_design
 
     def why(suffix: str, root: Path = SPARSE_EX) -> str:
@@ -377,13 +408,26 @@ def test_sparseloop_designs_sparsim_cannot_express_say_why():
         assert design.sparse and design.why_not
         return " | ".join(design.why_not)
 
-    assert "intersection of two sparse operands" in why("02.2.1-spMspM/ref-output")
-    assert "keeps A compressed (UOP CP)" in why("02.2.1-spMspM/ref-output")
-    conv = why("03.2.1-conv1d/ref-output")
-    assert "conditioned on zero Weights" in conv and "keeps Weights compressed (RLE)" in conv
+    tiled = why("02.2.2-spMspM-tiled/ref-output")  # three ranks: not one of sparsim's formats
+    assert "BackingStorage keeps B compressed (UOP UOP CP), a format sparsim lacks" in tiled
     eyeriss = why("04.2.1-eyeriss-like-gating/outputs", ROOT)  # Timeloop v3 prints formats
-    assert "psum_spad does not gate Outputs updates" in eyeriss
-    assert "DRAM keeps Inputs compressed (UOP RLE)" in eyeriss
+    assert "does not gate" not in eyeriss  # pe_array.gating_saves: [weights]
+    assert "DRAM keeps Inputs compressed (UOP RLE), ifmap_spad and shared_glb keep it" in eyeriss
+    assert "Outputs compressed (UOP RLE): sparsim stores outputs dense" in eyeriss
+    # the same design from the exercises' older Timeloop, which prints no formats
+    older = why("eyeriss_like_w_gating/ref-output", EXERCISES / "baseline_designs")
+    assert "DRAM moves fewer Inputs words" in older and "do not name" in older
+
+
+def test_eyeriss_gates_the_weight_read_not_the_psum():
+    """Eyeriss v1 (04.2.1): weights_spad's reads are gated on a zero input, psum_spad's
+    updates are not: the harness runs sparsim with `gating_saves: [weights]`."""
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    case = _case(ROOT, "04.2.1-eyeriss-like-gating/outputs")
+    design = sparse_design(case, problem_of(case))
+    assert design.zeros == "gated" and design.gating_saves == ("weights",)
+    assert design.activation_density == pytest.approx(164472423 / 598081536)
 
 
 def test_dense_cases_are_not_sparse():
@@ -417,5 +461,42 @@ def test_sparse_design_reads_the_condition_from_the_counts():
     z_start = text.index("    Z:")
     z_updates = text.index("Gated scalar updates (per-instance)", z_start)
     line = text[z_updates : text.index("\n", z_updates)]
-    ungated = design(text[z_start:], text[z_start:].replace(line, line.replace("12", "0"), 1))
-    assert any("does not gate Z updates" in w for w in ungated.why_not)
+    actual = "Actual scalar updates (per-instance)                        : 4"
+    z_block = text[z_start:].replace(line, line.replace("12", "0"), 1)
+    ungated = design(text[z_start:], z_block.replace(actual, actual.replace("4", "16"), 1))
+    # Z's updates not gated: sparsim gates the weight (B) read only, with nothing to add
+    assert ungated.gating_saves == ("weights",) and not ungated.why_not
+
+
+def test_sparseloop_formats_sparsim_stores_are_read_from_the_stats():
+    """A data space kept in one of sparsim's rank formats at every level holding it is
+    expressed (`memory.weight_format` / `activation_format` in the sparse run), not a
+    reason: spMspM's A and B in UOP-CP, conv1d's weights in RLE, conv1d+oc's in UOP-RLE."""
+    from sparsim.validate.timeloop_compare import sparse_design
+
+    def formats(suffix: str) -> dict[str, str]:
+        case = _case(SPARSE_EX, suffix)
+        return dict(sparse_design(case, problem_of(case)).formats)
+
+    assert formats("02.2.1-spMspM/ref-output") == {"inputs": "uop_cp", "weights": "uop_cp"}
+    assert formats("03.2.1-conv1d/ref-output") == {"weights": "rle"}
+    assert formats("03.2.2-conv1d+oc/ref-output") == {"weights": "uop_rle"}
+
+
+def test_a_compressed_sparse_run_counts_data_words_as_timeloop_does():
+    """A run with an operand in a rank format: the harness counts its data words
+    (Timeloop's actual counts; the metadata is sparsim's bytes beyond them)."""
+    import dataclasses
+
+    from sparsim.validate.timeloop_run import run_plan
+
+    case = _case(ROOT, "01.2.3-SCDU-dot-product/outputs")
+    plan = plan_case(case, True)
+    sparse = dataclasses.replace(plan, activation_density=0.25, zeros="skipped")
+    plain, _ = run_plan(sparse)[:2]
+    packed, _ = run_plan(dataclasses.replace(sparse, formats=(("inputs", "cp"),)))[:2]
+    # the same data words at every level: the format's metadata is not among them
+    held = [level for level, ops in plain.items() if ops.get("inputs")]
+    assert held
+    for level in held:
+        assert packed[level]["inputs"] == pytest.approx(plain[level]["inputs"])

@@ -120,7 +120,10 @@ def render(report: Report, revision: str = "") -> str:
         "column. Sparseloop cases: the design's sparsity is read from the stats (gated and "
         "skipped counts per level and action, stored formats, actual computes); where "
         "sparsim expresses it (zero activations gated or skipped by the PEs, saving their "
-        "MAC's weight read and partial-sum read-modify-write) sparsim runs the case at that "
+        "MAC's weight read and / or partial-sum read-modify-write as the design's gated "
+        "counts show: `pe_array.gating_saves`; input reads conditioned on zero weights, or "
+        "both operands' on each other, at the weights' density the counts show; the rank "
+        "formats RLE, CP, UOP-CP, UOP-RLE kept at every level) sparsim runs the case at that "
         "density and Timeloop's actual counts (rows `actual ...`) and energy shares are held "
         "to that run; otherwise the shares are of sparsim's dense run, not held, and the "
         "reason names the feature sparsim lacks.",

@@ -33,6 +33,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+from simulator.formats import RANK_FORMATS
 from sparsim.validate.timeloop import Case, LevelStats
 from workloads.window import InputWindow
 
@@ -143,6 +144,12 @@ class Plan:
     # with them ("dense": nothing to do; "gated"; "skipped")
     activation_density: float = 1.0
     zeros: str = "dense"
+    # the reads a gated zero saves (pe_array.gating_saves): its MAC's weight read, its
+    # partial sum's read-modify-write
+    gating_saves: tuple[str, ...] = ("weights", "outputs")
+    # (operand, sparsim format) stored compressed at every level (SparseDesign.formats)
+    formats: tuple[tuple[str, str], ...] = ()
+    weight_density: float = 1.0  # the weights' (reads conditioned on them)
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -449,16 +456,27 @@ class SparseDesign:
     gated or skipped by the PEs (DESIGN.md: gating saves the MAC and the reads only
     the zero operand needed, the weight read and the partial sum's read-modify-
     write; skipping saves the cycle too and reads a compacted activation stream).
-    `why_not` lists each feature sparsim cannot express (empty: it expresses all)."""
+    `gating_saves`: which of those two a gated zero saves (Eyeriss v1 gates the
+    weight read, not the partial sum); `formats`: the operands kept in one of
+    sparsim's rank formats (RLE, CP, UOP-CP, UOP-RLE) at every level. `why_not`
+    lists each feature sparsim cannot express (empty: it expresses all)."""
 
     sparse: bool
     activation_density: float = 1.0
     zeros: str = "dense"
     why_not: tuple[str, ...] = ()
+    gating_saves: tuple[str, ...] = ("weights", "outputs")
+    formats: tuple[tuple[str, str], ...] = ()  # (operand, sparsim format) kept compressed
+    weight_density: float = 1.0  # where reads are conditioned on the weights
 
 
-WEIGHT_FORMATS = "dense, N:M, bitmask or CSR (counted in bytes, metadata included)"
-ACTIVATION_FORMATS = "dense or bitmask (counted in bytes, metadata included)"
+UNNAMED_FORMAT = "?"  # compressed, in a format the stats do not print (older Timeloop)
+WEIGHT_FORMATS = (
+    "dense, N:M, bitmask, CSR, RLE, CP, UOP-CP or UOP-RLE (counted in bytes, metadata included)"
+)
+ACTIVATION_FORMATS = (
+    "dense, bitmask, RLE, CP, UOP-CP or UOP-RLE (counted in bytes, metadata included)"
+)
 
 
 def sparse_design(case: Case, prob: Problem) -> SparseDesign:
@@ -479,6 +497,9 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             inner.setdefault(ds.name, lv.name)
     density = ar.computes_actual / ar.computes_algorithmic if ar.computes_algorithmic else 1.0
     why: list[str] = []
+    saves: tuple[str, ...] = ("weights", "outputs")
+    weight_density = 1.0
+    formats: dict[str, str] = {}  # operand -> the sparsim rank format it is kept in
     gated: set[tuple[str, str, str]] = set()
     skipped: set[tuple[str, str, str]] = set()
     compressed: dict[tuple[str, str], str] = {}
@@ -488,6 +509,13 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             skipped |= {(lv.name, ds.name, a) for a, v in ds.skipped.items() if v > 0}
             if ds.compressed:
                 compressed[(lv.name, ds.name)] = ds.representation_format
+                continue
+            # older stats print no format: a data space moving fewer words than it
+            # would with only its gated and skipped ones removed is kept compressed
+            cut = sum(ds.gated.values()) + sum(ds.skipped.values())
+            left = sum(ds.algorithmic.values()) - cut
+            if sum(ds.actual.values()) < left - max(1.0, 1e-3 * left):
+                compressed[(lv.name, ds.name)] = UNNAMED_FORMAT
     w, i, o = (ds_of.get(op, "") for op in ("weights", "inputs", "outputs"))
     # the accesses a zero activation saves in sparsim: its MAC's weight read and
     # partial-sum read-modify-write, where the MAC reads them
@@ -499,34 +527,63 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
         why.append("both gating and skipping SAFs: sparsim's PEs either gate or skip zeros")
     verb = {"gated": "gate", "skipped": "skip"}[zeros]
     saving = {ds for _, ds, a in acted if a == "reads"}  # data spaces whose reads are cut
-    if i in saving and w in saving:
-        why.append(
-            f"{', '.join(sorted({lv for lv, _, _ in acted}))} {verb}s {w} and {i} reads "
-            "each conditioned on the other (an intersection of two sparse operands): "
-            "sparsim's PEs act on zero activations only"
+    if i in saving:
+        # reads conditioned on the weights (with the weights' on the inputs too: the
+        # two-operand intersection): sparsim's `gating_saves` with inputs, at the weights'
+        # density, which the input reads kept show (of those not cut by the format)
+        ilv = next((lv for lv in storage if lv.name == inner.get(i)), None)
+        ids = ilv.dataspace(i) if ilv else None
+        cut = (ids.gated["reads"] + ids.skipped["reads"]) if ids else 0.0
+        kept = ids.actual["reads"] if ids else 0.0
+        weight_density = kept / (kept + cut) if kept + cut else 1.0
+        extra = {
+            (lv, ds, a)
+            for lv, ds, a in acted
+            if (lv, ds, a) not in saved | {(inner.get(i), i, "reads")}
+        }
+        for lv, ds, a in sorted(extra):
+            why.append(
+                f"{lv} {'skips' if (lv, ds, a) in skipped else 'gates'} {ds} {a}: a gated MAC "
+                f"saves only its {w} and {i} reads and its {o} read-modify-write in sparsim"
+            )
+        for lv, ds, a in sorted(needed - acted):
+            if a == "updates":  # (a weight read not cut: sparsim's gating_saves without it)
+                why.append(f"{lv} does not {verb} {ds} {a} while cutting {i} reads")
+        saves = tuple(
+            op
+            for op, key in (
+                ("weights", (inner.get(w), w, "reads")),
+                ("inputs", (inner.get(i), i, "reads")),
+                ("outputs", (inner.get(o), o, "updates")),
+            )
+            if key in acted
         )
-    elif i in saving:
-        lacks = (
-            "sparsim skips zero weights only as all-zero weight tiles of a real mask "
-            "(tile_skipping), not per element of a density"
-            if zeros == "skipped"
-            else "sparsim's zero gating never saves an activation read"
-        )
-        why.append(
-            f"{', '.join(sorted({lv for lv, _, _ in acted}))} {verb}s {i} reads "
-            f"conditioned on zero {w}: {lacks}"
-        )
+        # the computes are the nonzero pairs: the activations' density is what is left
+        density = min(1.0, density / weight_density) if weight_density else 1.0
+        # sparsim gates (Sparseloop may skip): the same counts and energy in expectation,
+        # the cycles are not compared here
+        zeros = "gated"
     else:
         for lv, ds, a in sorted(acted - saved):
             why.append(
                 f"{lv} {'skips' if (lv, ds, a) in skipped else 'gates'} {ds} {a}: a zero "
                 f"activation saves only its MAC's {w} read and {o} read-modify-write in sparsim"
             )
-        for lv, ds, a in sorted(needed - acted) if acted else ():
+        if zeros == "gated":
+            # pe_array.gating_saves: the reads the design's gating SAFs cut
+            saves = tuple(
+                op
+                for op, key in (
+                    ("weights", (inner.get(w), w, "reads")),
+                    ("outputs", (inner.get(o), o, "updates")),
+                )
+                if key in acted
+            )
+        for lv, ds, a in sorted(needed - acted) if acted and zeros == "skipped" else ():
             why.append(
                 f"{lv} does not {verb} {ds} {a}: "
-                f"sparsim's {zeros} zero activations save both the {w} read and the {o} "
-                "read-modify-write (one PE option)"
+                f"sparsim's skipped zero activations save both the {w} read and the {o} "
+                "read-modify-write"
             )
         # the cut fraction of the weight reads = the activations' zeros (the SAF is
         # conditioned on the activations), else on something sparsim does not see
@@ -564,13 +621,44 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             if lvs and lvs.actual["fills"] == lvs.algorithmic["fills"]:
                 continue
         allowed = {"weights": WEIGHT_FORMATS, "inputs": ACTIVATION_FORMATS}.get(op, "dense only")
-        why.append(
-            f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
-            f"{op} {allowed}"
-        )
+        if fmt == UNNAMED_FORMAT:
+            why.append(
+                f"{lv} moves fewer {ds} words than it would with only gated and skipped "
+                "ones removed: a compressed format these stats do not name"
+            )
+            continue
+        key = "_".join(fmt.split())
+        if op == "outputs":
+            why.append(
+                f"{lv} keeps {ds} compressed ({fmt.upper()}): sparsim stores outputs dense "
+                "(it has no output density)"
+            )
+            continue
+        if key not in RANK_FORMATS:
+            why.append(
+                f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
+                f"{op} {allowed}"
+            )
+            continue
+        plain = [x.name for x in storage if x.dataspace(ds) and (x.name, ds) not in compressed]
+        if plain:
+            why.append(
+                f"{lv} keeps {ds} compressed ({fmt.upper()}), {' and '.join(plain)} "
+                f"{'keep' if len(plain) > 1 else 'keeps'} it uncompressed: sparsim stores an "
+                "operand in one format at every level"
+            )
+            continue
+        if formats.setdefault(op, key) != key:
+            why.append(
+                f"{ds} is kept in {formats[op].upper()} and {fmt.upper()}: sparsim stores an "
+                "operand in one format at every level"
+            )
     if ar.computes_skipped and zeros != "skipped":
         why.append(f"{ar.name} skips computes without a skipping SAF sparsim has")
-    return SparseDesign(True, density, zeros, tuple(dict.fromkeys(why)))
+    return SparseDesign(
+        True, density, zeros, tuple(dict.fromkeys(why)), saves, tuple(sorted(formats.items())),
+        weight_density,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -692,7 +780,12 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     actual = design.sparse and not why_sparse
     if actual:
         run = dataclasses.replace(
-            plan, activation_density=design.activation_density, zeros=design.zeros
+            plan,
+            activation_density=design.activation_density,
+            zeros=design.zeros,
+            gating_saves=design.gating_saves,
+            formats=design.formats,
+            weight_density=design.weight_density,
         )
         ran = run_sparsim(run)
         counts, macs = ran[0], ran[1]
@@ -776,6 +869,12 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 else ["access counts not on the same nest (above)"]
             )
             why += sparse_why
+            if actual and design.formats:
+                why.append(
+                    "sparsim's own energy packs a format's metadata bits into its words; "
+                    "Timeloop prices every metadata entry as one access of its metadata "
+                    "storage (the skipped elements' too)"
+                )
             comps.append(
                 Comparison(
                     case.name, f"energy share {name} (sparsim's own, priced from the ERT)",

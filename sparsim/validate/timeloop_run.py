@@ -18,7 +18,7 @@ from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LevelTile, Mapping
 from simulator.arch import MemLevelSpec, parse_arch
 from simulator.energy import load_energy_table
-from simulator.simulate import simulate
+from simulator.simulate import plan_layer, simulate
 from sparsim.validate.timeloop_compare import Plan
 from workloads.layers import Conv2d
 from workloads.specs import parse_shape
@@ -47,7 +47,8 @@ def arch_doc(plan: Plan) -> dict:
     glb_kib = max(1, math.ceil((m * k + k * n + m * n * 4) * word / 1024))
     fields = _model_fields()
     memory: dict = {
-        "dram": {"bandwidth_bytes_per_cycle": 1e9, "latency_cycles": 0, "burst_bytes": word},
+        # bursts of a byte: a compressed operand's metadata bits are not rounded up to words
+        "dram": {"bandwidth_bytes_per_cycle": 1e9, "latency_cycles": 0, "burst_bytes": 1},
     }
     if plan.ert_path and "ert_component" in fields:
         memory["dram"]["ert_component"] = plan.levels[0].timeloop
@@ -95,13 +96,19 @@ def arch_doc(plan: Plan) -> dict:
             "acc_bits": WORD_BITS,
             # the case's zero activations (SparseDesign): gated or skipped by the PEs
             "zero_gating": plan.zeros == "gated",
+            **({"gating_saves": list(plan.gating_saves)} if plan.zeros == "gated" else {}),
             "activation_skipping": plan.zeros == "skipped",
             "keeps_operands": plan.keeps_operands,
             **({"ert_component": plan.mac} if plan.ert_path and plan.mac else {}),
         },
-        "memory": memory,
+        "memory": {
+            **memory,
+            # the operands Sparseloop keeps in a rank format at every level
+            **{f"{'weight' if op == 'weights' else 'activation'}_format": fmt
+               for op, fmt in plan.formats},
+        },
         "energy": {"table": plan.ert_path or "default"},
-    }
+    }  # fmt: skip
 
 
 def mapping_of(plan: Plan) -> Mapping:
@@ -136,10 +143,25 @@ def run_plan(plan: Plan) -> tuple:
     else:
         layer = parse_shape(f"gemm:{m}x{n}x{k}")
     wl = Workload(
-        "timeloop-case", (LayerWorkload(layer, activation_density=plan.activation_density),)
+        "timeloop-case",
+        (
+            LayerWorkload(
+                layer, density=plan.weight_density, activation_density=plan.activation_density
+            ),
+        ),
     )
     res = simulate(wl, arch, mapping_of(plan))
     lr = res.layers[0]
+    # Timeloop counts a compressed operand's data words (its format's metadata apart):
+    # sparsim's bytes carry both, in the same proportion at every level
+    data_share = {"weights": 1.0, "inputs": 1.0, "outputs": 1.0}
+    if plan.formats:
+        sizes = plan_layer(wl.layers[0], arch).sizes
+        for op, total, meta in (
+            ("weights", sizes.weights, sizes.weight_metadata),
+            ("inputs", sizes.inputs, sizes.input_metadata),
+        ):
+            data_share[op] = (total - meta) / total if total else 1.0
     # the MACs done: all of them dense, the nonzero ones where zeros are gated/skipped
     macs = lr.macs if plan.zeros == "dense" or lr.useful_macs is None else lr.useful_macs
     word = WORD_BITS / 8
@@ -148,7 +170,9 @@ def run_plan(plan: Plan) -> tuple:
         counts: dict[str, dict[str, float]] = {}
         for name, doc in levels.items():
             ops = {
-                op: sum(acc.get(f"{a}_bytes", 0.0) for a in ("reads", "fills", "updates")) / word
+                op: sum(acc.get(f"{a}_bytes", 0.0) for a in ("reads", "fills", "updates"))
+                / word
+                * (data_share.get(op, 1.0) if name != "pe_registers" else 1.0)
                 for op, acc in doc.get("accesses", {}).items()
             }
             counts[name] = ops

@@ -1,0 +1,203 @@
+"""Sparseloop's rank formats (simulator.formats): held to Timeloop v3's own format
+occupancies on the tutorial designs, and their sizes as properties."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+
+import pytest
+import yaml
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from simulator.arch import ActivationFormat, WeightFormat, parse_arch, preset_path
+from simulator.formats import (
+    RANK_FORMATS,
+    Distribution,
+    RankFormat,
+    operand_bytes,
+    rank_format_bits,
+    rank_occupancy,
+    weight_bits,
+)
+from simulator.load import load_arch
+from simulator.spec_reader import SpecError
+from sparsim.validate import timeloop_root
+
+TUTORIAL = timeloop_root() / "sparse_sparseloop_tutorial_model"
+U, C, R = RankFormat.UOP, RankFormat.CP, RankFormat.RLE
+# (case, level, data space) -> the rank shape (outer to inner) its design's format
+# ranks take, from the problem's dimensions and the design's rank order
+SHAPES = {
+    ("01.2.3-SCDU-dot-product", "Buffer", "A"): (16,),  # K
+    ("02.2.1-spMspM", "Buffer", "A"): (8, 8),  # M, K
+    ("02.2.1-spMspM", "Buffer", "B"): (8, 8),  # N, K
+    ("02.2.1-spMspM", "BackingStorage", "A"): (8, 8),
+    ("02.2.1-spMspM", "BackingStorage", "B"): (8, 8),
+    ("02.2.2-spMspM-tiled", "Buffer", "A"): (8, 8),
+    ("02.2.2-spMspM-tiled", "Buffer", "B"): (8, 2),  # N, K1 (K split 4 x 2)
+    ("02.2.2-spMspM-tiled", "BackingStorage", "A"): (8, 8),
+    ("02.2.2-spMspM-tiled", "BackingStorage", "B"): (4, 8, 2),  # K0, N, K1
+    ("03.2.1-conv1d", "Buffer", "Weights"): (3,),  # R
+    ("03.2.1-conv1d", "BackingStorage", "Weights"): (3,),
+    ("03.2.2-conv1d+oc", "Buffer", "Weights"): (16, 3),  # K (output channels), R
+    ("03.2.2-conv1d+oc", "BackingStorage", "Weights"): (16, 3),
+    ("03.2.3-conv1d+oc-spatial", "Buffer", "Weights"): (3,),
+    ("03.2.3-conv1d+oc-spatial", "BackingStorage", "Weights"): (4, 4, 3),  # K0, K1, R
+    ("04.2.1-eyeriss-like-gating", "DRAM", "Inputs"): (64, 3600),  # C, H x W
+    ("04.2.1-eyeriss-like-gating", "DRAM", "Outputs"): (6, 43264),  # M0, M1 x P x Q
+}
+
+
+def _stored_formats(text: str):
+    """Every (level, data space) with a format: its format, tile, nonzeros and per rank
+    (outer first) Timeloop's (metadata, payload) units as stored."""
+    level = space = ""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if m := re.match(r"=== (\S+) ===", line):
+            level = m.group(1)
+        elif m := re.match(r"    (\w+):$", line):
+            space = m.group(1)
+            fields = {}
+        elif "Data tile shape" in line:
+            fields["tile"] = int(line.split(":")[1])
+        elif "Max utilized data storage capacity" in line:
+            fields["nnz"] = int(line.split(":")[1])
+        elif "Representation format" in line:
+            fields["format"] = line.split(":")[1].split()
+        elif "Max utilized Repr format storage capacity" in line:
+            ranks = []
+            for nxt in lines[i + 1 :]:
+                if not (m := re.search(r"Rank \d+ \(metadata, payload\): \((\d+), (\d+)\)", nxt)):
+                    break
+                ranks.append((int(m.group(1)), int(m.group(2))))
+            if ranks:
+                yield level, space, fields, tuple(ranks)
+
+
+def _tutorial_formats():
+    for case in sorted(p.name for p in TUTORIAL.iterdir()):
+        text = (TUTORIAL / case / "outputs" / "timeloop-model.stats.txt").read_text()
+        for level, space, fields, ranks in _stored_formats(text):
+            yield case, level, space, fields, ranks
+
+
+@pytest.mark.skipif(not TUTORIAL.is_dir(), reason="the shared Timeloop outputs are absent")
+def test_rank_formats_store_what_sparseloop_stores_on_the_tutorial_designs():
+    """Every compressed data space of the Sparseloop tutorial outputs: the rank model's
+    (metadata, payload) units per rank equal Timeloop's, at the tile's density
+    (fixed-structured, as the designs declare), and the values are the nonzeros."""
+    seen = set()
+    for case, level, space, fields, ranks in _tutorial_formats():
+        shape = SHAPES[(case, level, space)]
+        fmt = tuple(RankFormat(f) for f in fields["format"])
+        assert math.prod(shape) == fields["tile"]
+        density = fields["nnz"] / fields["tile"]
+        got = rank_occupancy(fmt, shape, density, Distribution.FIXED)
+        for mine, (meta, payload) in zip(got, ranks, strict=True):
+            assert mine.metadata_units == pytest.approx(meta, abs=1e-6)
+            assert mine.payload_units == pytest.approx(payload, abs=1e-6)
+        seen.add((case, level, space))
+    assert seen == set(SHAPES)  # every compressed data space of the tutorial, held
+
+
+densities = st.floats(0.0, 1.0)
+shapes = st.tuples(st.integers(1, 64), st.integers(1, 64))
+
+
+@given(
+    st.sampled_from(sorted(RANK_FORMATS)), shapes, densities, densities, st.sampled_from([4, 8, 16])
+)
+def test_rank_format_size_is_monotone_in_density_and_counts_metadata(fmt, shape, d1, d2, bits):
+    """More nonzeros never store in fewer bits (data or metadata), in either density
+    model; the metadata is counted in the total; at density 1 the values take the
+    uncompressed size and the format adds its metadata on top."""
+    assume(d1 < d2)
+    n = shape[0] * shape[1]
+    for dist in Distribution:
+        lo, lo_meta = rank_format_bits(fmt, shape, d1, bits, dist)
+        hi, hi_meta = rank_format_bits(fmt, shape, d2, bits, dist)
+        assert lo <= hi + 1e-9 and lo_meta <= hi_meta + 1e-9
+        assert lo == pytest.approx(n * d1 * bits + lo_meta)
+        full, meta = rank_format_bits(fmt, shape, 1.0, bits, dist)
+        assert full - meta == pytest.approx(n * bits)
+        assert meta > 0 or n == 1  # one coordinate per value at least (a 1-element tile: none)
+
+
+@given(st.sampled_from([f for f in WeightFormat if f.value in RANK_FORMATS]), shapes, densities)
+def test_weight_rank_formats_are_priced_per_output_column(fmt, shape, density):
+    """A K x N weight matrix in a two-rank format is a fiber per output column over K
+    (uop_cp is CSR's layout, its sizes Sparseloop's); the dense format is the
+    uncompressed size."""
+    n, k = shape
+    nnz = density * k * n
+    total, meta = weight_bits(k, n, nnz, 8, fmt, None)
+    assert (total, meta) == pytest.approx(rank_format_bits(fmt.value, (n, k), density, 8))
+    assert weight_bits(k, n, k * n, 8, WeightFormat.DENSE, None) == (k * n * 8, 0.0)
+
+
+@pytest.mark.parametrize("fmt", sorted(RANK_FORMATS))
+def test_rank_formats_are_selectable_per_operand_and_move_their_bytes(fmt):
+    """`memory.weight_format` / `memory.activation_format` take the rank formats; the
+    stored bytes are the nonzeros plus the format's metadata (never free)."""
+    doc = yaml.safe_load(preset_path("edge").read_text())
+    doc["memory"]["weight_format"] = fmt
+    doc["memory"]["activation_format"] = fmt
+    arch = parse_arch(doc, "e.yaml")
+    assert arch.memory.weight_format is WeightFormat(fmt)
+    assert arch.memory.activation_format is ActivationFormat(fmt)
+    k, n, m = 64, 32, 16
+    sizes = operand_bytes(k, n, m, 0.25 * k * n, m * k, 0.5, arch, None)
+    assert sizes.weights * 8 == pytest.approx(0.25 * k * n * 8 + sizes.weight_metadata * 8)
+    assert sizes.weight_metadata > 0 and sizes.input_metadata > 0
+    assert sizes.inputs * 8 == pytest.approx(0.5 * m * k * 8 + sizes.input_metadata * 8)
+    dense = operand_bytes(k, n, m, 0.25 * k * n, m * k, 0.5, load_arch("edge"), None)
+    assert dense.inputs == m * k  # the default stores activations dense
+
+
+@pytest.mark.parametrize("field", ["weight_format", "activation_format"])
+def test_a_bad_rank_format_is_named(field):
+    doc = yaml.safe_load(preset_path("edge").read_text())
+    doc["memory"][field] = "uop_b"
+    with pytest.raises(SpecError, match=rf"memory\.{field}.*uop_cp"):
+        parse_arch(doc, "e.yaml")
+
+
+def test_rank_occupancy_needs_a_dimension_per_rank():
+    with pytest.raises(ValueError, match="2 ranks"):
+        rank_occupancy((U, C), (8,), 0.5)
+    assert dataclasses.is_dataclass(rank_occupancy((R,), (8,), 0.5)[0])
+
+
+@pytest.mark.parametrize("fmt", ["bitmask", "cp", "uop_rle"])
+def test_skipping_pes_read_a_compressed_input_once_compacted(fmt):
+    """Skipping PEs read the nonzero activations: stored compressed, that stream is the
+    stored bytes (nonzeros + metadata), not a density of them again; its data part
+    equals the dense format's compacted stream."""
+    from mappings.dataflow import Dataflow
+    from simulator.accesses import PE_REGISTERS
+    from simulator.simulate import plan_layer, simulate_layer
+    from simulator.tiling import glb_mapping
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    base = load_arch("edge")
+    pe = dataclasses.replace(base.pe_array, activation_skipping=True)
+    dense = dataclasses.replace(base, pe_array=pe)
+    packed = dataclasses.replace(
+        dense, memory=dataclasses.replace(dense.memory, activation_format=ActivationFormat(fmt))
+    )
+    lw = LayerWorkload(Gemm("g", 64, 32, 128), activation_density=0.25)
+    mapping = glb_mapping(Dataflow.WS, (64, 32, 128), "nmk")
+    reads = {}
+    for name, arch in (("dense", dense), ("packed", packed)):
+        res = simulate_layer(lw, arch, mapping)
+        inner = next(n for n in res.levels if n not in ("dram", PE_REGISTERS))
+        reads[name] = res.levels[inner]["accesses"]["inputs"]["reads_bytes"]
+    sizes = plan_layer(lw, packed).sizes
+    share = (sizes.inputs - sizes.input_metadata) / sizes.inputs
+    assert reads["packed"] * share == pytest.approx(reads["dense"])
+    assert reads["packed"] > reads["dense"]  # the metadata moves too
