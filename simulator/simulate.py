@@ -36,6 +36,7 @@ from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, pri
 from simulator.energy_table import EnergyTable
 from simulator.formats import OperandBytes, operand_bytes
 from simulator.memory import WINDOWS, MemoryRun, StepCost, run_memory
+from simulator.memory import _transfer_cycles as transfer_cycles
 from simulator.results import Comparison, Cycles, LayerResult, WorkloadResult
 from simulator.sparse_modes import (
     activation_density,
@@ -49,6 +50,7 @@ from simulator.tile_model import FoldStreams, fold_streams, period_cycles, tail_
 from simulator.tiling import (
     GLB,
     LoopNest,
+    analytic_traffic,
     bypass_options,
     candidate_tiles,
     enumerate_steps,
@@ -358,12 +360,53 @@ class _Evaluator:
             dram_bytes += nbytes
             if not math.isinf(bw):
                 off_chip = max(off_chip, nbytes / bw)
+        # a shared on-chip level (an L2) above the core's step level: the single-core
+        # estimate does not see it, so its whole traffic over its whole bandwidth
+        cycles = max(core.cycles, _serial_load_cycles(view.plan, mapping))
+        for name in plan.arch.shared_levels[1:]:
+            lv = plan.arch.memory.level(name)
+            bw = lv.bandwidth_bytes_per_cycle * lv.concurrency
+            if not math.isinf(bw):
+                cycles = max(cycles, acc.level(name).total.total_bytes / bw)
         energy = energy_estimate_pj(
-            acc, self.chip, real, max(slots - real, 0), core.cycles, plan.pattern, slots,
+            acc, self.chip, real, max(slots - real, 0), cycles, plan.pattern, slots,
             self.chip_costs,
         )  # fmt: skip
         bound = max(core.compute_cycles, math.ceil(off_chip))
-        return Estimate(core.compute_cycles, dram_bytes, bound, core.cycles, energy)
+        return Estimate(core.compute_cycles, dram_bytes, bound, cycles, energy)
+
+
+def _serial_load_cycles(plan: LayerPlan, mapping: Mapping) -> float:
+    """The memory model's loader time for a plan's step tiles: each load crosses
+    every hop of its operand's path in turn, latency included (`memory._Model`),
+    while the array computes the previous tile (partial sums spilled by the loop
+    order are read back by the loader, outputs written by the writer beside it).
+    A core's tiles are small, so the
+    hops' latencies, which the single-core estimate leaves out, can outlast its
+    compute; the mapper of a multi-core arch sees them."""
+    nest = nest_of(plan, mapping)
+    step = _step_level(plan.arch, mapping)
+    lv = next(x for x in nest.levels if x.name == step)
+    loops = LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order)
+    traffic = analytic_traffic(loops, plan.sizes)
+    one = tile_bytes(loops, plan.sizes)
+    memory = plan.arch.memory
+
+    def serial(op: Operand, nbytes: float) -> float:
+        if op in plan.resident or one[op] <= 0 or nbytes <= 0:
+            return 0.0
+        path = memory.path_for(op)
+        hops = sum(transfer_cycles(one[op], a, b) for a, b in itertools.pairwise(path))
+        return nbytes / one[op] * hops
+
+    # partial sums a loop order spills are read back by the loader and written
+    # out by the writer, which runs beside it
+    loader = (
+        serial(Operand.INPUTS, traffic.inputs)
+        + serial(Operand.WEIGHTS, traffic.weights)
+        + serial(Operand.OUTPUTS, traffic.psum_reads)
+    )
+    return max(loader, serial(Operand.OUTPUTS, traffic.output_writes))
 
 
 def estimate(plan: LayerPlan, mapping: Mapping) -> Estimate:
