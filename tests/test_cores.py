@@ -25,7 +25,9 @@ from sparsim.cli import main
 from workloads.layers import Gemm
 from workloads.workload import LayerWorkload
 
-SETTINGS = settings(max_examples=25, deadline=None)
+# modest in CI; the "thorough" profile runs its own count (>= 2,000) each
+EXAMPLES = 25 if settings.default.max_examples <= 100 else settings.default.max_examples
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None)
 
 
 def _doc(preset: str) -> dict:
@@ -140,6 +142,26 @@ def test_tiles_that_do_not_divide_run_in_whole_waves(cores, tm, tn, bm, bn, k):
 def test_utilization_at_most_one_and_dram_at_least_compulsory(cores, m, n, k, sparsity):
     arch = _multi_edge(cores)
     result = simulate(load_workload(f"gemm:{m}x{n}x{k}", sparsity), arch)
+    _check_totals(result, arch, cores)
+
+
+@SETTINGS
+@given(
+    cores=st.sampled_from([3, 8, 32]),
+    hw=st.integers(3, 24),
+    c=st.integers(1, 24),
+    r=st.sampled_from([1, 3]),
+    kout=st.integers(1, 48),
+    stride=st.sampled_from([1, 2]),
+)
+def test_convs_on_cores_keep_utilization_and_compulsory_bytes(cores, hw, c, r, kout, stride):
+    assume(hw >= r)
+    arch = _multi_edge(cores, "overlapped")
+    wl = load_workload(f"conv:{hw}x{hw}x{c}:{r}x{r}x{kout}:{stride}", "dense")
+    _check_totals(simulate(wl, arch), arch, cores)
+
+
+def _check_totals(result, arch, cores: int) -> None:
     for lr in result.layers:
         assert 0 < lr.utilization <= 1.0
         assert lr.dram_bytes >= lr.compulsory_dram_bytes
