@@ -16,6 +16,15 @@ the bandwidth share of each shared level, and the arch as one core sees it
 (shared bandwidth scaled) or as energy prices the whole chip (private
 levels and PEs replicated). `simulate` runs the busiest core's tiles
 through the single-core pipeline and counts the chip's accesses with it.
+
+Approximations, stated: the busiest core's tiles are timed as one GEMM of
+them stacked along M (all full-size, as a GPU's edge CTA runs its whole tile
+predicated), so when a tile holds all of K the core keeps its weight column
+block across them; a conv's tiles on one core read the plain (im2col) input
+matrix, not the shared halo; each shared level's share is the busiest core's
+fraction of the tiles (waves / tiles), the last partial wave included; the
+chip's accesses are the single-array count over every tile, so reuse between
+consecutive tiles of the loop order counts as if one core ran them.
 """
 
 from __future__ import annotations
