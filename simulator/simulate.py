@@ -277,26 +277,13 @@ class _Evaluator:
 
     def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
         self.evaluations += 1
-        plan, pe = self.plan, self.pe
+        plan = self.plan
         arch = plan.arch
         nest = nest or nest_of(plan, mapping)
         if arch.cores > 1:
             return self._chip(mapping, nest)
-        compute, st = self.streams(mapping.dataflow, nest.array_tile)
-        slots = st.steady_cycles * pe.pes * pe.multipliers
-        real = self.real_macs if self.real_macs is not None else slots
-        acc = count_accesses(
-            nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
-            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
-            plan.inputs_resident, plan.outputs_resident, cache=self.sides,
-        )  # fmt: skip
-        dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
-        for name, bw, _, _ in self.links:
-            t = acc.level(name).total
-            nbytes = t.reads_bytes + t.updates_bytes
-            dram_bytes += nbytes
-            if not math.isinf(bw):
-                off_chip = max(off_chip, nbytes / bw)
+        compute, slots, real, acc = self._accesses(mapping, nest)
+        dram_bytes, off_chip = self._links(acc)
         slowest = off_chip
         levels = tuple(t.level for t in mapping.tiles)  # decide the step level
         at_step = self.at_step.get(levels)
@@ -330,10 +317,34 @@ class _Evaluator:
         bound = max(compute, math.ceil(off_chip))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
 
+    def _accesses(self, mapping: Mapping, nest: Nest) -> tuple[int, int, float, Accesses]:
+        """(compute cycles, multiplier slots, real MACs, accesses) of the whole nest."""
+        plan, pe = self.plan, self.pe
+        compute, st = self.streams(mapping.dataflow, nest.array_tile)
+        slots = st.steady_cycles * pe.pes * pe.multipliers
+        real = self.real_macs if self.real_macs is not None else slots
+        acc = count_accesses(
+            nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
+            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+            plan.inputs_resident, plan.outputs_resident, cache=self.sides,
+        )  # fmt: skip
+        return compute, slots, real, acc
+
+    def _links(self, acc: Accesses) -> tuple[float, float]:
+        """Bytes over every off-chip link, and the slowest link's time."""
+        dram_bytes = off_chip = 0.0
+        for name, bw, _, _ in self.links:
+            t = acc.level(name).total
+            nbytes = t.reads_bytes + t.updates_bytes
+            dram_bytes += nbytes
+            if not math.isinf(bw):
+                off_chip = max(off_chip, nbytes / bw)
+        return dram_bytes, off_chip
+
     def _chip(self, mapping: Mapping, nest: Nest) -> Estimate:
         """A multi-core arch: time is the busiest core's (scored by the single-core
         evaluator on its tiles), accesses and energy are every core's."""
-        plan, pe = self.plan, self.pe
+        plan = self.plan
         tile = _core_tile(plan, nest)
         sp = cores.split(plan.arch, plan.gemm, plan.groups, tile[0], tile[1])
         key = (sp.tm, sp.tn, cores.multicast_fits(plan.arch, sp, tile[2], plan.sizes, plan.gemm))
@@ -343,23 +354,10 @@ class _Evaluator:
             hit = self.cores[key] = (view, _Evaluator(view.plan))
         view, core_ev = hit
         core = core_ev(mapping)
-        _, st = self.streams(mapping.dataflow, nest.array_tile)
-        slots = st.steady_cycles * pe.pes * pe.multipliers
-        real = self.real_macs if self.real_macs is not None else slots
-        acc = count_accesses(
-            nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
-            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
-            plan.inputs_resident, plan.outputs_resident, cache=self.sides,
-        )  # fmt: skip
+        _, slots, real, acc = self._accesses(mapping, nest)
         if view.fetched is not None:
             acc = cores.apply_multicast(acc, plan.arch, view.fetched)
-        dram_bytes = off_chip = 0.0
-        for name, bw, _, _ in self.links:
-            t = acc.level(name).total
-            nbytes = t.reads_bytes + t.updates_bytes
-            dram_bytes += nbytes
-            if not math.isinf(bw):
-                off_chip = max(off_chip, nbytes / bw)
+        dram_bytes, off_chip = self._links(acc)
         # a shared on-chip level (an L2) above the core's step level: the single-core
         # estimate does not see it, so its whole traffic over its whole bandwidth
         cycles = max(core.cycles, _serial_load_cycles(view.plan, mapping))
