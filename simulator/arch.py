@@ -165,6 +165,12 @@ FIELD_DOCS: dict[str, str] = {
     "pe_array.mac_type": "MAC arithmetic: int, fp16 or bf16 (prices the MAC)",
     "pe_array.weight_bits": "width of weights (default data_bits; e.g. 4 for W4A8)",
     "pe_array.input_bits": "width of input activations (default data_bits)",
+    "cores.count": "identical cores (SMs, chiplets, TensorCores), each with its own PE array "
+    "and its own copy of every memory level not in `cores.shared` (default 1); a layer's "
+    "output tiles of the outermost private level are dealt to the cores in waves",
+    "cores.shared": "the levels all cores share, outermost first: DRAM and a prefix of the "
+    "chain below it, not the GLB (default: every level above the GLB); their bandwidth is "
+    "divided among the cores active at once",
 }
 # Fields every memory level shares (docs/memory.md): one meaning per field,
 # spelled out for the DRAM, the GLB and any extra level.
@@ -468,6 +474,10 @@ class ArchSpec:
     technology_nm: float | None = None  # None: the table's node
     supply_v: float | None = None  # None: the table's supply voltage
     energy_overrides: tuple[tuple[str, float], ...] = ()  # table entry -> pJ
+    # identical cores, each with its own PE array and private levels, under the
+    # `shared_levels` (names, outermost first; the host, when there is one, is shared too)
+    cores: int = 1
+    shared_levels: tuple[str, ...] = ("dram",)
 
     @property
     def table(self) -> EnergyTable:
@@ -813,12 +823,31 @@ def _parse_energy(top: Node, memory: MemorySpec, pe_array: PEArraySpec, source: 
     return name, table, tech, volts, tuple(overrides)
 
 
+def _parse_cores(top: Node, memory: MemorySpec) -> tuple[int, tuple[str, ...]]:
+    """`cores: {count, shared}`: how many cores and which levels (a prefix of the
+    chain from DRAM, never the GLB) they share."""
+    names = [lv.name for lv in memory.levels]
+    outside = names[: names.index(memory.glb.name)]  # the levels above the GLB
+    node = top.child("cores", {})
+    count = node.get(
+        "count", int, 1, allowed="an integer from 1 to 1048576", check=lambda v: 1 <= v <= 2**20
+    )
+    allowed = f"a list of levels from dram inwards, a prefix of {outside} (not the GLB)"
+    raw = node.get("shared", list, list(outside), allowed=allowed)
+    shared = tuple(str(x) for x in raw)
+    if list(shared) != outside[: len(shared)] or not shared:
+        raise node.error("shared", raw, allowed)
+    node.finish()
+    return count, shared
+
+
 def parse_arch(data: object, source: str) -> ArchSpec:
     """Validate a loaded YAML document and build the typed spec."""
     top = Node(data, source)
     array = _parse_pe_array(top)
     memory = _parse_memory(top, array)
     energy_table, table, tech, volts, overrides = _parse_energy(top, memory, array, source)
+    cores, shared = _parse_cores(top, memory)
     spec = ArchSpec(
         name=printable(top.get("name", str)),
         pe_array=array,
@@ -835,6 +864,8 @@ def parse_arch(data: object, source: str) -> ArchSpec:
         technology_nm=tech,
         supply_v=volts,
         energy_overrides=overrides,
+        cores=cores,
+        shared_levels=shared,
     )
     top.finish()
     return spec

@@ -44,7 +44,7 @@ def roofline(lw: LayerWorkload, arch: ArchSpec) -> Roofline:
     else:
         cells = plan.groups * pe.reduction_steps(g.k, plan.pattern) * g.n
     work = g.m * cells * (plan.activation_density if plan.skip_activations else 1.0)
-    compute = math.ceil(work / pe.pes)
+    compute = math.ceil(work / (pe.pes * arch.cores))  # every core's PEs
     s = plan.sizes
     compulsory = plan.groups * (s.weights + s.compulsory_inputs + s.outputs)
     bw = arch.dram.bandwidth_bytes_per_cycle

@@ -28,6 +28,7 @@ import numpy as np
 
 from mappings.dataflow import ROLES, Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping, check_mapping
+from simulator import cores
 from simulator.accesses import Accesses, Nest, count_accesses, default_nest
 from simulator.arch import ArchSpec, LevelKind, PEArraySpec
 from simulator.capacity import TileFit, fits_nest
@@ -35,6 +36,7 @@ from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, pri
 from simulator.energy_table import EnergyTable
 from simulator.formats import OperandBytes, operand_bytes
 from simulator.memory import WINDOWS, MemoryRun, StepCost, run_memory
+from simulator.memory import _transfer_cycles as transfer_cycles
 from simulator.results import Comparison, Cycles, LayerResult, WorkloadResult
 from simulator.sparse_modes import (
     activation_density,
@@ -48,6 +50,7 @@ from simulator.tile_model import FoldStreams, fold_streams, period_cycles, tail_
 from simulator.tiling import (
     GLB,
     LoopNest,
+    analytic_traffic,
     bypass_options,
     candidate_tiles,
     enumerate_steps,
@@ -144,6 +147,58 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec, residency: Residency | None = 
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class CoreView:
+    """The busiest core of a multi-core arch under one per-core tile (`simulator.cores`):
+    its tiles stacked along M as one GEMM, on the core's share of the shared levels."""
+
+    split: cores.CoreSplit
+    plan: LayerPlan
+    fetched: dict[Operand, float] | None  # what the sharing level fetches (None: no multicast)
+
+
+def core_view(plan: LayerPlan, tile: tuple[int, int, int]) -> CoreView:
+    """The busiest core's work when each core's outermost private level holds `tile`."""
+    arch, g = plan.arch, plan.gemm
+    tm, tn, tk = tile
+    sp = cores.split(arch, g, plan.groups, tm, tn)
+    multicast = cores.multicast_fits(arch, sp, min(tk, g.k), plan.sizes, g)
+    shares = cores.bandwidth_shares(arch, sp, g, plan.sizes, multicast)
+    sub = GemmShape(sp.waves * sp.tm, sp.tn, g.k)
+    share = sub.m * sub.n / (g.m * g.n * plan.groups)
+    core = dataclasses.replace(
+        plan,
+        arch=cores.core_arch(arch, shares),
+        gemm=sub,
+        groups=1,
+        sizes=cores.core_sizes(plan.sizes, g, sub),
+        mask=None,  # all-zero tiles are counted over the chip, not per core
+        real_macs=None if plan.real_macs is None else plan.real_macs * share,
+    )
+    fetched = cores.multicast_bytes(sp, g, plan.sizes) if multicast else None
+    return CoreView(sp, core, fetched)
+
+
+def _core_tile(plan: LayerPlan, nest: Nest) -> tuple[int, int, int]:
+    """The tile of the outermost private level in the chip's nest."""
+    name = cores.private_level(plan.arch)
+    return next(lv.tile for lv in nest.levels if lv.name == name)
+
+
+def chip_accesses(
+    plan: LayerPlan,
+    mapping: Mapping,
+    nest: Nest,
+    streams: FoldStreams,
+    view: CoreView,
+    residency: Residency | None = None,
+) -> Accesses:
+    """Every core's accesses: the single-array count over all tiles (the sum over
+    cores), with the shared levels' fetches cut by multicast."""
+    acc = layer_accesses(plan, mapping, nest, streams, residency or NO_RESIDENCY)
+    return acc if view.fetched is None else cores.apply_multicast(acc, plan.arch, view.fetched)
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """A mapping scored without simulating memory (one mapping evaluation)."""
@@ -191,6 +246,11 @@ class _Evaluator:
              frozenset(op for op in Operand if mem.source_for(op) is src))
             for src in mem.off_chip
         )  # fmt: skip
+        # a multi-core arch: the busiest core's evaluator per (core tile, multicast)
+        self.cores: dict[tuple, tuple[CoreView, _Evaluator]] = {}
+        if plan.arch.cores > 1:
+            self.chip = cores.chip_arch(plan.arch)
+            self.chip_costs = action_costs(self.chip)
 
     def streams(self, dataflow: Dataflow, tile: tuple[int, int, int]) -> tuple[int, FoldStreams]:
         key = (dataflow, tile)
@@ -222,25 +282,13 @@ class _Evaluator:
 
     def __call__(self, mapping: Mapping, nest: Nest | None = None) -> Estimate:
         self.evaluations += 1
-        plan, pe = self.plan, self.pe
+        plan = self.plan
         arch = plan.arch
         nest = nest or nest_of(plan, mapping)
-        compute, st = self.streams(mapping.dataflow, nest.array_tile)
-        slots = st.steady_cycles * pe.pes * pe.multipliers
-        real = self.real_macs if self.real_macs is not None else slots
-        acc = count_accesses(
-            nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
-            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
-            plan.inputs_resident, plan.outputs_resident, cache=self.sides,
-            weight_density=self.weight_density,
-        )  # fmt: skip
-        dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
-        for name, bw, _, _ in self.links:
-            t = acc.level(name).total
-            nbytes = t.reads_bytes + t.updates_bytes
-            dram_bytes += nbytes
-            if not math.isinf(bw):
-                off_chip = max(off_chip, nbytes / bw)
+        if arch.cores > 1:
+            return self._chip(mapping, nest)
+        compute, slots, real, acc = self._accesses(mapping, nest)
+        dram_bytes, off_chip = self._links(acc)
         slowest = off_chip
         levels = tuple(t.level for t in mapping.tiles)  # decide the step level
         at_step = self.at_step.get(levels)
@@ -273,6 +321,96 @@ class _Evaluator:
         )
         bound = max(compute, math.ceil(off_chip))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
+
+    def _accesses(self, mapping: Mapping, nest: Nest) -> tuple[int, int, float, Accesses]:
+        """(compute cycles, multiplier slots, real MACs, accesses) of the whole nest."""
+        plan, pe = self.plan, self.pe
+        compute, st = self.streams(mapping.dataflow, nest.array_tile)
+        slots = st.steady_cycles * pe.pes * pe.multipliers
+        real = self.real_macs if self.real_macs is not None else slots
+        acc = count_accesses(
+            nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
+            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+            plan.inputs_resident, plan.outputs_resident, cache=self.sides,
+            weight_density=self.weight_density,
+        )  # fmt: skip
+        return compute, slots, real, acc
+
+    def _links(self, acc: Accesses) -> tuple[float, float]:
+        """Bytes over every off-chip link, and the slowest link's time."""
+        dram_bytes = off_chip = 0.0
+        for name, bw, _, _ in self.links:
+            t = acc.level(name).total
+            nbytes = t.reads_bytes + t.updates_bytes
+            dram_bytes += nbytes
+            if not math.isinf(bw):
+                off_chip = max(off_chip, nbytes / bw)
+        return dram_bytes, off_chip
+
+    def _chip(self, mapping: Mapping, nest: Nest) -> Estimate:
+        """A multi-core arch: time is the busiest core's (scored by the single-core
+        evaluator on its tiles), accesses and energy are every core's."""
+        plan = self.plan
+        tile = _core_tile(plan, nest)
+        sp = cores.split(plan.arch, plan.gemm, plan.groups, tile[0], tile[1])
+        key = (sp.tm, sp.tn, cores.multicast_fits(plan.arch, sp, tile[2], plan.sizes, plan.gemm))
+        hit = self.cores.get(key)
+        if hit is None:
+            view = core_view(plan, tile)
+            hit = self.cores[key] = (view, _Evaluator(view.plan))
+        view, core_ev = hit
+        core = core_ev(mapping)
+        _, slots, real, acc = self._accesses(mapping, nest)
+        if view.fetched is not None:
+            acc = cores.apply_multicast(acc, plan.arch, view.fetched)
+        dram_bytes, off_chip = self._links(acc)
+        # a shared on-chip level (an L2) above the core's step level: the single-core
+        # estimate does not see it, so its whole traffic over its whole bandwidth
+        cycles = max(core.cycles, _serial_load_cycles(view.plan, mapping))
+        for name in plan.arch.shared_levels[1:]:
+            lv = plan.arch.memory.level(name)
+            bw = lv.bandwidth_bytes_per_cycle * lv.concurrency
+            if not math.isinf(bw):
+                cycles = max(cycles, acc.level(name).total.total_bytes / bw)
+        energy = energy_estimate_pj(
+            acc, self.chip, real, max(slots - real, 0), cycles, plan.pattern, slots,
+            self.chip_costs,
+        )  # fmt: skip
+        bound = max(core.compute_cycles, math.ceil(off_chip))
+        return Estimate(core.compute_cycles, dram_bytes, bound, cycles, energy)
+
+
+def _serial_load_cycles(plan: LayerPlan, mapping: Mapping) -> float:
+    """The memory model's loader time for a plan's step tiles: each load crosses
+    every hop of its operand's path in turn, latency included (`memory._Model`),
+    while the array computes the previous tile (partial sums spilled by the loop
+    order are read back by the loader, outputs written by the writer beside it).
+    A core's tiles are small, so the
+    hops' latencies, which the single-core estimate leaves out, can outlast its
+    compute; the mapper of a multi-core arch sees them."""
+    nest = nest_of(plan, mapping)
+    step = _step_level(plan.arch, mapping)
+    lv = next(x for x in nest.levels if x.name == step)
+    loops = LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order)
+    traffic = analytic_traffic(loops, plan.sizes)
+    one = tile_bytes(loops, plan.sizes)
+    memory = plan.arch.memory
+
+    def serial(op: Operand, nbytes: float) -> float:
+        if op in plan.resident or one[op] <= 0 or nbytes <= 0:
+            return 0.0
+        path = memory.path_for(op)
+        hops = sum(transfer_cycles(one[op], a, b) for a, b in itertools.pairwise(path))
+        return nbytes / one[op] * hops
+
+    # partial sums a loop order spills are read back by the loader and written
+    # out by the writer, which runs beside it
+    loader = (
+        serial(Operand.INPUTS, traffic.inputs)
+        + serial(Operand.WEIGHTS, traffic.weights)
+        + serial(Operand.OUTPUTS, traffic.psum_reads)
+    )
+    return max(loader, serial(Operand.OUTPUTS, traffic.output_writes))
 
 
 def estimate(plan: LayerPlan, mapping: Mapping) -> Estimate:
@@ -661,6 +799,10 @@ class _MappedRun:
     run: MemoryRun
     accesses: Accesses
     energy_pj: float
+    # a multi-core arch: `streams`, `compute` and `run` are the busiest core's; the
+    # chip's folds (every core's) and the core view it ran under
+    chip: FoldStreams | None = None
+    view: CoreView | None = None
 
     @property
     def total(self) -> int:
@@ -768,6 +910,8 @@ def _run_mapping(
         residency = Residency(plan.inputs_resident, plan.outputs_resident)
     check_mapping(mapping, on_chip_levels(plan.arch), "mapping")
     nest = nest_of(plan, mapping)
+    if plan.arch.cores > 1:
+        return _run_chip(plan, mapping, nest, residency)
     tile = nest.array_tile
     streams = fold_streams(
         plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern,
@@ -815,6 +959,29 @@ def _run_mapping(
         accesses, plan.arch, real, max(slots - real, 0), total, plan.pattern, slots
     )
     return _MappedRun(mapping, nest, streams, compute, run, accesses, energy)
+
+
+def _run_chip(plan: LayerPlan, mapping: Mapping, nest: Nest, residency: Residency) -> _MappedRun:
+    """A multi-core arch: the busiest core's tiles run through the single-core
+    pipeline on its share of the shared levels; accesses and energy are the chip's."""
+    view = core_view(plan, _core_tile(plan, nest))
+    core = _run_mapping(view.plan, mapping, residency)
+    pe = plan.arch.pe_array
+    tile = nest.array_tile
+    chip = fold_streams(
+        plan.gemm, plan.groups, tile, pe, mapping.dataflow, plan.pattern,
+        _skip_lists(plan, tile), plan.stream_density,
+    )  # fmt: skip
+    accesses = chip_accesses(plan, mapping, nest, chip, view, residency)
+    slots = chip.steady_cycles * pe.pes * pe.multipliers
+    real = plan.real_macs if plan.real_macs is not None else slots
+    energy = energy_estimate_pj(
+        accesses, cores.chip_arch(plan.arch), real, max(slots - real, 0), core.total,
+        plan.pattern, slots,
+    )  # fmt: skip
+    return _MappedRun(
+        mapping, nest, core.streams, core.compute, core.run, accesses, energy, chip, view
+    )
 
 
 def compute_nominal_total(steps, nominal) -> float:
@@ -875,11 +1042,17 @@ def simulate_layer(
     if mapped is None or plan.mask is not None or resident:
         mapped = _run_mapping(plan, mapping, residency)
     streams, compute, run, nest = mapped.streams, mapped.compute, mapped.run, mapped.nest
-    # the cached default run was counted with the cached plan (no layer): recount
-    accesses = layer_accesses(plan, mapping, nest, streams, residency)
+    n_cores = arch.cores
+    chip = streams
+    if n_cores > 1:  # the busiest core's streams time the layer; the chip's count it
+        chip = mapped.chip
+        accesses = chip_accesses(plan, mapping, nest, chip, mapped.view, residency)
+    else:
+        # the cached default run was counted with the cached plan (no layer): recount
+        accesses = layer_accesses(plan, mapping, nest, streams, residency)
     steady = streams.steady_cycles
     all_folds = (
-        streams.folds
+        chip.folds
         if plan.mask is None
         else fold_streams(
             plan.gemm, plan.groups, nest.array_tile, pe, dataflow,
@@ -892,17 +1065,18 @@ def simulate_layer(
     stall = max(0, run.end_cycles - compute)
     cycles = Cycles(report, report - steady, stall)
 
-    slots = steady * pe.pes * pe.multipliers
+    slots = chip.steady_cycles * pe.pes * pe.multipliers
     real_macs = round(lw.effective_macs * plan.activation_density)
     index_bits = plan.pattern.index_bits if plan.pattern else 0
     actions = ArrayActions(
         macs=real_macs,
         gated_macs=max(slots - real_macs, 0),
         metadata_bits=slots * index_bits,
-        pe_cycles=pe.pes * cycles.total,
+        pe_cycles=pe.pes * n_cores * cycles.total,
         cycles=cycles.total,
     )
-    energy, levels = price(accesses, actions, arch)
+    whole = cores.chip_arch(arch)  # every core's levels and PEs (energy, bound)
+    energy, levels = price(accesses, actions, whole)
     off_chip = [accesses.level(src.name).total for src in arch.memory.off_chip]
     glb = accesses.level(arch.glb.name).total
     if plan.activation_density >= 1.0:
@@ -917,25 +1091,25 @@ def simulate_layer(
         effective_macs=lw.effective_macs,
         mode=str(plan.pattern) if plan.pattern else "dense",
         dataflow=str(dataflow),
-        folds=streams.folds,
+        folds=chip.folds,
         cycles=cycles,
-        multiplier_slots=pe.pes * pe.multipliers * cycles.total,
+        multiplier_slots=pe.pes * pe.multipliers * n_cores * cycles.total,
         energy_pj=energy,
         dram_bytes=round(sum(t.reads_bytes + t.updates_bytes for t in off_chip)),
         glb_bytes=round(glb.total_bytes),
         mapping=mapping.to_dict(),
         weight_format=str(plan.sizes.weight_format),
         zero_activations=zeros,
-        skipped_folds=all_folds - streams.folds,
+        skipped_folds=all_folds - chip.folds,
         simulated_steps=run.simulated_steps,
         useful_macs=round(real_macs),
         levels={lv.name: lv.to_dict() for lv in levels},
-        bound=_bound(arch, report, stall, accesses),
+        bound=_bound(whole, report, stall, accesses),
         fallback=_fallback(lw, plan),
         compulsory_dram_bytes=round(
             plan.groups
             * (
-                plan.sizes.weights * live_fraction(plan, mapping, nest, streams)
+                plan.sizes.weights * live_fraction(plan, mapping, nest, chip)
                 + (0 if residency.inputs_on_chip else plan.sizes.compulsory_inputs)
                 + (0 if residency.outputs_on_chip else plan.sizes.outputs)
             )

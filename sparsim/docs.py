@@ -162,6 +162,20 @@ def render(fields: dict[str, Field], docs: dict[str, str]) -> str:
         f"section with `kind: sram` and a `parent` (written `{LEVEL}` below); the",
         "levels must form one chain from DRAM to the GLB.",
         "",
+        "`cores` makes the chip that many identical cores (a GPU's SMs, Simba's",
+        "chiplets, TPU v4's TensorCores), in the spirit of Timeloop's instances: each",
+        "core has its own PE array (`pe_array` describes one) and its own copy of every",
+        "level not in `cores.shared` (capacities and bandwidths are per core); the",
+        "shared levels (DRAM and, say, an L2) are the chip's. For example",
+        "`cores: {count: 108, shared: [dram, l2]}` in the",
+        "[a100-sparse](../simulator/presets/a100-sparse.yaml) preset. A layer's output",
+        "tiles of the outermost private level (M x N; K is never split over cores,",
+        "which would need a cross-core reduction) are dealt to the cores in waves: the time is the",
+        "busiest core's tile sequence with each shared level's bandwidth divided among",
+        "the cores, the accesses and energy are every core's, and an input row block or",
+        "weight column block that cores of one wave share is fetched once into the",
+        "innermost shared level when it holds them (`simulator/cores.py`).",
+        "",
     ]
     top_first = sorted(sections.items(), key=lambda kv: kv[0] != "")  # stable otherwise
     for section, items in top_first:

@@ -288,6 +288,20 @@ def build_corpus(d: Path) -> list[Case]:
         cases.append(Case(f"yaml energy table {key}", _arch(arch_file(f"energy_{key}", text))))
     huge_m = GOOD_YAML.replace('nm_patterns: ["2:4"]', 'nm_patterns: ["1:99999999999"]')
     cases.append(Case("yaml N:M with a huge M", _arch(arch_file("hugem", huge_m))))
+    for key, cores in (
+        ("zero", "{count: 0}"),
+        ("huge", "{count: 1000000000000}"),
+        ("glb", "{count: 4, shared: [glb]}"),
+        ("no dram", "{count: 4, shared: []}"),
+        ("text", "many"),
+    ):
+        text = GOOD_YAML + f"cores: {cores}\n"
+        name = key.replace(" ", "_")
+        cases.append(Case(f"yaml cores {key}", _arch(arch_file(f"cores_{name}", text))))
+    many = GOOD_YAML + "cores: {count: 1000000}\n"  # valid: a tiny layer on a million cores
+    cases.append(
+        Case("yaml a million cores", _arch(arch_file("cores_many", many)), may_succeed=True)
+    )
     cases.append(Case("yaml empty", _arch(arch_file("empty", ""))))
     cases.append(Case("yaml list top", _arch(arch_file("list", "- 1\n- 2\n"))))
     cases.append(Case("yaml null bytes", _arch(arch_file("nul", b"name: a\x00b\n"))))

@@ -210,13 +210,15 @@ def test_dram_energy_is_not_rescaled_by_the_accelerators_node(tmp_path):
 
 
 def test_macros_split_the_h_tree_and_must_not_exceed_the_banks(tmp_path):
+    # a100-sparse's register file: one macro per SM sub-partition
     doc = load_yaml(preset_path("a100-sparse"))
-    one = action_costs(load_arch("a100-sparse")).level("glb").read_pj
-    doc["memory"]["glb"]["macros"] = 1
+    assert doc["memory"]["rf"]["macros"] > 1
+    one = action_costs(load_arch("a100-sparse")).level("rf").read_pj
+    doc["memory"]["rf"]["macros"] = 1
     path = tmp_path / "a.yaml"
     path.write_text(yaml.safe_dump(doc))
-    assert action_costs(load_arch(path)).level("glb").read_pj > one
-    doc["memory"]["glb"]["macros"] = doc["memory"]["glb"]["banks"] + 1
+    assert action_costs(load_arch(path)).level("rf").read_pj > one
+    doc["memory"]["rf"]["macros"] = doc["memory"]["rf"]["banks"] + 1
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(SpecError, match="macros"):
         load_arch(path)

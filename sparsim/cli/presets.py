@@ -26,10 +26,13 @@ def presets(args: argparse.Namespace) -> int:
         if host is not None:
             held = "+".join(op.value for op in host.holds)
             levels += f"; host {host.bandwidth_bytes_per_cycle:g} B/cycle ({held})"
+        if arch.cores > 1:  # per core: its array and the levels below the shared ones
+            levels += f"; {arch.cores} cores share {' > '.join(arch.shared_levels)}"
+        cores = f"{arch.cores} x " if arch.cores > 1 else ""
         print(
-            f"{name:<12} {pe.rows}x{pe.cols} {pe.dataflow.value.upper()} "
+            f"{name:<12} {cores}{pe.rows}x{pe.cols} {pe.dataflow.value.upper()} "
             f"{pe.multipliers} mult/PE ({pats}), {pe.fold_timing} folds, "
-            f"GLB {(arch.glb.capacity_bytes or 0) // 1024} KiB, "
+            f"GLB {(arch.glb.capacity_bytes or 0) // 1024} KiB{' per core' if cores else ''}, "
             f"DRAM {arch.dram.bandwidth_bytes_per_cycle:g} B/cycle @ {arch.clock_mhz:g} MHz "
             f"[{levels}]"
         )

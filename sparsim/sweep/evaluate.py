@@ -90,7 +90,7 @@ def result_row(point: DesignPoint, key: str, model: str, res: Comparison | Workl
         "compute_speedup": d.cycles.compute / t.cycles.compute if t.cycles.compute else 1.0,
         "energy_saving": d.energy_pj["total"] / energy if energy else 1.0,
         "pes": pe.pes,
-        "peak_macs_per_cycle": pe.pes * pe.multipliers,
+        "peak_macs_per_cycle": pe.pes * pe.multipliers * point.arch.cores,
         "dram_bytes_per_cycle": point.arch.dram.bandwidth_bytes_per_cycle,
         "result": json.dumps(res.to_dict(), sort_keys=True, default=str),
     }

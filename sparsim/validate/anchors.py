@@ -102,8 +102,7 @@ def _run(case: dict):
 def peak_macs_per_cycle(arch: ArchSpec) -> float:
     """Dense MACs per cycle of the whole chip as the preset describes it."""
     pe = arch.pe_array
-    units = getattr(arch, "instances", None) or getattr(pe, "instances", None) or 1
-    return pe.rows * pe.cols * pe.multipliers * units
+    return pe.rows * pe.cols * pe.multipliers * arch.cores
 
 
 def energy_per_access_ratios(arch: ArchSpec, bits: int) -> tuple[dict[str, float | None], str]:
