@@ -55,6 +55,7 @@ from workloads.sparsity import NM
 
 PE_REGISTERS = "pe_registers"
 OPERANDS = (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)
+_DIM_INDEX = {d: i for i, d in enumerate(LOOP_DIMS)}
 
 Extents = tuple[tuple[int, int], ...]  # (tile size, how many) along one dimension
 
@@ -328,7 +329,8 @@ def count_accesses(
     roles = ROLES[dataflow]
     g = nest.gemm
     groups = nest.groups
-    tiles = tuple(lv.tile for lv in nest.levels)
+    levels = nest.levels
+    tiles = tuple(lv.tile for lv in levels)
     side = cache.get((dataflow, tiles)) if cache is not None else None
     if side is None:
         side = _array_side(arch, dataflow, pattern, sizes, g, groups, tiles, stream_density)
@@ -342,23 +344,20 @@ def count_accesses(
     # and how many of them lie above each level
     moving: list[tuple[str, int]] = []
     moving_above: list[int] = []
-    for i, lv in enumerate(nest.levels):
+    for i, lv in enumerate(levels):
         t = side.trips[i]
         for d in lv.loop_order:
-            trips = t[LOOP_DIMS.index(d)]
+            trips = t[_DIM_INDEX[d]]
             loops.append((d, trips))
             if trips > 1:
                 moving.append((d, i))
-        loops_above.append(list(loops))
+        loops_above.append(loops[:])
         moving_above.append(len(moving))
     m_n = g.m * g.n
-    full = {
-        Operand.WEIGHTS: sizes.weights * groups * live_folds,
-        Operand.INPUTS: sizes.inputs * groups,
-    }
+    full_w, full_i = sizes.weights * groups * live_folds, sizes.inputs * groups
     acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
-    array_reads = {op: b * live_folds for op, b in side.array_reads.items()}
-    hops = side.hops
+    reads_w = side.array_reads[Operand.WEIGHTS] * live_folds
+    reads_i = side.array_reads[Operand.INPUTS] * live_folds
     array_out_updates, array_out_reads = side.out_updates, side.out_reads
     zeros_act = pe.zero_gating or stream_density < 1.0
     if not pe.keeps_operands and pattern is None and steady_pe_cycles > 0 and zeros_act:
@@ -371,145 +370,163 @@ def count_accesses(
         real = mac_fraction * steady_pe_cycles * pe.multipliers
         done = min(1.0, real / dense_macs) if dense_macs else 1.0
         if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
-            array_reads[Operand.WEIGHTS] *= done
+            reads_w *= done
             array_out_updates *= done
             array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
+    stationary_fill = reads_w if roles.stationary is Operand.WEIGHTS else reads_i
 
     # --- level by level, inner to outer: what each level's inner side asks of it
-    levels_out: list[LevelAccesses] = []
-    inner_fill: dict[Operand, float] = dict(array_reads)
+    # (running: what the level inside, or the array, takes of each operand)
+    fill_w, fill_i = reads_w, reads_i
     inner_out_updates = array_out_updates
     inner_out_reads = array_out_reads  # read-backs the inside takes from this level
-    chain = [(lv.name, lv.holds, loops_above[i]) for i, lv in enumerate(nest.levels)]
-    per_level: dict[str, dict[Operand, OperandAccesses]] = {}
+    per_level: list[LevelAccesses] = []
     # transfers into the outermost holder so far (DRAM moves whole bursts per transfer)
     inner_counts = counts[-1]
     array_tiles = groups * inner_counts["m"] * inner_counts["n"] * inner_counts["k"]
     # (an operand no level keeps streams to the array once per array tile at least)
-    transfers: dict[str, float] = dict.fromkeys(("w", "i", "ob", "ou"), float(array_tiles))
-    outer = dict.fromkeys(OPERANDS, -1)  # the outermost level keeping each operand
-    for i, lv in reversed(list(enumerate(nest.levels))):
-        for op in lv.holds:
-            outer[op] = i
-
-    def footprint_bytes(idx: int) -> float:
-        """Every input tile of level idx once: the sum of their footprints, less
-        what successive tiles share when the innermost moving loop above the
-        level slides them (`workloads.window`)."""
-        m_chain = tuple(t[0] for t in tiles[: idx + 1])
-        k_chain = tuple(t[2] for t in tiles[: idx + 1])
-        last = moving_above[idx]  # the loops above the level that move: moving[:last]
-        slide = None
-        if last and moving[last - 1][0] in "mk":
-            axis = moving[last - 1][0]
-            run = last
-            while run > 0 and moving[run - 1][0] == axis:
-                run -= 1
-            # the run of successive tiles lies inside the tile of the level whose
-            # loops (over this axis) start it: chain depth = that level's index
-            slide = (axis, moving[run][1])
-        # remembered in the search's cache too: its hits skip hashing the window
-        key = ("footprint", m_chain, k_chain, slide)
-        hit = cache.get(key) if cache is not None else None
-        if hit is None:
-            hit = sizes.input_footprint_bytes(g, m_chain, k_chain, slide)[0]
-            if cache is not None:
-                cache[key] = hit
-        return hit * groups
-
-    for idx in range(len(chain) - 1, -1, -1):
-        name, holds, above = chain[idx]
-        acc: dict[Operand, OperandAccesses] = {}
+    n_w = n_i = n_ob = n_ou = float(array_tiles)
+    # the outermost level keeping an input / output that stays on chip
+    outer_i = _outermost(levels, Operand.INPUTS) if inputs_resident else -1
+    outer_o = _outermost(levels, Operand.OUTPUTS) if outputs_resident else -1
+    for idx in range(len(levels) - 1, -1, -1):
+        lv = levels[idx]
+        holds, above = lv.holds, loops_above[idx]
+        acc: list[tuple[Operand, OperandAccesses]] = []
         n_tiles = counts[idx + 1]
-        for op, key in ((Operand.WEIGHTS, "w"), (Operand.INPUTS, "i")):
-            if op not in holds:
-                continue
-            dims = OPERAND_DIMS[op]
-            reuse = _reuse_factor(above, dims)
-            fills = full[op] * reuse
-            if op is Operand.INPUTS and sizes.window is not None:
+        if Operand.WEIGHTS in holds:
+            reuse = _reuse_factor(above, "kn")
+            fills = full_w * reuse
+            acc.append((Operand.WEIGHTS, OperandAccesses(fill_w, fills, 0.0)))
+            fill_w = fills
+            n_w = groups * n_tiles["k"] * n_tiles["n"] * reuse
+        if Operand.INPUTS in holds:
+            reuse = _reuse_factor(above, "mk")
+            fills = full_i * reuse
+            if sizes.window is not None:
                 # a conv's input tiles overlap (the halo): each tile's footprint
-                fills = footprint_bytes(idx) * reuse
-            if op is Operand.INPUTS and inputs_resident and idx == outer[op]:
+                footprint = _input_footprint(sizes, g, tiles, idx, moving, moving_above[idx], cache)
+                fills = footprint * groups * reuse
+            if idx == outer_i:
                 fills = 0.0  # the whole input is here already
-            acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
-            inner_fill[op] = fills
-            transfers[key] = groups * n_tiles[dims[0]] * n_tiles[dims[1]] * reuse
+            acc.append((Operand.INPUTS, OperandAccesses(fill_i, fills, 0.0)))
+            fill_i = fills
+            n_i = groups * n_tiles["m"] * n_tiles["k"] * reuse
         if Operand.OUTPUTS in holds:
             visits = _reuse_factor(above, "mn")
             final = groups * m_n * out_b
-            if outputs_resident and idx == outer[Operand.OUTPUTS]:
+            if idx == outer_o:
                 final = 0.0  # stays here for the consumers
             spills = groups * m_n * (visits - 1) * acc_b
             drained = final + spills  # written back to the next level out
             read_back = spills  # filled back from it
             # reads: the inside's read-modify-write read-backs only (the drain
             # upwards is the next level's update, not a read here: Timeloop v3)
-            acc[Operand.OUTPUTS] = OperandAccesses(inner_out_reads, read_back, inner_out_updates)
+            acc.append(
+                (Operand.OUTPUTS, OperandAccesses(inner_out_reads, read_back, inner_out_updates))
+            )
             inner_out_updates, inner_out_reads = drained, read_back
             out_tiles = groups * n_tiles["m"] * n_tiles["n"]
-            transfers["ou"], transfers["ob"] = out_tiles * visits, out_tiles * (visits - 1)
-        per_level[name] = acc
+            n_ou, n_ob = out_tiles * visits, out_tiles * (visits - 1)
+        per_level.append(LevelAccesses(lv.name, tuple(acc)))
     mem = arch.memory
     links = cache.get("links") if cache is not None else None
     if links is None:  # the same for every nest of the layer
         links = _Links(arch, sizes, g)
         if cache is not None:
             cache["links"] = links
+    burst = links.burst
     w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
-    source, burst_of = links.source, links.burst
-
-    def rounded(nbytes: float, key: str, op: Operand) -> float:
-        n, burst = transfers[key], burst_of[op]
-        if nbytes <= 0 or burst <= 1 or n <= 0 or (key == "i" and links.whole_input_bursts):
-            return nbytes
-        return n * math.ceil(nbytes / n / burst - 1e-9) * burst
-
-    dram = {
-        w: OperandAccesses(rounded(inner_fill[w], "w", w), 0.0, 0.0),
-        i: OperandAccesses(rounded(inner_fill[i], "i", i), 0.0, 0.0),
-        o: OperandAccesses(
-            rounded(inner_out_reads, "ob", o), 0.0, rounded(inner_out_updates, "ou", o)
-        ),
-    }
+    dram = (
+        (w, OperandAccesses(_rounded(fill_w, n_w, burst[w]), 0.0, 0.0)),
+        (i, OperandAccesses(
+            fill_i if links.whole_input_bursts else _rounded(fill_i, n_i, burst[i]), 0.0, 0.0
+        )),
+        (o, OperandAccesses(
+            _rounded(inner_out_reads, n_ob, burst[o]), 0.0,
+            _rounded(inner_out_updates, n_ou, burst[o]),
+        )),
+    )  # fmt: skip
     # an operand whose off-chip home is the host crosses its link, not DRAM's (the
     # host's record goes last: the chain's records keep their places)
     if links.all_at_dram:  # (no host, or it homes none of them)
-        at_dram, at_host = tuple(dram.items()), ()
+        at_dram, at_host = dram, ()
     else:
-        at_dram = tuple((op, a) for op, a in dram.items() if source[op] is mem.dram)
-        at_host = tuple((op, a) for op, a in dram.items() if source[op] is not mem.dram)
-    levels_out.append(LevelAccesses(arch.dram.name, at_dram))
-    for name, _, _ in chain:
-        levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
+        source = links.source
+        at_dram = tuple((op, a) for op, a in dram if source[op] is mem.dram)
+        at_host = tuple((op, a) for op, a in dram if source[op] is not mem.dram)
+    levels_out = [LevelAccesses(arch.dram.name, at_dram)]
+    levels_out += reversed(per_level)
 
     # --- PE registers: per streaming PE-cycle (gating saves the reads only the
     # zero operand needed: the stationary/weight read and the psum update)
-    lanes = pe.window(pattern) if (pattern is None or not pe.nm_any) else pe.multipliers
-    gate = mac_fraction if pe.zero_gating else 1.0
-    w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8 * gate
-    a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
-    o_reg = steady_pe_cycles * acc_b * gate
-    stationary_fill = array_reads.get(roles.stationary, 0.0)
-    regs = {
-        Operand.WEIGHTS: OperandAccesses(
-            w_reg, stationary_fill if roles.stationary is Operand.WEIGHTS else w_reg, 0.0
-        ),
-        Operand.INPUTS: OperandAccesses(
-            a_reg, stationary_fill if roles.stationary is Operand.INPUTS else a_reg, 0.0
-        ),
-        # the same read-modify-write rule: each partial sum the array sends out
-        # was started by one PE with nothing to read (WS/IS: the top of a K
-        # fold's column; OS: an output's first MAC of the tile)
-        # (the first real MAC: a gated one neither reads nor starts it)
-        Operand.OUTPUTS: OperandAccesses(max(0.0, o_reg - array_out_updates), 0.0, o_reg),
-    }
-    if not pe.keeps_operands:  # the PEs keep nothing: no register accesses
-        regs = dict.fromkeys(regs, OperandAccesses())
-    levels_out.append(LevelAccesses(PE_REGISTERS, tuple(regs.items())))
+    if pe.keeps_operands:
+        lanes = pe.window(pattern) if (pattern is None or not pe.nm_any) else pe.multipliers
+        gate = mac_fraction if pe.zero_gating else 1.0
+        w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8 * gate
+        a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
+        o_reg = steady_pe_cycles * acc_b * gate
+        regs = (
+            (w, OperandAccesses(w_reg, stationary_fill if roles.stationary is w else w_reg, 0.0)),
+            (i, OperandAccesses(a_reg, stationary_fill if roles.stationary is i else a_reg, 0.0)),
+            # the same read-modify-write rule: each partial sum the array sends out
+            # was started by one PE with nothing to read (WS/IS: the top of a K
+            # fold's column; OS: an output's first MAC of the tile)
+            # (the first real MAC: a gated one neither reads nor starts it)
+            (o, OperandAccesses(max(0.0, o_reg - array_out_updates), 0.0, o_reg)),
+        )
+    else:  # the PEs keep nothing: no register accesses
+        regs = ((w, OperandAccesses()), (i, OperandAccesses()), (o, OperandAccesses()))
+    levels_out.append(LevelAccesses(PE_REGISTERS, regs))
     if mem.host is not None:
         levels_out.append(LevelAccesses(mem.host.name, at_host))
-    return Accesses(tuple(levels_out), hops, array_tiles)
+    return Accesses(tuple(levels_out), side.hops, array_tiles)
+
+
+def _outermost(levels: tuple[NestLevel, ...], op: Operand) -> int:
+    """The index of the outermost level keeping `op` (-1: none)."""
+    return next((i for i, lv in enumerate(levels) if op in lv.holds), -1)
+
+
+def _input_footprint(
+    sizes: OperandBytes,
+    gemm: GemmShape,
+    tiles: tuple[tuple[int, int, int], ...],
+    idx: int,
+    moving: list[tuple[str, int]],
+    last: int,
+    cache: dict | None,
+) -> float:
+    """Every input tile of level idx once (one group): the sum of their
+    footprints, less what successive tiles share when the innermost moving loop
+    above the level slides them (`workloads.window`). `moving[:last]`: the loops
+    above the level that move, outer to inner, with their levels."""
+    m_chain = tuple(t[0] for t in tiles[: idx + 1])
+    k_chain = tuple(t[2] for t in tiles[: idx + 1])
+    slide = None
+    if last and moving[last - 1][0] in "mk":
+        axis = moving[last - 1][0]
+        run = last
+        while run > 0 and moving[run - 1][0] == axis:
+            run -= 1
+        # the run of successive tiles lies inside the tile of the level whose
+        # loops (over this axis) start it: chain depth = that level's index
+        slide = (axis, moving[run][1])
+    # remembered in the search's cache too: its hits skip hashing the window
+    key = ("footprint", m_chain, k_chain, slide)
+    hit = cache.get(key) if cache is not None else None
+    if hit is None:
+        hit = sizes.input_footprint_bytes(gemm, m_chain, k_chain, slide)[0]
+        if cache is not None:
+            cache[key] = hit
+    return hit
+
+
+def _rounded(nbytes: float, transfers: float, burst: int) -> float:
+    """`nbytes` moved in `transfers` transfers of whole bursts."""
+    if nbytes <= 0 or burst <= 1 or transfers <= 0:
+        return nbytes
+    return transfers * math.ceil(nbytes / transfers / burst - 1e-9) * burst
 
 
 def default_nest(
