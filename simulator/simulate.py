@@ -167,7 +167,8 @@ class _Evaluator:
 
     def __init__(self, plan: LayerPlan) -> None:
         self.plan = plan
-        self.compute: dict[tuple, tuple[int, FoldStreams]] = {}
+        # (dataflow, array tile) -> (compute cycles, steady cycles, folds)
+        self.compute: dict[tuple, tuple[int, int, FoldStreams]] = {}
         pe = plan.arch.pe_array
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
@@ -187,7 +188,10 @@ class _Evaluator:
             for src in mem.off_chip
         )  # fmt: skip
 
-    def streams(self, dataflow: Dataflow, tile: tuple[int, int, int]) -> tuple[int, FoldStreams]:
+    def streams(
+        self, dataflow: Dataflow, tile: tuple[int, int, int]
+    ) -> tuple[int, int, FoldStreams]:
+        """The folds of an array tile: (compute cycles, steady cycles, the folds)."""
         key = (dataflow, tile)
         hit = self.compute.get(key)
         if hit is None:
@@ -195,7 +199,7 @@ class _Evaluator:
             st = fold_streams(
                 plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
             )
-            hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st)
+            hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st.steady_cycles, st)
         return hit
 
     def step_tile_bytes(self, index: int, nest: Nest) -> dict[Operand, float]:
@@ -220,12 +224,12 @@ class _Evaluator:
         plan, pe = self.plan, self.pe
         arch = plan.arch
         nest = nest or nest_of(plan, mapping)
-        compute, st = self.streams(mapping.dataflow, nest.array_tile)
-        slots = st.steady_cycles * pe.pes * pe.multipliers
+        compute, steady, _ = self.streams(mapping.dataflow, nest.array_tile)
+        slots = steady * pe.pes * pe.multipliers
         real = self.real_macs if self.real_macs is not None else slots
         acc = count_accesses(
             nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
-            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+            min(1.0, real / slots) if slots else 1.0, steady * pe.pes,
             plan.inputs_resident, plan.outputs_resident, cache=self.sides,
         )  # fmt: skip
         dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
