@@ -400,13 +400,14 @@ def candidate_mappings(
     # inner levels bound anyway; there every fitting tile is scored
     prune = not inner_levels
     out = []
+    tile_array = np.array(tiles, dtype=np.int64).reshape(-1, 3)
     for bypass in bypass_options(dataflow):
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident, ev.fit_inputs)
         # tile -> its mapping when levels inside the GLB take smaller tiles (None:
         # the GLB tile alone, built only for the tiles on the frontier)
         fitting: dict[tuple[int, int, int], Mapping | None] = {}
-        for tile in tiles:
-            if quick(tile):
+        for tile, fits in zip(tiles, quick.fitting(tiles, tile_array), strict=True):
+            if fits:
                 fitting[tile] = None
             elif inner_levels:  # a level inside the GLB may take a smaller tile
                 found = _with_inner_tiles(
