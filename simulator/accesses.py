@@ -326,7 +326,6 @@ def count_accesses(
     PE-cycles spent streaming (from the tile model).
     """
     pe = arch.pe_array
-    roles = ROLES[dataflow]
     g = nest.gemm
     groups = nest.groups
     levels = nest.levels
@@ -356,24 +355,16 @@ def count_accesses(
     m_n = g.m * g.n
     full_w, full_i = sizes.weights * groups * live_folds, sizes.inputs * groups
     acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
-    reads_w = side.array_reads[Operand.WEIGHTS] * live_folds
-    reads_i = side.array_reads[Operand.INPUTS] * live_folds
-    array_out_updates, array_out_reads = side.out_updates, side.out_reads
-    zeros_act = pe.zero_gating or stream_density < 1.0
-    if not pe.keeps_operands and pattern is None and steady_pe_cycles > 0 and zeros_act:
-        # no PE registers: the MAC's operand reads are the innermost level's, so the
-        # register rule below applies there: a gated or skipped MAC reads no weight
-        # and does no read-modify-write (its activation is read: it shows the zero),
-        # and each output's first real MAC reads nothing (Sparseloop's gating and
-        # skipping). Real MACs (mac_fraction of the slots) over the nest's MACs:
-        dense_macs = side.out_updates / (pe.acc_bits / 8)
-        real = mac_fraction * steady_pe_cycles * pe.multipliers
-        done = min(1.0, real / dense_macs) if dense_macs else 1.0
-        if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
-            reads_w *= done
-            array_out_updates *= done
-            array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
-    stationary_fill = reads_w if roles.stationary is Operand.WEIGHTS else reads_i
+    key = (dataflow, tiles, mac_fraction, steady_pe_cycles, live_folds)
+    demand = cache.get(key) if cache is not None else None
+    if demand is None:
+        demand = _array_demand(
+            arch, dataflow, pattern, side, groups, m_n, stream_density, mac_fraction,
+            steady_pe_cycles, live_folds,
+        )  # fmt: skip
+        if cache is not None:
+            cache[key] = demand
+    reads_w, reads_i, array_out_updates, array_out_reads, registers = demand
 
     # --- level by level, inner to outer: what each level's inner side asks of it
     # (running: what the level inside, or the array, takes of each operand)
@@ -458,6 +449,47 @@ def count_accesses(
     levels_out = [LevelAccesses(arch.dram.name, at_dram)]
     levels_out += reversed(per_level)
 
+    levels_out.append(registers)
+    if mem.host is not None:
+        levels_out.append(LevelAccesses(mem.host.name, at_host))
+    return Accesses(tuple(levels_out), side.hops, array_tiles)
+
+
+def _array_demand(
+    arch: ArchSpec,
+    dataflow: Dataflow,
+    pattern: NM | None,
+    side: _ArraySide,
+    groups: int,
+    m_n: int,
+    stream_density: float,
+    mac_fraction: float,
+    steady_pe_cycles: float,
+    live_folds: float,
+) -> tuple[float, float, float, float, LevelAccesses]:
+    """What the array asks of the innermost level (weight and input reads, output
+    updates and read-backs, bytes) and its PE registers' accesses: the same for
+    every loop order and bypass of a tile set (`count_accesses`' cache keeps it)."""
+    pe = arch.pe_array
+    roles = ROLES[dataflow]
+    reads_w = side.array_reads[Operand.WEIGHTS] * live_folds
+    reads_i = side.array_reads[Operand.INPUTS] * live_folds
+    out_updates, out_reads = side.out_updates, side.out_reads
+    zeros_act = pe.zero_gating or stream_density < 1.0
+    if not pe.keeps_operands and pattern is None and steady_pe_cycles > 0 and zeros_act:
+        # no PE registers: the MAC's operand reads are the innermost level's, so the
+        # register rule below applies there: a gated or skipped MAC reads no weight
+        # and does no read-modify-write (its activation is read: it shows the zero),
+        # and each output's first real MAC reads nothing (Sparseloop's gating and
+        # skipping). Real MACs (mac_fraction of the slots) over the nest's MACs:
+        dense_macs = side.out_updates / (pe.acc_bits / 8)
+        real = mac_fraction * steady_pe_cycles * pe.multipliers
+        done = min(1.0, real / dense_macs) if dense_macs else 1.0
+        if done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
+            reads_w *= done
+            out_updates *= done
+            out_reads = max(0.0, out_updates - groups * m_n * pe.acc_bits / 8)
+    w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
     # --- PE registers: per streaming PE-cycle (gating saves the reads only the
     # zero operand needed: the stationary/weight read and the psum update)
     if pe.keeps_operands:
@@ -465,22 +497,22 @@ def count_accesses(
         gate = mac_fraction if pe.zero_gating else 1.0
         w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8 * gate
         a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
-        o_reg = steady_pe_cycles * acc_b * gate
+        o_reg = steady_pe_cycles * (pe.acc_bits / 8) * gate
+        # a stationary operand's registers are filled by the array's reads of it
+        w_fill = reads_w if roles.stationary is w else w_reg
+        a_fill = reads_i if roles.stationary is i else a_reg
         regs = (
-            (w, OperandAccesses(w_reg, stationary_fill if roles.stationary is w else w_reg, 0.0)),
-            (i, OperandAccesses(a_reg, stationary_fill if roles.stationary is i else a_reg, 0.0)),
+            (w, OperandAccesses(w_reg, w_fill, 0.0)),
+            (i, OperandAccesses(a_reg, a_fill, 0.0)),
             # the same read-modify-write rule: each partial sum the array sends out
             # was started by one PE with nothing to read (WS/IS: the top of a K
             # fold's column; OS: an output's first MAC of the tile)
             # (the first real MAC: a gated one neither reads nor starts it)
-            (o, OperandAccesses(max(0.0, o_reg - array_out_updates), 0.0, o_reg)),
+            (o, OperandAccesses(max(0.0, o_reg - out_updates), 0.0, o_reg)),
         )
     else:  # the PEs keep nothing: no register accesses
         regs = ((w, OperandAccesses()), (i, OperandAccesses()), (o, OperandAccesses()))
-    levels_out.append(LevelAccesses(PE_REGISTERS, regs))
-    if mem.host is not None:
-        levels_out.append(LevelAccesses(mem.host.name, at_host))
-    return Accesses(tuple(levels_out), side.hops, array_tiles)
+    return reads_w, reads_i, out_updates, out_reads, LevelAccesses(PE_REGISTERS, regs)
 
 
 def _outermost(levels: tuple[NestLevel, ...], op: Operand) -> int:
