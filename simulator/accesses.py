@@ -150,21 +150,19 @@ def _split(extents: Extents, tile: int) -> Extents:
 
 
 def _count(extents: Extents) -> int:
-    return sum(c for _, c in extents)
+    """How many tiles (a loop, not a generator: the mapper's hot path)."""
+    n = 0
+    for _, c in extents:
+        n += c
+    return n
 
 
-def _sum(extents: Extents, f=lambda s: s) -> float:
-    return sum(f(s) * c for s, c in extents)
-
-
-def _level_extents(nest: Nest) -> list[dict[str, Extents]]:
-    """Per on-chip level, per dimension: its tiles' sizes (DRAM's first)."""
-    g = nest.gemm
-    ext = [{d: ((getattr(g, d), 1),) for d in LOOP_DIMS}]
-    for lv in nest.levels:
-        parent = ext[-1]
-        ext.append({d: _split(parent[d], t) for d, t in zip(LOOP_DIMS, lv.tile, strict=True)})
-    return ext
+def _sum(extents: Extents) -> int:
+    """The tiles' sizes, summed."""
+    total = 0
+    for size, c in extents:
+        total += size * c
+    return total
 
 
 def _reuse_factor(loops: list[tuple[str, float]], dims: str) -> float:
@@ -209,10 +207,12 @@ def _array_side(
     roles = ROLES[dataflow]
     g = gemm
     ext = [{d: ((getattr(g, d), 1),) for d in LOOP_DIMS}]
+    level_counts = [dict.fromkeys(LOOP_DIMS, 1)]
     for tile in tiles:
         parent = ext[-1]
         ext.append({d: _split(parent[d], t) for d, t in zip(LOOP_DIMS, tile, strict=True)})
-    counts = tuple({d: _count(e[d]) for d in LOOP_DIMS} for e in ext)
+        level_counts.append({d: _count(ext[-1][d]) for d in LOOP_DIMS})
+    counts = tuple(level_counts)
     trips = tuple(
         tuple(counts[i + 1][d] / counts[i][d] for d in LOOP_DIMS) for i in range(len(tiles))
     )
@@ -234,7 +234,7 @@ def _array_side(
         roles.cols: folds_along(roles.cols, pe.cols),
     }
     sums = {d: _sum(e[d]) for d in LOOP_DIMS}
-    n_e = {d: _count(e[d]) for d in LOOP_DIMS}
+    n_e = counts[-1]
     fsums = {d: _sum(f) for d, f in fold_ext.items()}
 
     def tile_sum(op_dims: str, refetch: str = "") -> float:

@@ -187,7 +187,10 @@ class TileFit:
         tm, tn, tk = array[:, 0], array[:, 1], array[:, 2]
         pi, pw, po = self.per
         if self.sizes.window is not None:
-            inputs = np.array([self._conv_input(m, k) for m, _, k in tiles], dtype=float)
+            known = self.conv_inputs
+            inputs = np.array(
+                [known.get((m, k)) or self._conv_input(m, k) for m, _, k in tiles], dtype=float
+            )
         else:
             inputs = pi * tm * tk
         weights = pw * tk * tn
