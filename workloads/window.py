@@ -58,42 +58,31 @@ def tile_ranges(
     return starts, ends, anc
 
 
-def range_spans(j0: np.ndarray, j1: np.ndarray, radices: tuple) -> list[np.ndarray]:
-    """Per digit (most significant first) of a mixed-radix number, the span
-    (max - min) of the digit over the contiguous range j0..j1 (inclusive): the
-    first digit where the ends differ spans from one end's digit to the
-    other's, every less significant digit its whole radix."""
-
-    def digits(j):
-        out = []
-        for r in reversed(radices):
-            j, d = np.divmod(j, r)
-            out.append(d)
-        return out[::-1]
-
-    d0, d1 = digits(j0), digits(j1)
-    crossed = np.zeros(np.shape(j0), bool)
-    spans = []
-    for a, b, r in zip(d0, d1, radices, strict=True):
-        spans.append(np.where(crossed, np.asarray(r) - 1, b - a))
-        crossed = crossed | (a != b)
-    return spans
-
-
-def _first_digits(j0: np.ndarray, spans: list[np.ndarray], radices: tuple) -> list[np.ndarray]:
-    """Per digit, its least value over the range starting at j0 (a digit below
-    the first that differs covers its whole radix: least 0)."""
-    out, j = [], j0
+def digit_ranges(
+    j0: np.ndarray, j1: np.ndarray, radices: tuple
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per digit (most significant first) of a mixed-radix number, its least
+    value and its span (max - min) over the contiguous range j0..j1 (inclusive):
+    the first digit where the ends differ spans from one end's digit to the
+    other's; every less significant digit covers its whole radix (least 0)."""
+    d0, d1 = [], []
     for r in reversed(radices):
-        j, d = np.divmod(j, r)
-        out.append(d)
-    first = out[::-1]
-    crossed = np.zeros(np.shape(j0), bool)
-    low = []
-    for d, s in zip(first, spans, strict=True):
-        low.append(np.where(crossed, 0, d))
-        crossed = crossed | (s > 0)
-    return low
+        j0, a = np.divmod(j0, r)
+        j1, b = np.divmod(j1, r)
+        d0.append(a)
+        d1.append(b)
+    d0.reverse()
+    d1.reverse()
+    # the most significant digit: nothing above it differs
+    lows, spans = [d0[0]], [d1[0] - d0[0]]
+    crossed = d0[0] != d1[0]
+    for i in range(1, len(radices)):
+        a, b, r = d0[i], d1[i], radices[i]
+        lows.append(np.where(crossed, 0, a))
+        spans.append(np.where(crossed, np.asarray(r) - 1, b - a))
+        if i < len(radices) - 1:
+            crossed = crossed | (a != b)
+    return lows, spans
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -144,8 +133,8 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
 def _few_row_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts | None:
     """`InputWindow._row_parts` tile by tile when the tiles are few (numpy's
     per-call overhead dominates there), else None. The same integers: tiles as
-    `tile_ranges` cuts them, digit spans and least digits as `range_spans` and
-    `_first_digits` take them."""
+    `tile_ranges` cuts them, least digits and digit spans as `digit_ranges`
+    takes them."""
     starts, ends, anc = [0], [window.rows], [0]
     for i, t in enumerate(chain):
         if i == depth:
@@ -284,9 +273,7 @@ class InputWindow:
             return few
         starts, ends, run = tile_ranges(self.rows, chain, depth)
         radices = (self.batch, self.out_h, self.out_w)
-        spans = range_spans(starts, ends - 1, radices)
-        n_lo, p_lo, q_lo = _first_digits(starts, spans, radices)
-        n, p, q = spans
+        (n_lo, p_lo, q_lo), (n, p, q) = digit_ranges(starts, ends - 1, radices)
         return _Parts(
             n_lo, n + 1, p_lo * self.stride_h, p * self.stride_h,
             q_lo * self.stride_w, q * self.stride_w, run,
@@ -326,9 +313,7 @@ class InputWindow:
             )  # fmt: skip
         j0, j1 = ranged
         radices = (self.r, self.s, cb)
-        spans = range_spans(j0, j1 - 1, radices)
-        r_lo, s_lo, c_lo = _first_digits(j0, spans, radices)
-        r, s, c = spans
+        (r_lo, s_lo, c_lo), (r, s, c) = digit_ranges(j0, j1 - 1, radices)
         return _Parts(
             c0 + c_lo, c + 1, r_lo * self.dilation_h, r * self.dilation_h,
             s_lo * self.dilation_w, s * self.dilation_w, run,
@@ -551,4 +536,4 @@ def _grouped(keys: np.ndarray, weights: np.ndarray) -> list[tuple[tuple[int, int
     ]
 
 
-__all__ = ["MAX_EXTENT", "InputWindow", "range_spans", "tile_ranges"]
+__all__ = ["MAX_EXTENT", "InputWindow", "digit_ranges", "tile_ranges"]
