@@ -47,15 +47,25 @@ def tile_ranges(
     for i, t in enumerate(chain):
         if i == depth:
             anc = np.arange(len(starts))
-        counts = -(-(ends - starts) // t)
-        parent = np.repeat(np.arange(len(starts)), counts)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        new_starts = starts[parent] + t * (np.arange(int(counts.sum())) - first)
+        parent, offset = _cut(ends - starts, t)
+        new_starts = starts[parent] + offset
         ends = np.minimum(new_starts + t, ends[parent])
         starts, anc = new_starts, anc[parent]
     if depth >= len(chain):
         anc = np.arange(len(starts))
     return starts, ends, anc
+
+
+def _cut(lengths: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ranges of the given lengths, each cut into pieces of `t` from its start
+    (the last one shorter): per piece, the index of its range and its offset in it."""
+    if len(lengths) == 1:  # one range: a plain arange (cheaper than repeat and cumsum)
+        offset = np.arange(0, int(lengths[0]), t, dtype=np.int64)
+        return np.zeros(len(offset), np.int64), offset
+    counts = -(-lengths // t)
+    parent = np.repeat(np.arange(len(lengths)), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    return parent, t * (np.arange(int(counts.sum())) - first)
 
 
 def digit_ranges(
@@ -290,17 +300,12 @@ class InputWindow:
                 run = np.arange(len(c0))
             if ranged is None and t % window == 0:  # blocks of whole windows
                 per = t // window
-                counts = -(-cb // per)
-                parent = np.repeat(np.arange(len(cb)), counts)
-                first = np.repeat(np.cumsum(counts) - counts, counts)
-                off = per * (np.arange(int(counts.sum())) - first)
+                parent, off = _cut(cb, per)
                 c0, cb, run = c0[parent] + off, np.minimum(per, cb[parent] - off), run[parent]
                 continue
             j0, j1 = ranged if ranged is not None else (np.zeros_like(c0), cb * window)
-            counts = -(-(j1 - j0) // t)
-            parent = np.repeat(np.arange(len(j0)), counts)
-            first = np.repeat(np.cumsum(counts) - counts, counts)
-            s0 = j0[parent] + t * (np.arange(int(counts.sum())) - first)
+            parent, offset = _cut(j1 - j0, t)
+            s0 = j0[parent] + offset
             ranged = (s0, np.minimum(s0 + t, j1[parent]))
             c0, cb, run = c0[parent], cb[parent], run[parent]
         if depth >= len(chain):
