@@ -329,7 +329,7 @@ def count_accesses(
     g = nest.gemm
     groups = nest.groups
     levels = nest.levels
-    tiles = tuple(lv.tile for lv in levels)
+    tiles = tuple([lv.tile for lv in levels])  # (lists: cheaper than generators here)
     side = cache.get((dataflow, tiles)) if cache is not None else None
     if side is None:
         side = _array_side(arch, dataflow, pattern, sizes, g, groups, tiles, stream_density)
@@ -533,8 +533,8 @@ def _input_footprint(
     footprints, less what successive tiles share when the innermost moving loop
     above the level slides them (`workloads.window`). `moving[:last]`: the loops
     above the level that move, outer to inner, with their levels."""
-    m_chain = tuple(t[0] for t in tiles[: idx + 1])
-    k_chain = tuple(t[2] for t in tiles[: idx + 1])
+    m_chain = tuple([t[0] for t in tiles[: idx + 1]])
+    k_chain = tuple([t[2] for t in tiles[: idx + 1]])
     slide = None
     if last and moving[last - 1][0] in "mk":
         axis = moving[last - 1][0]
@@ -590,7 +590,7 @@ def default_nest(
         tile = (min(parent[0], tile[0]), min(parent[1], tile[1]), min(parent[2], tile[2]))
         holds = lv.holds
         if bypass and lv.name == glb:
-            holds = tuple(op for op in holds if op not in bypass)
+            holds = tuple([op for op in holds if op not in bypass])
         levels.append(NestLevel(lv.name, tile, order, holds))
         parent = tile
     return Nest(gemm, groups, tuple(levels))

@@ -240,7 +240,7 @@ class _Evaluator:
             if not math.isinf(bw):
                 off_chip = max(off_chip, nbytes / bw)
         slowest = off_chip
-        levels = tuple(t.level for t in mapping.tiles)  # decide the step level
+        levels = tuple([t.level for t in mapping.tiles])  # decide the step level
         at_step = self.at_step.get(levels)
         if at_step is None:
             step = _step_level(arch, mapping)
@@ -255,7 +255,7 @@ class _Evaluator:
             reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
-        key = (at_step, tuple(lv.tile for lv in nest.levels[: at_step + 1]))
+        key = (at_step, tuple([lv.tile for lv in nest.levels[: at_step + 1]]))
         exposed = self.exposed.get(key)
         if exposed is None:
             first = self.step_tile_bytes(at_step, nest)
@@ -299,7 +299,7 @@ def _effective_orders(trips: dict[str, int]) -> list[str]:
     """Loop orders that differ once loops of one trip are dropped (the rest tie)."""
     seen, out = set(), []
     for order in LOOP_ORDERS:
-        key = "".join(d for d in order if trips[d] > 1)
+        key = "".join([d for d in order if trips[d] > 1])
         if key not in seen:
             seen.add(key)
             out.append(order)
