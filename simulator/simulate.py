@@ -178,6 +178,8 @@ class _Evaluator:
         # (step level index, its tile chain outer to inner) -> the exposed first load
         self.exposed: dict[tuple, float] = {}
         self.pe = pe
+        self.pes = pe.pes
+        self.stream_density = plan.stream_density
         self.evaluations = 0
         self.port_bandwidth = {lv.name: lv.port_bandwidth for lv in plan.arch.memory.levels}
         mem = plan.arch.memory
@@ -225,11 +227,11 @@ class _Evaluator:
         arch = plan.arch
         nest = nest or nest_of(plan, mapping)
         compute, steady, _ = self.streams(mapping.dataflow, nest.array_tile)
-        slots = steady * pe.pes * pe.multipliers
+        slots = steady * self.pes * pe.multipliers
         real = self.real_macs if self.real_macs is not None else slots
         acc = count_accesses(
-            nest, arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
-            min(1.0, real / slots) if slots else 1.0, steady * pe.pes,
+            nest, arch, mapping.dataflow, plan.pattern, plan.sizes, self.stream_density,
+            min(1.0, real / slots) if slots else 1.0, steady * self.pes,
             plan.inputs_resident, plan.outputs_resident, cache=self.sides,
         )  # fmt: skip
         dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time

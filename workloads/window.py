@@ -366,18 +366,18 @@ class InputWindow:
         pairs = _slid_pairs(self, mov_chain, depth, moving_rows)
         if pairs is None:
             return 0.0
-        shared, oy, ox = pairs
         total = 0.0
         groups = _span_groups(self, other_chain, not moving_rows)
-        if isinstance(shared, list):  # few tiles (`_slid_pairs`): whole numbers, exact sums
+        if isinstance(pairs, list):  # few tiles (`_slid_pairs`): whole numbers, exact sums
             for (ys, xs), weight in groups:
                 total += weight * float(
                     sum(
-                        sh * max(a + ys + 1, 0) * max(b + xs + 1, 0)
-                        for sh, a, b in zip(shared, oy, ox, strict=True)
+                        count * sh * max(a + ys + 1, 0) * max(b + xs + 1, 0)
+                        for (sh, a, b), count in pairs
                     )
                 )
             return total
+        shared, oy, ox = pairs
         # the fixed tile of the other axis widens both overlaps by its span
         for (ys, xs), weight in groups:
             total += weight * float(
@@ -464,22 +464,28 @@ def _axis_sums(window: InputWindow, chain: tuple[int, ...], rows: bool) -> tuple
 def _slid_pairs(window: InputWindow, chain: tuple[int, ...], depth: int, rows: bool):
     """Over the tiles fetched as a delta along one axis: the images (channels)
     they share with the tile before, and how far their height and width parts
-    overlap it (may be negative: apart); None when no tile is a delta."""
+    overlap it (may be negative: apart), as three arrays, or for few tiles as
+    ((shared, oy, ox), how many) pairs; None when no tile is a delta."""
     mov = _row_parts(window, chain, depth) if rows else _reduction_parts(window, chain, depth)
     delta = _deltas(mov)
     if not delta.any():
         return None
-    if len(delta) < FEW_TILES:  # few tiles: lists (the sums are of whole numbers)
+    if len(delta) < FEW_TILES:
+        # few tiles: the distinct (shared, oy, ox) with how many deltas have them (the
+        # sums are of whole numbers: exact in any order)
         lo, size = mov.lo.tolist(), mov.size.tolist()
         y_lo, y_span = mov.y_lo.tolist(), mov.y_span.tolist()
         x_lo, x_span = mov.x_lo.tolist(), mov.x_span.tolist()
-        shared, oy, ox = [], [], []
+        counted: dict[tuple[float, int, int], int] = {}
         for i in np.nonzero(delta)[0].tolist():
             j = i - 1
-            shared.append(float(max(min(lo[i] + size[i], lo[j] + size[j]) - max(lo[i], lo[j]), 0)))
-            oy.append(min(y_lo[i] + y_span[i], y_lo[j] + y_span[j]) - max(y_lo[i], y_lo[j]))
-            ox.append(min(x_lo[i] + x_span[i], x_lo[j] + x_span[j]) - max(x_lo[i], x_lo[j]))
-        return shared, oy, ox
+            key = (
+                float(max(min(lo[i] + size[i], lo[j] + size[j]) - max(lo[i], lo[j]), 0)),
+                min(y_lo[i] + y_span[i], y_lo[j] + y_span[j]) - max(y_lo[i], y_lo[j]),
+                min(x_lo[i] + x_span[i], x_lo[j] + x_span[j]) - max(x_lo[i], x_lo[j]),
+            )
+            counted[key] = counted.get(key, 0) + 1
+        return list(counted.items())
     i = np.nonzero(delta)[0]
     lo = np.maximum(mov.lo[i], mov.lo[i - 1])
     hi = np.minimum(mov.lo[i] + mov.size[i], mov.lo[i - 1] + mov.size[i - 1])
