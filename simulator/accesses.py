@@ -113,13 +113,18 @@ class LevelAccesses:
 
     @property
     def total(self) -> OperandAccesses:
-        # summed in operand order from 0.0, as adding OperandAccesses would
+        return OperandAccesses(*self.totals())
+
+    def totals(self) -> tuple[float, float, float]:
+        """(reads, fills, updates) bytes over the operands, as plain numbers (the
+        mapper's hot path): summed in operand order from 0.0, as adding
+        OperandAccesses would."""
         reads = fills = updates = 0.0
         for _, a in self.operands:
             reads += a.reads_bytes
             fills += a.fills_bytes
             updates += a.updates_bytes
-        return OperandAccesses(reads, fills, updates)
+        return reads, fills, updates
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,20 +170,26 @@ def _sum(extents: Extents) -> int:
     return total
 
 
-def _reuse_factor(loops: list[tuple[str, float]], dims: str) -> float:
-    """How many times a tile of an operand depending on `dims` is (re)loaded per
-    distinct tile: trips of the irrelevant loops outside its innermost moving loop."""
-    q = -1
+def _reuse_factors(loops: list[tuple[str, float]]) -> tuple[float, float, float]:
+    """How many times a tile of weights (kn), inputs (mk) and outputs (mn) is
+    (re)loaded per distinct tile: the trips of the loops over the dimension it
+    does not depend on, outside its innermost moving (more than one trip) loop."""
+    last = {"m": -1, "n": -1, "k": -1}
     for i, (d, trips) in enumerate(loops):
-        if d in dims and trips > 1:
-            q = i
-    if q <= 0:
-        return 1.0
-    product = 1  # as math.prod: left to right from the integer 1
-    for d, t in loops[:q]:
-        if d not in dims:
-            product *= t
-    return product
+        if trips > 1:
+            last[d] = i
+    out = []
+    for (a, b), other in (("kn", "m"), ("mk", "n"), ("mn", "k")):
+        q = max(last[a], last[b])
+        if q <= 0:
+            out.append(1.0)
+            continue
+        product = 1  # as math.prod: left to right from the integer 1
+        for d, t in loops[:q]:
+            if d == other:
+                product *= t
+        out.append(product)
+    return out[0], out[1], out[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,14 +396,15 @@ def count_accesses(
         holds, above = lv.holds, loops_above[idx]
         acc: list[tuple[Operand, OperandAccesses]] = []
         n_tiles = counts[idx + 1]
+        reuse_w, reuse_i, visits = _reuse_factors(above)
         if Operand.WEIGHTS in holds:
-            reuse = _reuse_factor(above, "kn")
+            reuse = reuse_w
             fills = full_w * reuse
             acc.append((Operand.WEIGHTS, OperandAccesses(fill_w, fills, 0.0)))
             fill_w = fills
             n_w = groups * n_tiles["k"] * n_tiles["n"] * reuse
         if Operand.INPUTS in holds:
-            reuse = _reuse_factor(above, "mk")
+            reuse = reuse_i
             fills = full_i * reuse
             if sizes.window is not None:
                 # a conv's input tiles overlap (the halo): each tile's footprint
@@ -404,7 +416,6 @@ def count_accesses(
             fill_i = fills
             n_i = groups * n_tiles["m"] * n_tiles["k"] * reuse
         if Operand.OUTPUTS in holds:
-            visits = _reuse_factor(above, "mn")
             final = groups * m_n * out_b
             if idx == outer_o:
                 final = 0.0  # stays here for the consumers

@@ -20,7 +20,7 @@ import itertools
 import numpy as np
 
 from mappings.dataflow import LOOP_DIMS, Operand
-from simulator.accesses import Nest, _reuse_factor
+from simulator.accesses import Nest, _reuse_factors
 from simulator.arch import ArchSpec
 from simulator.formats import OperandBytes
 
@@ -61,7 +61,7 @@ def final_output_levels(nest: Nest) -> set[str]:
     return {
         nest.levels[outer].name
         for outer, inner in itertools.pairwise(holders)
-        if _reuse_factor(above[inner], "mn") <= 1
+        if _reuse_factors(above[inner])[2] <= 1
     }
 
 

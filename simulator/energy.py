@@ -406,9 +406,9 @@ def energy_estimate_pj(
                 total += a.reads_bytes * read + a.fills_bytes * fill + a.updates_bytes * update
             continue
         c = costs.level(lv.name)
-        t = lv.total
+        reads, fills, updates = lv.totals()
         read, fill, update = c.per_byte_pj
-        total += t.reads_bytes * read + t.fills_bytes * fill + t.updates_bytes * update
+        total += reads * read + fills * fill + updates * update
         leak += c.leakage_pj_per_cycle
     index_bits = pattern.index_bits if pattern is not None else 0
     total += accesses.network_hop_bits * costs.network_hop_bit_pj

@@ -236,8 +236,8 @@ class _Evaluator:
         )  # fmt: skip
         dram_bytes = off_chip = 0.0  # bytes over every off-chip link; the slowest link's time
         for name, bw, _, _ in self.links:
-            t = acc.level(name).total
-            nbytes = t.reads_bytes + t.updates_bytes
+            reads, _, updates = acc.level(name).totals()
+            nbytes = reads + updates
             dram_bytes += nbytes
             if not math.isinf(bw):
                 off_chip = max(off_chip, nbytes / bw)
