@@ -181,23 +181,27 @@ class TileFit:
             self.conv_inputs[(tm, tk)] = inputs
         return inputs
 
-    def fitting(self, tiles: list[tuple[int, int, int]], array: np.ndarray) -> list[bool]:
-        """Whether each (tm, tn, tk) tile fits every bounded level, for all tiles
-        at once (`array`: `tiles` as an (n, 3) integer array)."""
-        tm, tn, tk = array[:, 0], array[:, 1], array[:, 2]
-        pi, pw, po = self.per
+    def input_bytes(self, tiles: list[tuple[int, int, int]], array: np.ndarray) -> np.ndarray:
+        """Each tile's input bytes (`array`: `tiles` as an (n, 3) integer array): the
+        same for every bypass, so a search asks once per tile list."""
         if self.sizes.window is not None:
             known = self.conv_inputs
-            inputs = np.array(
+            return np.array(
                 [known.get((m, k)) or self._conv_input(m, k) for m, _, k in tiles], dtype=float
             )
-        else:
-            inputs = pi * tm * tk
+        return self.per[0] * array[:, 0] * array[:, 2]
+
+    def fitting(self, array: np.ndarray, inputs: np.ndarray) -> list[bool]:
+        """Whether each (tm, tn, tk) tile fits every bounded level, for all tiles
+        at once (`array`: the tiles as an (n, 3) integer array; `inputs`: their
+        `input_bytes`)."""
+        tm, tn, tk = array[:, 0], array[:, 1], array[:, 2]
+        _, pw, po = self.per
         weights = pw * tk * tn
-        fits = np.ones(len(tiles), dtype=bool)
+        fits = np.ones(len(array), dtype=bool)
         for shared, held, staged, final in self.checks:
             size = (inputs, weights, (final if final is not None else po) * tm * tn)
-            total = np.zeros(len(tiles))
+            total = np.zeros(len(array))
             for i, copies, cap in held:
                 need = copies * size[i]
                 if shared is None:

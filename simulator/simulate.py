@@ -403,12 +403,15 @@ def candidate_mappings(
     prune = not inner_levels
     out = []
     tile_array = np.array(tiles, dtype=np.int64).reshape(-1, 3)
+    input_bytes = None  # each tile's input bytes (whatever the bypass)
     for bypass in bypass_options(dataflow):
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident, ev.fit_inputs)
+        if input_bytes is None:
+            input_bytes = quick.input_bytes(tiles, tile_array)
         # tile -> its mapping when levels inside the GLB take smaller tiles (None:
         # the GLB tile alone, built only for the tiles on the frontier)
         fitting: dict[tuple[int, int, int], Mapping | None] = {}
-        for tile, fits in zip(tiles, quick.fitting(tiles, tile_array), strict=True):
+        for tile, fits in zip(tiles, quick.fitting(tile_array, input_bytes), strict=True):
             if fits:
                 fitting[tile] = None
             elif inner_levels:  # a level inside the GLB may take a smaller tile
