@@ -30,7 +30,7 @@ the move before, or a run ends on a reset (row tiles wrapping rows unevenly).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -232,6 +232,18 @@ class InputWindow:
     dilation_h: int = 1
     dilation_w: int = 1
     transposed: bool = False
+    # hashed once: every cache of the geometry below keys on the window
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        key = (
+            self.batch, self.out_h, self.out_w, self.channels, self.r, self.s,
+            self.stride_h, self.stride_w, self.dilation_h, self.dilation_w, self.transposed,
+        )  # fmt: skip
+        object.__setattr__(self, "_hash", hash(key))  # (frozen: set once, here)
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def height(self) -> int:
