@@ -254,7 +254,10 @@ class _Evaluator:
             lbw = self.port_bandwidth[lv.name]
             if math.isinf(lbw):
                 continue
-            reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
+            reads = 0.0  # the operands' reads (outputs go through the accumulate path)
+            for op, a in la.operands:
+                if op is not Operand.OUTPUTS:
+                    reads += a.reads_bytes
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
         key = (at_step, tuple([lv.tile for lv in nest.levels[: at_step + 1]]))
@@ -297,15 +300,17 @@ def staging_bytes(plan: LayerPlan, dataflow: Dataflow) -> dict[Operand, float]:
     }
 
 
-def _effective_orders(trips: dict[str, int]) -> list[str]:
-    """Loop orders that differ once loops of one trip are dropped (the rest tie)."""
+@functools.lru_cache(maxsize=8)
+def _effective_orders(moving: str) -> tuple[str, ...]:
+    """Loop orders that differ once loops of one trip are dropped (the rest tie);
+    `moving`: the dimensions whose loops take more than one trip."""
     seen, out = set(), []
     for order in LOOP_ORDERS:
-        key = "".join([d for d in order if trips[d] > 1])
+        key = "".join([d for d in order if d in moving])
         if key not in seen:
             seen.add(key)
             out.append(order)
-    return out
+    return tuple(out)
 
 
 def _with_inner_tiles(
@@ -437,8 +442,8 @@ def candidate_mappings(
             if grows:
                 continue
             base = inner if inner is not None else glb_mapping(dataflow, tile, "nmk", bypass)
-            trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
-            for order in _effective_orders(trips):
+            moving = "".join([d for d, t in zip("mnk", tile, strict=True) if getattr(g, d) > t])
+            for order in _effective_orders(moving):
                 m = Mapping(base.dataflow, base.tiles, order, base.bypass)
                 nest = nest_of(plan, m)
                 # with levels inside the GLB the fit depends on the loop order (K
