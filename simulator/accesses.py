@@ -174,18 +174,24 @@ def _reuse_factors(loops: list[tuple[str, float]]) -> tuple[float, float, float]
     """How many times a tile of weights (kn), inputs (mk) and outputs (mn) is
     (re)loaded per distinct tile: the trips of the loops over the dimension it
     does not depend on, outside its innermost moving (more than one trip) loop."""
-    last = {"m": -1, "n": -1, "k": -1}
+    last_m = last_n = last_k = -1  # the innermost moving loop over each dimension
     for i, (d, trips) in enumerate(loops):
         if trips > 1:
-            last[d] = i
+            if d == "m":
+                last_m = i
+            elif d == "n":
+                last_n = i
+            else:
+                last_k = i
     out = []
-    for (a, b), other in (("kn", "m"), ("mk", "n"), ("mn", "k")):
-        q = max(last[a], last[b])
+    for q, other in ((max(last_k, last_n), "m"), (max(last_m, last_k), "n"),
+                     (max(last_m, last_n), "k")):  # fmt: skip
         if q <= 0:
             out.append(1.0)
             continue
         product = 1  # as math.prod: left to right from the integer 1
-        for d, t in loops[:q]:
+        for j in range(q):
+            d, t = loops[j]
             if d == other:
                 product *= t
         out.append(product)
