@@ -232,15 +232,19 @@ class InputWindow:
     dilation_h: int = 1
     dilation_w: int = 1
     transposed: bool = False
-    # hashed once: every cache of the geometry below keys on the window
+    # hashed and sized once: every cache of the geometry below keys on the window,
+    # and every footprint in bytes divides by its elements
     _hash: int = field(init=False, repr=False, compare=False)
+    _elements: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         key = (
             self.batch, self.out_h, self.out_w, self.channels, self.r, self.s,
             self.stride_h, self.stride_w, self.dilation_h, self.dilation_w, self.transposed,
         )  # fmt: skip
-        object.__setattr__(self, "_hash", hash(key))  # (frozen: set once, here)
+        # (frozen: set once, here)
+        object.__setattr__(self, "_hash", hash(key))
+        object.__setattr__(self, "_elements", self.batch * self.channels * self.height * self.width)
 
     def __hash__(self) -> int:
         return self._hash
@@ -256,7 +260,7 @@ class InputWindow:
     @property
     def elements(self) -> int:
         """The whole input one group reads: N x C x H x W (padded, as touched)."""
-        return self.batch * self.channels * self.height * self.width
+        return self._elements
 
     @property
     def distinct_elements(self) -> int:
