@@ -55,6 +55,7 @@ from workloads.sparsity import NM
 
 PE_REGISTERS = "pe_registers"
 OPERANDS = (Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS)
+_DIM_INDEX = {d: i for i, d in enumerate(LOOP_DIMS)}
 
 Extents = tuple[tuple[int, int], ...]  # (tile size, how many) along one dimension
 
@@ -112,13 +113,18 @@ class LevelAccesses:
 
     @property
     def total(self) -> OperandAccesses:
-        # summed in operand order from 0.0, as adding OperandAccesses would
+        return OperandAccesses(*self.totals())
+
+    def totals(self) -> tuple[float, float, float]:
+        """(reads, fills, updates) bytes over the operands, as plain numbers (the
+        mapper's hot path): summed in operand order from 0.0, as adding
+        OperandAccesses would."""
         reads = fills = updates = 0.0
         for _, a in self.operands:
             reads += a.reads_bytes
             fills += a.fills_bytes
             updates += a.updates_bytes
-        return OperandAccesses(reads, fills, updates)
+        return reads, fills, updates
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,37 +155,47 @@ def _split(extents: Extents, tile: int) -> Extents:
 
 
 def _count(extents: Extents) -> int:
-    return sum(c for _, c in extents)
+    """How many tiles (a loop, not a generator: the mapper's hot path)."""
+    n = 0
+    for _, c in extents:
+        n += c
+    return n
 
 
-def _sum(extents: Extents, f=lambda s: s) -> float:
-    return sum(f(s) * c for s, c in extents)
+def _sum(extents: Extents) -> int:
+    """The tiles' sizes, summed."""
+    total = 0
+    for size, c in extents:
+        total += size * c
+    return total
 
 
-def _level_extents(nest: Nest) -> list[dict[str, Extents]]:
-    """Per on-chip level, per dimension: its tiles' sizes (DRAM's first)."""
-    g = nest.gemm
-    ext = [{d: ((getattr(g, d), 1),) for d in LOOP_DIMS}]
-    for lv in nest.levels:
-        parent = ext[-1]
-        ext.append({d: _split(parent[d], t) for d, t in zip(LOOP_DIMS, lv.tile, strict=True)})
-    return ext
-
-
-def _reuse_factor(loops: list[tuple[str, float]], dims: str) -> float:
-    """How many times a tile of an operand depending on `dims` is (re)loaded per
-    distinct tile: trips of the irrelevant loops outside its innermost moving loop."""
-    q = -1
+def _reuse_factors(loops: list[tuple[str, float]]) -> tuple[float, float, float]:
+    """How many times a tile of weights (kn), inputs (mk) and outputs (mn) is
+    (re)loaded per distinct tile: the trips of the loops over the dimension it
+    does not depend on, outside its innermost moving (more than one trip) loop."""
+    last_m = last_n = last_k = -1  # the innermost moving loop over each dimension
     for i, (d, trips) in enumerate(loops):
-        if d in dims and trips > 1:
-            q = i
-    if q <= 0:
-        return 1.0
-    product = 1  # as math.prod: left to right from the integer 1
-    for d, t in loops[:q]:
-        if d not in dims:
-            product *= t
-    return product
+        if trips > 1:
+            if d == "m":
+                last_m = i
+            elif d == "n":
+                last_n = i
+            else:
+                last_k = i
+    out = []
+    for q, other in ((max(last_k, last_n), "m"), (max(last_m, last_k), "n"),
+                     (max(last_m, last_n), "k")):  # fmt: skip
+        if q <= 0:
+            out.append(1.0)
+            continue
+        product = 1  # as math.prod: left to right from the integer 1
+        for j in range(q):
+            d, t = loops[j]
+            if d == other:
+                product *= t
+        out.append(product)
+    return out[0], out[1], out[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +224,12 @@ def _array_side(
     roles = ROLES[dataflow]
     g = gemm
     ext = [{d: ((getattr(g, d), 1),) for d in LOOP_DIMS}]
+    level_counts = [dict.fromkeys(LOOP_DIMS, 1)]
     for tile in tiles:
         parent = ext[-1]
         ext.append({d: _split(parent[d], t) for d, t in zip(LOOP_DIMS, tile, strict=True)})
-    counts = tuple({d: _count(e[d]) for d in LOOP_DIMS} for e in ext)
+        level_counts.append({d: _count(ext[-1][d]) for d in LOOP_DIMS})
+    counts = tuple(level_counts)
     trips = tuple(
         tuple(counts[i + 1][d] / counts[i][d] for d in LOOP_DIMS) for i in range(len(tiles))
     )
@@ -236,7 +254,7 @@ def _array_side(
         roles.cols: folds_along(roles.cols, pe.cols),
     }
     sums = {d: _sum(e[d]) for d in LOOP_DIMS}
-    n_e = {d: _count(e[d]) for d in LOOP_DIMS}
+    n_e = counts[-1]
     fsums = {d: _sum(f) for d, f in fold_ext.items()}
 
     def tile_sum(op_dims: str, refetch: str = "") -> float:
@@ -331,10 +349,10 @@ def count_accesses(
     with inputs) and compressed weights read by PEs without registers.
     """
     pe = arch.pe_array
-    roles = ROLES[dataflow]
     g = nest.gemm
     groups = nest.groups
-    tiles = tuple(lv.tile for lv in nest.levels)
+    levels = nest.levels
+    tiles = tuple([lv.tile for lv in levels])  # (lists: cheaper than generators here)
     side = cache.get((dataflow, tiles)) if cache is not None else None
     if side is None:
         side = _array_side(arch, dataflow, pattern, sizes, g, groups, tiles, stream_density)
@@ -348,27 +366,144 @@ def count_accesses(
     # and how many of them lie above each level
     moving: list[tuple[str, int]] = []
     moving_above: list[int] = []
-    for i, lv in enumerate(nest.levels):
+    for i, lv in enumerate(levels):
         t = side.trips[i]
         for d in lv.loop_order:
-            trips = t[LOOP_DIMS.index(d)]
+            trips = t[_DIM_INDEX[d]]
             loops.append((d, trips))
             if trips > 1:
                 moving.append((d, i))
-        loops_above.append(list(loops))
+        loops_above.append(loops[:])
         moving_above.append(len(moving))
     m_n = g.m * g.n
-    full = {
-        Operand.WEIGHTS: sizes.weights * groups * live_folds,
-        Operand.INPUTS: sizes.inputs * groups,
-    }
+    full_w, full_i = sizes.weights * groups * live_folds, sizes.inputs * groups
     acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
-    array_reads = {op: b * live_folds for op, b in side.array_reads.items()}
-    hops = side.hops
-    array_out_updates, array_out_reads = side.out_updates, side.out_reads
+    key = (dataflow, tiles, mac_fraction, steady_pe_cycles, live_folds, weight_density)
+    demand = cache.get(key) if cache is not None else None
+    if demand is None:
+        demand = _array_demand(
+            arch, dataflow, pattern, sizes, side, groups, m_n, stream_density, mac_fraction,
+            steady_pe_cycles, live_folds, weight_density,
+        )  # fmt: skip
+        if cache is not None:
+            cache[key] = demand
+    reads_w, reads_i, array_out_updates, array_out_reads, registers = demand
+
+    # --- level by level, inner to outer: what each level's inner side asks of it
+    # (running: what the level inside, or the array, takes of each operand)
+    fill_w, fill_i = reads_w, reads_i
+    inner_out_updates = array_out_updates
+    inner_out_reads = array_out_reads  # read-backs the inside takes from this level
+    per_level: list[LevelAccesses] = []
+    # transfers into the outermost holder so far (DRAM moves whole bursts per transfer)
+    inner_counts = counts[-1]
+    array_tiles = groups * inner_counts["m"] * inner_counts["n"] * inner_counts["k"]
+    # (an operand no level keeps streams to the array once per array tile at least)
+    n_w = n_i = n_ob = n_ou = float(array_tiles)
+    # the outermost level keeping an input / output that stays on chip
+    outer_i = _outermost(levels, Operand.INPUTS) if inputs_resident else -1
+    outer_o = _outermost(levels, Operand.OUTPUTS) if outputs_resident else -1
+    for idx in range(len(levels) - 1, -1, -1):
+        lv = levels[idx]
+        holds, above = lv.holds, loops_above[idx]
+        acc: list[tuple[Operand, OperandAccesses]] = []
+        n_tiles = counts[idx + 1]
+        reuse_w, reuse_i, visits = _reuse_factors(above)
+        if Operand.WEIGHTS in holds:
+            reuse = reuse_w
+            fills = full_w * reuse
+            acc.append((Operand.WEIGHTS, OperandAccesses(fill_w, fills, 0.0)))
+            fill_w = fills
+            n_w = groups * n_tiles["k"] * n_tiles["n"] * reuse
+        if Operand.INPUTS in holds:
+            reuse = reuse_i
+            fills = full_i * reuse
+            if sizes.window is not None:
+                # a conv's input tiles overlap (the halo): each tile's footprint
+                footprint = _input_footprint(sizes, g, tiles, idx, moving, moving_above[idx], cache)
+                fills = footprint * groups * reuse
+            if idx == outer_i:
+                fills = 0.0  # the whole input is here already
+            acc.append((Operand.INPUTS, OperandAccesses(fill_i, fills, 0.0)))
+            fill_i = fills
+            n_i = groups * n_tiles["m"] * n_tiles["k"] * reuse
+        if Operand.OUTPUTS in holds:
+            final = groups * m_n * out_b
+            if idx == outer_o:
+                final = 0.0  # stays here for the consumers
+            spills = groups * m_n * (visits - 1) * acc_b
+            drained = final + spills  # written back to the next level out
+            read_back = spills  # filled back from it
+            # reads: the inside's read-modify-write read-backs only (the drain
+            # upwards is the next level's update, not a read here: Timeloop v3)
+            acc.append(
+                (Operand.OUTPUTS, OperandAccesses(inner_out_reads, read_back, inner_out_updates))
+            )
+            inner_out_updates, inner_out_reads = drained, read_back
+            out_tiles = groups * n_tiles["m"] * n_tiles["n"]
+            n_ou, n_ob = out_tiles * visits, out_tiles * (visits - 1)
+        per_level.append(LevelAccesses(lv.name, tuple(acc)))
+    mem = arch.memory
+    links = cache.get("links") if cache is not None else None
+    if links is None:  # the same for every nest of the layer
+        links = _Links(arch, sizes, g)
+        if cache is not None:
+            cache["links"] = links
+    burst = links.burst
+    w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
+    dram = (
+        (w, OperandAccesses(_rounded(fill_w, n_w, burst[w]), 0.0, 0.0)),
+        (i, OperandAccesses(
+            fill_i if links.whole_input_bursts else _rounded(fill_i, n_i, burst[i]), 0.0, 0.0
+        )),
+        (o, OperandAccesses(
+            _rounded(inner_out_reads, n_ob, burst[o]), 0.0,
+            _rounded(inner_out_updates, n_ou, burst[o]),
+        )),
+    )  # fmt: skip
+    # an operand whose off-chip home is the host crosses its link, not DRAM's (the
+    # host's record goes last: the chain's records keep their places)
+    if links.all_at_dram:  # (no host, or it homes none of them)
+        at_dram, at_host = dram, ()
+    else:
+        source = links.source
+        at_dram = tuple((op, a) for op, a in dram if source[op] is mem.dram)
+        at_host = tuple((op, a) for op, a in dram if source[op] is not mem.dram)
+    levels_out = [LevelAccesses(arch.dram.name, at_dram)]
+    levels_out += reversed(per_level)
+
+    levels_out.append(registers)
+    if mem.host is not None:
+        levels_out.append(LevelAccesses(mem.host.name, at_host))
+    return Accesses(tuple(levels_out), side.hops, array_tiles)
+
+
+def _array_demand(
+    arch: ArchSpec,
+    dataflow: Dataflow,
+    pattern: NM | None,
+    sizes: OperandBytes,
+    side: _ArraySide,
+    groups: int,
+    m_n: int,
+    stream_density: float,
+    mac_fraction: float,
+    steady_pe_cycles: float,
+    live_folds: float,
+    weight_density: float,
+) -> tuple[float, float, float, float, LevelAccesses]:
+    """What the array asks of the innermost level (weight and input reads, output
+    updates and read-backs, bytes) and its PE registers' accesses: the same for
+    every loop order and bypass of a tile set (`count_accesses`' cache keeps it)."""
+    pe = arch.pe_array
+    roles = ROLES[dataflow]
+    reads_w = side.array_reads[Operand.WEIGHTS] * live_folds
+    reads_i = side.array_reads[Operand.INPUTS] * live_folds
+    out_updates, out_reads = side.out_updates, side.out_reads
     zeros_act = pe.zero_gating or stream_density < 1.0
     # a zero weight's MAC does not read its input (Sparseloop's Inputs SAF on Weights)
     by_weight = pe.zero_gating and Operand.INPUTS in pe.gating_saves
+    saves = pe.gating_saves
     if not pe.keeps_operands and pattern is None and steady_pe_cycles > 0 and zeros_act:
         # no PE registers: the MAC's operand reads are the innermost level's, so the
         # register rule below applies there: a gated or skipped MAC reads no weight
@@ -383,167 +518,100 @@ def count_accesses(
             # weights as well, the two-operand intersection), as Sparseloop's SAFs count
             # them in expectation: a read stays with the probability its condition is
             # nonzero, the partial sums' read-modify-writes in proportion to the MACs
-            array_reads[Operand.INPUTS] *= weight_density
-            if stream_density < 1.0 or Operand.WEIGHTS in pe.gating_saves:
-                array_reads[Operand.WEIGHTS] *= done / weight_density if weight_density else 0.0
-            if stream_density < 1.0 or Operand.OUTPUTS in pe.gating_saves:
-                array_out_updates *= done
-                array_out_reads *= done
+            reads_i *= weight_density
+            if stream_density < 1.0 or Operand.WEIGHTS in saves:
+                reads_w *= done / weight_density if weight_density else 0.0
+            if stream_density < 1.0 or Operand.OUTPUTS in saves:
+                out_updates *= done
+                out_reads *= done
         elif done < 1.0 - 1e-9:  # (all MACs real: float noise of mac_fraction, no zeros)
             # skipping saves every read of a skipped MAC; gating those in `gating_saves`
             skipped = stream_density < 1.0
-            if skipped or Operand.WEIGHTS in pe.gating_saves:
+            if skipped or Operand.WEIGHTS in saves:
                 # stored compressed, the weights' zeros are not read already: the real
                 # MACs over them are the activations' part alone
                 packed = sizes.weight_format is not WeightFormat.DENSE and weight_density > 0
-                array_reads[Operand.WEIGHTS] *= done / weight_density if packed else done
-            if skipped or Operand.OUTPUTS in pe.gating_saves:
-                array_out_updates *= done
-                array_out_reads = max(0.0, array_out_updates - groups * g.m * g.n * pe.acc_bits / 8)
-
-    # --- level by level, inner to outer: what each level's inner side asks of it
-    levels_out: list[LevelAccesses] = []
-    inner_fill: dict[Operand, float] = dict(array_reads)
-    inner_out_updates = array_out_updates
-    inner_out_reads = array_out_reads  # read-backs the inside takes from this level
-    chain = [(lv.name, lv.holds, loops_above[i]) for i, lv in enumerate(nest.levels)]
-    per_level: dict[str, dict[Operand, OperandAccesses]] = {}
-    # transfers into the outermost holder so far (DRAM moves whole bursts per transfer)
-    inner_counts = counts[-1]
-    array_tiles = groups * inner_counts["m"] * inner_counts["n"] * inner_counts["k"]
-    # (an operand no level keeps streams to the array once per array tile at least)
-    transfers: dict[str, float] = dict.fromkeys(("w", "i", "ob", "ou"), float(array_tiles))
-    outer = dict.fromkeys(OPERANDS, -1)  # the outermost level keeping each operand
-    for i, lv in reversed(list(enumerate(nest.levels))):
-        for op in lv.holds:
-            outer[op] = i
-
-    def footprint_bytes(idx: int) -> float:
-        """Every input tile of level idx once: the sum of their footprints, less
-        what successive tiles share when the innermost moving loop above the
-        level slides them (`workloads.window`)."""
-        m_chain = tuple(t[0] for t in tiles[: idx + 1])
-        k_chain = tuple(t[2] for t in tiles[: idx + 1])
-        last = moving_above[idx]  # the loops above the level that move: moving[:last]
-        slide = None
-        if last and moving[last - 1][0] in "mk":
-            axis = moving[last - 1][0]
-            run = last
-            while run > 0 and moving[run - 1][0] == axis:
-                run -= 1
-            # the run of successive tiles lies inside the tile of the level whose
-            # loops (over this axis) start it: chain depth = that level's index
-            slide = (axis, moving[run][1])
-        # remembered in the search's cache too: its hits skip hashing the window
-        key = ("footprint", m_chain, k_chain, slide)
-        hit = cache.get(key) if cache is not None else None
-        if hit is None:
-            hit = sizes.input_footprint_bytes(g, m_chain, k_chain, slide)[0]
-            if cache is not None:
-                cache[key] = hit
-        return hit * groups
-
-    for idx in range(len(chain) - 1, -1, -1):
-        name, holds, above = chain[idx]
-        acc: dict[Operand, OperandAccesses] = {}
-        n_tiles = counts[idx + 1]
-        for op, key in ((Operand.WEIGHTS, "w"), (Operand.INPUTS, "i")):
-            if op not in holds:
-                continue
-            dims = OPERAND_DIMS[op]
-            reuse = _reuse_factor(above, dims)
-            fills = full[op] * reuse
-            if op is Operand.INPUTS and sizes.window is not None:
-                # a conv's input tiles overlap (the halo): each tile's footprint
-                fills = footprint_bytes(idx) * reuse
-            if op is Operand.INPUTS and inputs_resident and idx == outer[op]:
-                fills = 0.0  # the whole input is here already
-            acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
-            inner_fill[op] = fills
-            transfers[key] = groups * n_tiles[dims[0]] * n_tiles[dims[1]] * reuse
-        if Operand.OUTPUTS in holds:
-            visits = _reuse_factor(above, "mn")
-            final = groups * m_n * out_b
-            if outputs_resident and idx == outer[Operand.OUTPUTS]:
-                final = 0.0  # stays here for the consumers
-            spills = groups * m_n * (visits - 1) * acc_b
-            drained = final + spills  # written back to the next level out
-            read_back = spills  # filled back from it
-            # reads: the inside's read-modify-write read-backs only (the drain
-            # upwards is the next level's update, not a read here: Timeloop v3)
-            acc[Operand.OUTPUTS] = OperandAccesses(inner_out_reads, read_back, inner_out_updates)
-            inner_out_updates, inner_out_reads = drained, read_back
-            out_tiles = groups * n_tiles["m"] * n_tiles["n"]
-            transfers["ou"], transfers["ob"] = out_tiles * visits, out_tiles * (visits - 1)
-        per_level[name] = acc
-    mem = arch.memory
-    links = cache.get("links") if cache is not None else None
-    if links is None:  # the same for every nest of the layer
-        links = _Links(arch, sizes, g)
-        if cache is not None:
-            cache["links"] = links
+                reads_w *= done / weight_density if packed else done
+            if skipped or Operand.OUTPUTS in saves:
+                out_updates *= done
+                out_reads = max(0.0, out_updates - groups * m_n * pe.acc_bits / 8)
     w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
-    source, burst_of = links.source, links.burst
-
-    def rounded(nbytes: float, key: str, op: Operand) -> float:
-        n, burst = transfers[key], burst_of[op]
-        if nbytes <= 0 or burst <= 1 or n <= 0 or (key == "i" and links.whole_input_bursts):
-            return nbytes
-        return n * math.ceil(nbytes / n / burst - 1e-9) * burst
-
-    dram = {
-        w: OperandAccesses(rounded(inner_fill[w], "w", w), 0.0, 0.0),
-        i: OperandAccesses(rounded(inner_fill[i], "i", i), 0.0, 0.0),
-        o: OperandAccesses(
-            rounded(inner_out_reads, "ob", o), 0.0, rounded(inner_out_updates, "ou", o)
-        ),
-    }
-    # an operand whose off-chip home is the host crosses its link, not DRAM's (the
-    # host's record goes last: the chain's records keep their places)
-    if links.all_at_dram:  # (no host, or it homes none of them)
-        at_dram, at_host = tuple(dram.items()), ()
-    else:
-        at_dram = tuple((op, a) for op, a in dram.items() if source[op] is mem.dram)
-        at_host = tuple((op, a) for op, a in dram.items() if source[op] is not mem.dram)
-    levels_out.append(LevelAccesses(arch.dram.name, at_dram))
-    for name, _, _ in chain:
-        levels_out.append(LevelAccesses(name, tuple(per_level[name].items())))
-
     # --- PE registers: per streaming PE-cycle (gating saves the reads only the
     # zero operand needed, those of `gating_saves`: the weight read, the psum update)
-    lanes = pe.window(pattern) if (pattern is None or not pe.nm_any) else pe.multipliers
-    gate = mac_fraction if pe.zero_gating else 1.0
-    saves = pe.gating_saves
-    w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8
-    if Operand.WEIGHTS in saves:
-        # (conditioned on the weights too, a weight read stays when its input is nonzero)
-        w_reg *= gate if not by_weight else gate / weight_density if weight_density else 0.0
-    a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
-    if by_weight:
-        a_reg *= weight_density
-    o_reg = steady_pe_cycles * acc_b
-    if Operand.OUTPUTS in saves:
-        o_reg *= gate
-    stationary_fill = array_reads.get(roles.stationary, 0.0)
-    regs = {
-        Operand.WEIGHTS: OperandAccesses(
-            w_reg, stationary_fill if roles.stationary is Operand.WEIGHTS else w_reg, 0.0
-        ),
-        Operand.INPUTS: OperandAccesses(
-            a_reg, stationary_fill if roles.stationary is Operand.INPUTS else a_reg, 0.0
-        ),
-        # the same read-modify-write rule: each partial sum the array sends out
-        # was started by one PE with nothing to read (WS/IS: the top of a K
-        # fold's column; OS: an output's first MAC of the tile)
-        # (the first real MAC: a gated one neither reads nor starts it)
-        Operand.OUTPUTS: OperandAccesses(max(0.0, o_reg - array_out_updates), 0.0, o_reg),
-    }
-    if not pe.keeps_operands:  # the PEs keep nothing: no register accesses
-        regs = dict.fromkeys(regs, OperandAccesses())
-    levels_out.append(LevelAccesses(PE_REGISTERS, tuple(regs.items())))
-    if mem.host is not None:
-        levels_out.append(LevelAccesses(mem.host.name, at_host))
-    return Accesses(tuple(levels_out), hops, array_tiles)
+    if pe.keeps_operands:
+        lanes = pe.window(pattern) if (pattern is None or not pe.nm_any) else pe.multipliers
+        gate = mac_fraction if pe.zero_gating else 1.0
+        w_reg = steady_pe_cycles * pe.multipliers * pe.w_bits / 8
+        if Operand.WEIGHTS in saves:
+            # (conditioned on the weights too, a weight read stays when its input is nonzero)
+            w_reg *= gate if not by_weight else gate / weight_density if weight_density else 0.0
+        a_reg = steady_pe_cycles * lanes * pe.a_bits / 8
+        if by_weight:
+            a_reg *= weight_density
+        o_reg = steady_pe_cycles * (pe.acc_bits / 8)
+        if Operand.OUTPUTS in saves:
+            o_reg *= gate
+        # a stationary operand's registers are filled by the array's reads of it
+        w_fill = reads_w if roles.stationary is w else w_reg
+        a_fill = reads_i if roles.stationary is i else a_reg
+        regs = (
+            (w, OperandAccesses(w_reg, w_fill, 0.0)),
+            (i, OperandAccesses(a_reg, a_fill, 0.0)),
+            # the same read-modify-write rule: each partial sum the array sends out
+            # was started by one PE with nothing to read (WS/IS: the top of a K
+            # fold's column; OS: an output's first MAC of the tile)
+            # (the first real MAC: a gated one neither reads nor starts it)
+            (o, OperandAccesses(max(0.0, o_reg - out_updates), 0.0, o_reg)),
+        )
+    else:  # the PEs keep nothing: no register accesses
+        regs = ((w, OperandAccesses()), (i, OperandAccesses()), (o, OperandAccesses()))
+    return reads_w, reads_i, out_updates, out_reads, LevelAccesses(PE_REGISTERS, regs)
+
+
+def _outermost(levels: tuple[NestLevel, ...], op: Operand) -> int:
+    """The index of the outermost level keeping `op` (-1: none)."""
+    return next((i for i, lv in enumerate(levels) if op in lv.holds), -1)
+
+
+def _input_footprint(
+    sizes: OperandBytes,
+    gemm: GemmShape,
+    tiles: tuple[tuple[int, int, int], ...],
+    idx: int,
+    moving: list[tuple[str, int]],
+    last: int,
+    cache: dict | None,
+) -> float:
+    """Every input tile of level idx once (one group): the sum of their
+    footprints, less what successive tiles share when the innermost moving loop
+    above the level slides them (`workloads.window`). `moving[:last]`: the loops
+    above the level that move, outer to inner, with their levels."""
+    m_chain = tuple([t[0] for t in tiles[: idx + 1]])
+    k_chain = tuple([t[2] for t in tiles[: idx + 1]])
+    slide = None
+    if last and moving[last - 1][0] in "mk":
+        axis = moving[last - 1][0]
+        run = last
+        while run > 0 and moving[run - 1][0] == axis:
+            run -= 1
+        # the run of successive tiles lies inside the tile of the level whose
+        # loops (over this axis) start it: chain depth = that level's index
+        slide = (axis, moving[run][1])
+    # remembered in the search's cache too: its hits skip hashing the window
+    key = ("footprint", m_chain, k_chain, slide)
+    hit = cache.get(key) if cache is not None else None
+    if hit is None:
+        hit = sizes.input_footprint_bytes(gemm, m_chain, k_chain, slide)[0]
+        if cache is not None:
+            cache[key] = hit
+    return hit
+
+
+def _rounded(nbytes: float, transfers: float, burst: int) -> float:
+    """`nbytes` moved in `transfers` transfers of whole bursts."""
+    if nbytes <= 0 or burst <= 1 or transfers <= 0:
+        return nbytes
+    return transfers * math.ceil(nbytes / transfers / burst - 1e-9) * burst
 
 
 def default_nest(
@@ -575,7 +643,7 @@ def default_nest(
         tile = (min(parent[0], tile[0]), min(parent[1], tile[1]), min(parent[2], tile[2]))
         holds = lv.holds
         if bypass and lv.name == glb:
-            holds = tuple(op for op in holds if op not in bypass)
+            holds = tuple([op for op in holds if op not in bypass])
         levels.append(NestLevel(lv.name, tile, order, holds))
         parent = tile
     return Nest(gemm, groups, tuple(levels))

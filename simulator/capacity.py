@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 from mappings.dataflow import LOOP_DIMS, Operand
-from simulator.accesses import Nest, _reuse_factor
+from simulator.accesses import Nest, _reuse_factors
 from simulator.arch import ArchSpec
 from simulator.formats import OperandBytes
 
@@ -59,7 +61,7 @@ def final_output_levels(nest: Nest) -> set[str]:
     return {
         nest.levels[outer].name
         for outer, inner in itertools.pairwise(holders)
-        if _reuse_factor(above[inner], "mn") <= 1
+        if _reuse_factors(above[inner])[2] <= 1
     }
 
 
@@ -113,7 +115,8 @@ def fits_nest(
 class TileFit:
     """`fits_nest` for the nests where every level holds the step level's tile
     (levels inside it hold the same tile; outer ones pass it through), as a
-    few multiplications per tile: the mapper asks it for thousands of tiles."""
+    few multiplications per tile over arrays of tiles: the mapper asks it for
+    thousands of tiles."""
 
     def __init__(
         self,
@@ -170,33 +173,48 @@ class TileFit:
             checks.append((shared, held, staged, final))
         self.checks = checks
 
-    def __call__(self, tile: tuple[int, int, int]) -> bool:
-        tm, tn, tk = tile
-        pi, pw, po = self.per
-        if self.sizes.window is not None:  # a conv's input tile: its footprint
-            inputs = self.conv_inputs.get((tm, tk))
-            if inputs is None:
-                inputs = self.sizes.input_footprint_bytes(self.gemm, (tm,), (tk,))[1]
-                self.conv_inputs[(tm, tk)] = inputs
-        else:
-            inputs = pi * tm * tk
+    def _conv_input(self, tm: int, tk: int) -> float:
+        """A conv's input tile: its largest footprint (bytes)."""
+        inputs = self.conv_inputs.get((tm, tk))
+        if inputs is None:
+            inputs = self.sizes.input_footprint_bytes(self.gemm, (tm,), (tk,))[1]
+            self.conv_inputs[(tm, tk)] = inputs
+        return inputs
+
+    def input_bytes(self, tiles: list[tuple[int, int, int]], array: np.ndarray) -> np.ndarray:
+        """Each tile's input bytes (`array`: `tiles` as an (n, 3) integer array): the
+        same for every bypass, so a search asks once per tile list."""
+        if self.sizes.window is not None:
+            known = self.conv_inputs
+            return np.array(
+                [known.get((m, k)) or self._conv_input(m, k) for m, _, k in tiles], dtype=float
+            )
+        return self.per[0] * array[:, 0] * array[:, 2]
+
+    def fitting(self, array: np.ndarray, inputs: np.ndarray) -> list[bool]:
+        """Whether each (tm, tn, tk) tile fits every bounded level, for all tiles
+        at once (`array`: the tiles as an (n, 3) integer array; `inputs`: their
+        `input_bytes`)."""
+        tm, tn, tk = array[:, 0], array[:, 1], array[:, 2]
+        _, pw, po = self.per
         weights = pw * tk * tn
+        fits = np.ones(len(array), dtype=bool)
         for shared, held, staged, final in self.checks:
             size = (inputs, weights, (final if final is not None else po) * tm * tn)
-            total = 0.0
+            total = np.zeros(len(array))
             for i, copies, cap in held:
                 need = copies * size[i]
-                if shared is None and need > cap:
-                    return False
-                total += need
+                if shared is None:
+                    fits &= ~(need > cap)
+                total = total + need
             for i, copies, b, cap in staged:
-                need = copies * min(size[i], b)
-                if shared is None and need > cap:
-                    return False
-                total += need
-            if shared is not None and total > shared:
-                return False
-        return True
+                need = copies * np.minimum(size[i], b)
+                if shared is None:
+                    fits &= ~(need > cap)
+                total = total + need
+            if shared is not None:
+                fits &= ~(total > shared)
+        return fits.tolist()
 
 
 __all__ = [

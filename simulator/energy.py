@@ -63,6 +63,9 @@ REG_ERT_NAMES = {
 }
 
 
+ACTIONS = {"read": 0, "fill": 1, "update": 2}  # a level's actions, in `per_byte_pj` order
+
+
 @dataclass(frozen=True, slots=True)
 class LevelCost:
     """pJ per access of `word_bits`."""
@@ -73,17 +76,16 @@ class LevelCost:
     update_pj: float
     leakage_pj_per_cycle: float
     source: str  # spec | ert | fit | table
+    # pJ per byte read, filled (written) and updated: derived once, the mapper
+    # prices every candidate with them
+    per_byte_pj: tuple[float, float, float] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        per = tuple(pj * 8 / self.word_bits for pj in (self.read_pj, self.write_pj, self.update_pj))
+        object.__setattr__(self, "per_byte_pj", per)  # (frozen: set once, here)
 
     def per_byte(self, action: str) -> float:
-        if action == "read":
-            pj = self.read_pj
-        elif action == "fill":
-            pj = self.write_pj
-        elif action == "update":
-            pj = self.update_pj
-        else:
-            raise KeyError(action)
-        return pj * 8 / self.word_bits
+        return self.per_byte_pj[ACTIONS[action]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,21 +402,13 @@ def energy_estimate_pj(
     for lv in accesses.levels:
         if lv.name == PE_REGISTERS:
             for op, a in lv.operands:
-                c = costs.register(op)
-                # `LevelCost.per_byte`, inlined (the mapper's hottest loop)
-                total += (
-                    a.reads_bytes * (c.read_pj * 8 / c.word_bits)
-                    + a.fills_bytes * (c.write_pj * 8 / c.word_bits)
-                    + a.updates_bytes * (c.update_pj * 8 / c.word_bits)
-                )
+                read, fill, update = costs.register(op).per_byte_pj
+                total += a.reads_bytes * read + a.fills_bytes * fill + a.updates_bytes * update
             continue
         c = costs.level(lv.name)
-        t = lv.total
-        total += (
-            t.reads_bytes * (c.read_pj * 8 / c.word_bits)
-            + t.fills_bytes * (c.write_pj * 8 / c.word_bits)
-            + t.updates_bytes * (c.update_pj * 8 / c.word_bits)
-        )
+        reads, fills, updates = lv.totals()
+        read, fill, update = c.per_byte_pj
+        total += reads * read + fills * fill + updates * update
         leak += c.leakage_pj_per_cycle
     index_bits = pattern.index_bits if pattern is not None else 0
     total += accesses.network_hop_bits * costs.network_hop_bit_pj

@@ -226,7 +226,8 @@ class _Evaluator:
 
     def __init__(self, plan: LayerPlan) -> None:
         self.plan = plan
-        self.compute: dict[tuple, tuple[int, FoldStreams]] = {}
+        # (dataflow, array tile) -> (compute cycles, steady cycles, folds)
+        self.compute: dict[tuple, tuple[int, int, FoldStreams]] = {}
         pe = plan.arch.pe_array
         self.real_macs = plan.real_macs
         self.costs = action_costs(plan.arch)
@@ -237,6 +238,8 @@ class _Evaluator:
         # (step level index, its tile chain outer to inner) -> the exposed first load
         self.exposed: dict[tuple, float] = {}
         self.pe = pe
+        self.pes = pe.pes
+        self.stream_density = plan.stream_density
         self.evaluations = 0
         self.port_bandwidth = {lv.name: lv.port_bandwidth for lv in plan.arch.memory.levels}
         mem = plan.arch.memory
@@ -252,7 +255,10 @@ class _Evaluator:
             self.chip = cores.chip_arch(plan.arch)
             self.chip_costs = action_costs(self.chip)
 
-    def streams(self, dataflow: Dataflow, tile: tuple[int, int, int]) -> tuple[int, FoldStreams]:
+    def streams(
+        self, dataflow: Dataflow, tile: tuple[int, int, int]
+    ) -> tuple[int, int, FoldStreams]:
+        """The folds of an array tile: (compute cycles, steady cycles, the folds)."""
         key = (dataflow, tile)
         hit = self.compute.get(key)
         if hit is None:
@@ -260,7 +266,7 @@ class _Evaluator:
             st = fold_streams(
                 plan.gemm, plan.groups, tile, pe, dataflow, plan.pattern, None, plan.stream_density
             )
-            hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st)
+            hit = self.compute[key] = (st.compute_cycles(pe, dataflow), st.steady_cycles, st)
         return hit
 
     def step_tile_bytes(self, index: int, nest: Nest) -> dict[Operand, float]:
@@ -290,7 +296,7 @@ class _Evaluator:
         compute, slots, real, acc = self._accesses(mapping, nest)
         dram_bytes, off_chip = self._links(acc)
         slowest = off_chip
-        levels = tuple(t.level for t in mapping.tiles)  # decide the step level
+        levels = tuple([t.level for t in mapping.tiles])  # decide the step level
         at_step = self.at_step.get(levels)
         if at_step is None:
             step = _step_level(arch, mapping)
@@ -302,10 +308,13 @@ class _Evaluator:
             lbw = self.port_bandwidth[lv.name]
             if math.isinf(lbw):
                 continue
-            reads = la.of(Operand.INPUTS).reads_bytes + la.of(Operand.WEIGHTS).reads_bytes
+            reads = 0.0  # the operands' reads (outputs go through the accumulate path)
+            for op, a in la.operands:
+                if op is not Operand.OUTPUTS:
+                    reads += a.reads_bytes
             slowest = max(slowest, reads / lbw)
         # the first step's loads and the last write-back do not overlap compute
-        key = (at_step, tuple(lv.tile for lv in nest.levels[: at_step + 1]))
+        key = (at_step, tuple([lv.tile for lv in nest.levels[: at_step + 1]]))
         exposed = self.exposed.get(key)
         if exposed is None:
             first = self.step_tile_bytes(at_step, nest)
@@ -324,13 +333,13 @@ class _Evaluator:
 
     def _accesses(self, mapping: Mapping, nest: Nest) -> tuple[int, int, float, Accesses]:
         """(compute cycles, multiplier slots, real MACs, accesses) of the whole nest."""
-        plan, pe = self.plan, self.pe
-        compute, st = self.streams(mapping.dataflow, nest.array_tile)
-        slots = st.steady_cycles * pe.pes * pe.multipliers
+        plan = self.plan
+        compute, steady, _ = self.streams(mapping.dataflow, nest.array_tile)
+        slots = steady * self.pes * self.pe.multipliers
         real = self.real_macs if self.real_macs is not None else slots
         acc = count_accesses(
-            nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, plan.stream_density,
-            min(1.0, real / slots) if slots else 1.0, st.steady_cycles * pe.pes,
+            nest, plan.arch, mapping.dataflow, plan.pattern, plan.sizes, self.stream_density,
+            min(1.0, real / slots) if slots else 1.0, steady * self.pes,
             plan.inputs_resident, plan.outputs_resident, cache=self.sides,
             weight_density=self.weight_density,
         )  # fmt: skip
@@ -340,8 +349,8 @@ class _Evaluator:
         """Bytes over every off-chip link, and the slowest link's time."""
         dram_bytes = off_chip = 0.0
         for name, bw, _, _ in self.links:
-            t = acc.level(name).total
-            nbytes = t.reads_bytes + t.updates_bytes
+            reads, _, updates = acc.level(name).totals()
+            nbytes = reads + updates
             dram_bytes += nbytes
             if not math.isinf(bw):
                 off_chip = max(off_chip, nbytes / bw)
@@ -435,15 +444,17 @@ def staging_bytes(plan: LayerPlan, dataflow: Dataflow) -> dict[Operand, float]:
     }
 
 
-def _effective_orders(trips: dict[str, int]) -> list[str]:
-    """Loop orders that differ once loops of one trip are dropped (the rest tie)."""
+@functools.lru_cache(maxsize=8)
+def _effective_orders(moving: str) -> tuple[str, ...]:
+    """Loop orders that differ once loops of one trip are dropped (the rest tie);
+    `moving`: the dimensions whose loops take more than one trip."""
     seen, out = set(), []
     for order in LOOP_ORDERS:
-        key = "".join(d for d in order if trips[d] > 1)
+        key = "".join([d for d in order if d in moving])
         if key not in seen:
             seen.add(key)
             out.append(order)
-    return out
+    return tuple(out)
 
 
 def _with_inner_tiles(
@@ -540,13 +551,17 @@ def candidate_mappings(
     # inner levels bound anyway; there every fitting tile is scored
     prune = not inner_levels
     out = []
+    tile_array = np.array(tiles, dtype=np.int64).reshape(-1, 3)
+    input_bytes = None  # each tile's input bytes (whatever the bypass)
     for bypass in bypass_options(dataflow):
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident, ev.fit_inputs)
+        if input_bytes is None:
+            input_bytes = quick.input_bytes(tiles, tile_array)
         # tile -> its mapping when levels inside the GLB take smaller tiles (None:
         # the GLB tile alone, built only for the tiles on the frontier)
         fitting: dict[tuple[int, int, int], Mapping | None] = {}
-        for tile in tiles:
-            if quick(tile):
+        for tile, fits in zip(tiles, quick.fitting(tile_array, input_bytes), strict=True):
+            if fits:
                 fitting[tile] = None
             elif inner_levels:  # a level inside the GLB may take a smaller tile
                 found = _with_inner_tiles(
@@ -571,8 +586,8 @@ def candidate_mappings(
             if grows:
                 continue
             base = inner if inner is not None else glb_mapping(dataflow, tile, "nmk", bypass)
-            trips = {d: -(-getattr(g, d) // t) for d, t in zip("mnk", tile, strict=True)}
-            for order in _effective_orders(trips):
+            moving = "".join([d for d, t in zip("mnk", tile, strict=True) if getattr(g, d) > t])
+            for order in _effective_orders(moving):
                 m = Mapping(base.dataflow, base.tiles, order, base.bypass)
                 nest = nest_of(plan, m)
                 # with levels inside the GLB the fit depends on the loop order (K

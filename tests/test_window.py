@@ -306,9 +306,7 @@ def test_few_row_tiles_are_cut_as_numpy_cuts_them(w, chain, data):
     assume(few is not None)
     starts, ends, run = window_module.tile_ranges(w.rows, tuple(chain), depth)
     radices = (w.batch, w.out_h, w.out_w)
-    spans = window_module.range_spans(starts, ends - 1, radices)
-    n_lo, p_lo, q_lo = window_module._first_digits(starts, spans, radices)
-    n, p, q = spans
+    (n_lo, p_lo, q_lo), (n, p, q) = window_module.digit_ranges(starts, ends - 1, radices)
     expected = (n_lo, n + 1, p_lo * w.stride_h, p * w.stride_h, q_lo * w.stride_w,
                 q * w.stride_w, run)  # fmt: skip
     got = (few.lo, few.size, few.y_lo, few.y_span, few.x_lo, few.x_span, few.run)

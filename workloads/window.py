@@ -30,7 +30,7 @@ the move before, or a run ends on a reset (row tiles wrapping rows unevenly).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,10 +47,8 @@ def tile_ranges(
     for i, t in enumerate(chain):
         if i == depth:
             anc = np.arange(len(starts))
-        counts = -(-(ends - starts) // t)
-        parent = np.repeat(np.arange(len(starts)), counts)
-        first = np.repeat(np.cumsum(counts) - counts, counts)
-        new_starts = starts[parent] + t * (np.arange(int(counts.sum())) - first)
+        parent, offset = _cut(ends - starts, t)
+        new_starts = starts[parent] + offset
         ends = np.minimum(new_starts + t, ends[parent])
         starts, anc = new_starts, anc[parent]
     if depth >= len(chain):
@@ -58,42 +56,43 @@ def tile_ranges(
     return starts, ends, anc
 
 
-def range_spans(j0: np.ndarray, j1: np.ndarray, radices: tuple) -> list[np.ndarray]:
-    """Per digit (most significant first) of a mixed-radix number, the span
-    (max - min) of the digit over the contiguous range j0..j1 (inclusive): the
-    first digit where the ends differ spans from one end's digit to the
-    other's, every less significant digit its whole radix."""
-
-    def digits(j):
-        out = []
-        for r in reversed(radices):
-            j, d = np.divmod(j, r)
-            out.append(d)
-        return out[::-1]
-
-    d0, d1 = digits(j0), digits(j1)
-    crossed = np.zeros(np.shape(j0), bool)
-    spans = []
-    for a, b, r in zip(d0, d1, radices, strict=True):
-        spans.append(np.where(crossed, np.asarray(r) - 1, b - a))
-        crossed = crossed | (a != b)
-    return spans
+def _cut(lengths: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ranges of the given lengths, each cut into pieces of `t` from its start
+    (the last one shorter): per piece, the index of its range and its offset in it."""
+    if len(lengths) == 1:  # one range: a plain arange (cheaper than repeat and cumsum)
+        offset = np.arange(0, int(lengths[0]), t, dtype=np.int64)
+        return np.zeros(len(offset), np.int64), offset
+    counts = -(-lengths // t)
+    parent = np.repeat(np.arange(len(lengths)), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    return parent, t * (np.arange(int(counts.sum())) - first)
 
 
-def _first_digits(j0: np.ndarray, spans: list[np.ndarray], radices: tuple) -> list[np.ndarray]:
-    """Per digit, its least value over the range starting at j0 (a digit below
-    the first that differs covers its whole radix: least 0)."""
-    out, j = [], j0
+def digit_ranges(
+    j0: np.ndarray, j1: np.ndarray, radices: tuple
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per digit (most significant first) of a mixed-radix number, its least
+    value and its span (max - min) over the contiguous range j0..j1 (inclusive):
+    the first digit where the ends differ spans from one end's digit to the
+    other's; every less significant digit covers its whole radix (least 0)."""
+    d0, d1 = [], []
     for r in reversed(radices):
-        j, d = np.divmod(j, r)
-        out.append(d)
-    first = out[::-1]
-    crossed = np.zeros(np.shape(j0), bool)
-    low = []
-    for d, s in zip(first, spans, strict=True):
-        low.append(np.where(crossed, 0, d))
-        crossed = crossed | (s > 0)
-    return low
+        j0, a = np.divmod(j0, r)
+        j1, b = np.divmod(j1, r)
+        d0.append(a)
+        d1.append(b)
+    d0.reverse()
+    d1.reverse()
+    # the most significant digit: nothing above it differs
+    lows, spans = [d0[0]], [d1[0] - d0[0]]
+    crossed = d0[0] != d1[0]
+    for i in range(1, len(radices)):
+        a, b, r = d0[i], d1[i], radices[i]
+        lows.append(np.where(crossed, 0, a))
+        spans.append(np.where(crossed, np.asarray(r) - 1, b - a))
+        if i < len(radices) - 1:
+            crossed = crossed | (a != b)
+    return lows, spans
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -144,8 +143,8 @@ def _delta_pairs(parts: _Parts) -> np.ndarray:
 def _few_row_parts(window: InputWindow, chain: tuple[int, ...], depth: int) -> _Parts | None:
     """`InputWindow._row_parts` tile by tile when the tiles are few (numpy's
     per-call overhead dominates there), else None. The same integers: tiles as
-    `tile_ranges` cuts them, digit spans and least digits as `range_spans` and
-    `_first_digits` take them."""
+    `tile_ranges` cuts them, least digits and digit spans as `digit_ranges`
+    takes them."""
     starts, ends, anc = [0], [window.rows], [0]
     for i, t in enumerate(chain):
         if i == depth:
@@ -233,6 +232,22 @@ class InputWindow:
     dilation_h: int = 1
     dilation_w: int = 1
     transposed: bool = False
+    # hashed and sized once: every cache of the geometry below keys on the window,
+    # and every footprint in bytes divides by its elements
+    _hash: int = field(init=False, repr=False, compare=False)
+    _elements: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        key = (
+            self.batch, self.out_h, self.out_w, self.channels, self.r, self.s,
+            self.stride_h, self.stride_w, self.dilation_h, self.dilation_w, self.transposed,
+        )  # fmt: skip
+        # (frozen: set once, here)
+        object.__setattr__(self, "_hash", hash(key))
+        object.__setattr__(self, "_elements", self.batch * self.channels * self.height * self.width)
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def height(self) -> int:
@@ -245,7 +260,7 @@ class InputWindow:
     @property
     def elements(self) -> int:
         """The whole input one group reads: N x C x H x W (padded, as touched)."""
-        return self.batch * self.channels * self.height * self.width
+        return self._elements
 
     @property
     def distinct_elements(self) -> int:
@@ -284,9 +299,7 @@ class InputWindow:
             return few
         starts, ends, run = tile_ranges(self.rows, chain, depth)
         radices = (self.batch, self.out_h, self.out_w)
-        spans = range_spans(starts, ends - 1, radices)
-        n_lo, p_lo, q_lo = _first_digits(starts, spans, radices)
-        n, p, q = spans
+        (n_lo, p_lo, q_lo), (n, p, q) = digit_ranges(starts, ends - 1, radices)
         return _Parts(
             n_lo, n + 1, p_lo * self.stride_h, p * self.stride_h,
             q_lo * self.stride_w, q * self.stride_w, run,
@@ -303,17 +316,12 @@ class InputWindow:
                 run = np.arange(len(c0))
             if ranged is None and t % window == 0:  # blocks of whole windows
                 per = t // window
-                counts = -(-cb // per)
-                parent = np.repeat(np.arange(len(cb)), counts)
-                first = np.repeat(np.cumsum(counts) - counts, counts)
-                off = per * (np.arange(int(counts.sum())) - first)
+                parent, off = _cut(cb, per)
                 c0, cb, run = c0[parent] + off, np.minimum(per, cb[parent] - off), run[parent]
                 continue
             j0, j1 = ranged if ranged is not None else (np.zeros_like(c0), cb * window)
-            counts = -(-(j1 - j0) // t)
-            parent = np.repeat(np.arange(len(j0)), counts)
-            first = np.repeat(np.cumsum(counts) - counts, counts)
-            s0 = j0[parent] + t * (np.arange(int(counts.sum())) - first)
+            parent, offset = _cut(j1 - j0, t)
+            s0 = j0[parent] + offset
             ranged = (s0, np.minimum(s0 + t, j1[parent]))
             c0, cb, run = c0[parent], cb[parent], run[parent]
         if depth >= len(chain):
@@ -326,9 +334,7 @@ class InputWindow:
             )  # fmt: skip
         j0, j1 = ranged
         radices = (self.r, self.s, cb)
-        spans = range_spans(j0, j1 - 1, radices)
-        r_lo, s_lo, c_lo = _first_digits(j0, spans, radices)
-        r, s, c = spans
+        (r_lo, s_lo, c_lo), (r, s, c) = digit_ranges(j0, j1 - 1, radices)
         return _Parts(
             c0 + c_lo, c + 1, r_lo * self.dilation_h, r * self.dilation_h,
             s_lo * self.dilation_w, s * self.dilation_w, run,
@@ -376,18 +382,18 @@ class InputWindow:
         pairs = _slid_pairs(self, mov_chain, depth, moving_rows)
         if pairs is None:
             return 0.0
-        shared, oy, ox = pairs
         total = 0.0
         groups = _span_groups(self, other_chain, not moving_rows)
-        if isinstance(shared, list):  # few tiles (`_slid_pairs`): whole numbers, exact sums
+        if isinstance(pairs, list):  # few tiles (`_slid_pairs`): whole numbers, exact sums
             for (ys, xs), weight in groups:
                 total += weight * float(
                     sum(
-                        sh * max(a + ys + 1, 0) * max(b + xs + 1, 0)
-                        for sh, a, b in zip(shared, oy, ox, strict=True)
+                        count * sh * max(a + ys + 1, 0) * max(b + xs + 1, 0)
+                        for (sh, a, b), count in pairs
                     )
                 )
             return total
+        shared, oy, ox = pairs
         # the fixed tile of the other axis widens both overlaps by its span
         for (ys, xs), weight in groups:
             total += weight * float(
@@ -474,22 +480,28 @@ def _axis_sums(window: InputWindow, chain: tuple[int, ...], rows: bool) -> tuple
 def _slid_pairs(window: InputWindow, chain: tuple[int, ...], depth: int, rows: bool):
     """Over the tiles fetched as a delta along one axis: the images (channels)
     they share with the tile before, and how far their height and width parts
-    overlap it (may be negative: apart); None when no tile is a delta."""
+    overlap it (may be negative: apart), as three arrays, or for few tiles as
+    ((shared, oy, ox), how many) pairs; None when no tile is a delta."""
     mov = _row_parts(window, chain, depth) if rows else _reduction_parts(window, chain, depth)
     delta = _deltas(mov)
     if not delta.any():
         return None
-    if len(delta) < FEW_TILES:  # few tiles: lists (the sums are of whole numbers)
+    if len(delta) < FEW_TILES:
+        # few tiles: the distinct (shared, oy, ox) with how many deltas have them (the
+        # sums are of whole numbers: exact in any order)
         lo, size = mov.lo.tolist(), mov.size.tolist()
         y_lo, y_span = mov.y_lo.tolist(), mov.y_span.tolist()
         x_lo, x_span = mov.x_lo.tolist(), mov.x_span.tolist()
-        shared, oy, ox = [], [], []
+        counted: dict[tuple[float, int, int], int] = {}
         for i in np.nonzero(delta)[0].tolist():
             j = i - 1
-            shared.append(float(max(min(lo[i] + size[i], lo[j] + size[j]) - max(lo[i], lo[j]), 0)))
-            oy.append(min(y_lo[i] + y_span[i], y_lo[j] + y_span[j]) - max(y_lo[i], y_lo[j]))
-            ox.append(min(x_lo[i] + x_span[i], x_lo[j] + x_span[j]) - max(x_lo[i], x_lo[j]))
-        return shared, oy, ox
+            key = (
+                float(max(min(lo[i] + size[i], lo[j] + size[j]) - max(lo[i], lo[j]), 0)),
+                min(y_lo[i] + y_span[i], y_lo[j] + y_span[j]) - max(y_lo[i], y_lo[j]),
+                min(x_lo[i] + x_span[i], x_lo[j] + x_span[j]) - max(x_lo[i], x_lo[j]),
+            )
+            counted[key] = counted.get(key, 0) + 1
+        return list(counted.items())
     i = np.nonzero(delta)[0]
     lo = np.maximum(mov.lo[i], mov.lo[i - 1])
     hi = np.minimum(mov.lo[i] + mov.size[i], mov.lo[i - 1] + mov.size[i - 1])
@@ -520,7 +532,8 @@ def _deltas(parts: _Parts) -> np.ndarray:
 
 # tiles along an axis below which the window's geometry goes tile by tile in Python
 # (numpy's per-call overhead dominates; measured on res2a): row parts, deltas and overlaps
-FEW_ROW_TILES = 16
+# (row parts: even at 8 tiles once `_cut` made the numpy enumeration cheaper)
+FEW_ROW_TILES = 8
 FEW_TILES = 64
 SMALL_GROUPING = 256  # rows below which `_grouped` sums in Python (numpy's overhead dominates)
 
@@ -551,4 +564,4 @@ def _grouped(keys: np.ndarray, weights: np.ndarray) -> list[tuple[tuple[int, int
     ]
 
 
-__all__ = ["MAX_EXTENT", "InputWindow", "range_spans", "tile_ranges"]
+__all__ = ["MAX_EXTENT", "InputWindow", "digit_ranges", "tile_ranges"]
