@@ -92,11 +92,12 @@ def empty_probability(
     zeros = elements * (1.0 - density)
     if zeros < tile:
         return 0.0
-    # C(zeros, tile) / C(elements, tile), through lgamma (continuous in the density)
-    return math.exp(
+    # C(zeros, tile) / C(elements, tile), through lgamma (continuous in the density);
+    # at a density of ~1e-16 lgamma's rounding lands just above 1: a probability is not
+    return min(1.0, math.exp(
         math.lgamma(zeros + 1) - math.lgamma(zeros - tile + 1)
         - math.lgamma(elements + 1) + math.lgamma(elements - tile + 1)
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 import yaml
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from simulator.arch import ActivationFormat, WeightFormat, parse_arch, preset_path
@@ -111,6 +111,8 @@ shapes = st.tuples(st.integers(1, 64), st.integers(1, 64))
 @given(
     st.sampled_from(sorted(RANK_FORMATS)), shapes, densities, densities, st.sampled_from([4, 8, 16])
 )
+# found by the thorough profile: lgamma's rounding put an empty tile's probability above 1
+@example("rle", (44, 44), 0.0, 6.109532627048857e-16, 4)
 def test_rank_format_size_is_monotone_in_density_and_counts_metadata(fmt, shape, d1, d2, bits):
     """More nonzeros never store in fewer bits (data or metadata), in either density
     model; the metadata is counted in the total; at density 1 the values take the
