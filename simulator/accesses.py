@@ -364,6 +364,23 @@ def count_accesses(
     }
     acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
     array_reads = {op: b * live_folds for op, b in side.array_reads.items()}
+    # levels with their own formats (MemLevelSpec.formats): counts are kept in the
+    # memory-wide format's bytes and each level's records scaled to its own format
+    per_level_formats = bool(sizes.level_formats)
+    array_fmt = {}  # operand -> the format of the level the array reads it from
+    if per_level_formats:
+        for op in (Operand.WEIGHTS, Operand.INPUTS):
+            at = next((lv.name for lv in reversed(nest.levels) if op in lv.holds), None)
+            array_fmt[op] = sizes.stored(at or arch.memory.source_for(op).name, op)[2]
+        mem_compact = arch.memory.activation_format is ActivationFormat.DENSE
+        level_compact = array_fmt[Operand.INPUTS] == "dense"
+        if Operand.INPUTS in roles.streamed and 0.0 < stream_density < 1.0:
+            # a compressed input holds only its nonzeros: the skipping PEs' stream
+            # is thinned by the density only where the array reads it dense
+            if mem_compact and not level_compact:
+                array_reads[Operand.INPUTS] /= stream_density
+            elif level_compact and not mem_compact:
+                array_reads[Operand.INPUTS] *= stream_density
     hops = side.hops
     array_out_updates, array_out_reads = side.out_updates, side.out_reads
     zeros_act = pe.zero_gating or stream_density < 1.0
@@ -395,7 +412,8 @@ def count_accesses(
             if skipped or Operand.WEIGHTS in pe.gating_saves:
                 # stored compressed, the weights' zeros are not read already: the real
                 # MACs over them are the activations' part alone
-                packed = sizes.weight_format is not WeightFormat.DENSE and weight_density > 0
+                fmt = array_fmt[Operand.WEIGHTS] if per_level_formats else sizes.weight_format
+                packed = fmt != WeightFormat.DENSE and weight_density > 0
                 array_reads[Operand.WEIGHTS] *= done / weight_density if packed else done
             if skipped or Operand.OUTPUTS in pe.gating_saves:
                 array_out_updates *= done
@@ -458,7 +476,10 @@ def count_accesses(
                 fills = footprint_bytes(idx) * reuse
             if op is Operand.INPUTS and inputs_resident and idx == outer[op]:
                 fills = 0.0  # the whole input is here already
-            acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
+            if per_level_formats and (scale := sizes.level_scale(name, op)) != 1.0:
+                acc[op] = OperandAccesses(inner_fill[op] * scale, fills * scale, 0.0)
+            else:
+                acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
             inner_fill[op] = fills
             transfers[key] = groups * n_tiles[dims[0]] * n_tiles[dims[1]] * reuse
         if Operand.OUTPUTS in holds:
@@ -491,6 +512,9 @@ def count_accesses(
             return nbytes
         return n * math.ceil(nbytes / n / burst - 1e-9) * burst
 
+    if per_level_formats:  # the off-chip home's own format
+        for op in (w, i):
+            inner_fill[op] *= sizes.level_scale(source[op].name, op)
     dram = {
         w: OperandAccesses(rounded(inner_fill[w], "w", w), 0.0, 0.0),
         i: OperandAccesses(rounded(inner_fill[i], "i", i), 0.0, 0.0),

@@ -190,6 +190,15 @@ _ON_CHIP_FIELD_DOCS = {
     "macros": "separate SRAM macros the capacity and banks are split into (e.g. one per SM; "
     "default 1): an access crosses the H-tree of one macro only (energy)",
 }
+# a format per operand per level (DRAM included; Sparseloop keeps data compressed
+# at some levels and uncompressed at others)
+_FORMAT_FIELD_DOCS = {
+    "formats.weights": "how this level stores weights, overriding memory.weight_format (its "
+    "accesses, capacity and energy; data is compressed or decompressed where it crosses "
+    "into a level with another format)",
+    "formats.inputs": "how this level stores input activations, overriding "
+    "memory.activation_format",
+}
 FIELD_DOCS.update(
     {
         f"memory.{lv}.{key}": text
@@ -200,6 +209,11 @@ FIELD_DOCS.update(
         f"memory.{lv}.{key}": text
         for lv in ("glb", "<level>")
         for key, text in _ON_CHIP_FIELD_DOCS.items()
+    }
+    | {
+        f"memory.{lv}.{key}": text
+        for lv in ("dram", "glb", "<level>")
+        for key, text in _FORMAT_FIELD_DOCS.items()
     }
 )
 
@@ -340,6 +354,17 @@ class MemLevelSpec:
     # independent SRAM macros the capacity is split into (one per SM, say): an access
     # crosses only its own macro's H-tree (energy only)
     macros: int = 1
+    # how this level stores an operand, overriding `memory.weight_format` /
+    # `activation_format` (Sparseloop keeps data compressed at some levels only):
+    # (operand, WeightFormat or ActivationFormat) pairs, weights / inputs only
+    formats: tuple[tuple[Operand, WeightFormat | ActivationFormat], ...] = ()
+
+    def format_for(self, operand: Operand) -> WeightFormat | ActivationFormat | None:
+        """The format this level stores `operand` in (None: the memory-wide one)."""
+        for op, fmt in self.formats:
+            if op is operand:
+                return fmt
+        return None
 
     @property
     def concurrency(self) -> int:
@@ -617,11 +642,12 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
     )
     energy = _parse_level_energy(node)
     ert = node.get("ert_component", str, None)
+    formats = _parse_level_formats(node)
     if kind is LevelKind.DRAM:
         burst = node.positive_int("burst_bytes", 64)
         return MemLevelSpec(
             name, kind, None, bandwidth, None, latency, burst, 1, 1,
-            word_bits=word_bits, energy=energy, ert_component=ert,
+            word_bits=word_bits, energy=energy, ert_component=ert, formats=formats,
         )  # fmt: skip
     capacity = _kib(node, "capacity_kib")
     banks = node.positive_int("banks", 1)
@@ -647,10 +673,36 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
             allowed = f"partitions summing to at most capacity_kib ({capacity / 1024:g})"
             raise node.error("partition", raw, allowed)
     double = node.get("double_buffered", bool, None)
+    for op, fmt in formats:
+        if op not in holds_t:
+            held = ", ".join(o.value for o in holds_t)
+            raise node.error(
+                f"formats.{op.value}", fmt, f"a format for an operand it holds ({held})"
+            )
     return MemLevelSpec(
         name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition),
-        holds_t, word_bits, double, energy, ert, macros,
+        holds_t, word_bits, double, energy, ert, macros, formats,
     )  # fmt: skip
+
+
+def _parse_level_formats(
+    node: Node,
+) -> tuple[tuple[Operand, WeightFormat | ActivationFormat], ...]:
+    """`formats: {weights: ..., inputs: ...}`: this level's own storage formats."""
+    if not node.has("formats"):
+        return ()
+    f = node.child("formats")
+    # auto picks N:M per layer from the array's modes: a memory-wide choice only
+    w_options = [v.value for v in WeightFormat if v is not WeightFormat.AUTO]
+    out: list[tuple[Operand, WeightFormat | ActivationFormat]] = []
+    w = f.choice("weights", WeightFormat, w_options, None)
+    if w is not None:
+        out.append((Operand.WEIGHTS, w))
+    a = f.choice("inputs", ActivationFormat, [v.value for v in ActivationFormat], None)
+    if a is not None:
+        out.append((Operand.INPUTS, a))
+    f.finish()
+    return tuple(out)
 
 
 def _parse_holds(node: Node, required: bool = False) -> tuple[Operand, ...]:

@@ -79,6 +79,8 @@ def level_need_bytes(
         spec = arch.memory.level(lv.name)
         copies = arch.memory.copies(spec)
         tiles = tile_bytes_at(lv.tile, nest, sizes, tuple(o.tile for o in nest.levels[:i]))
+        for op in (Operand.WEIGHTS, Operand.INPUTS) if sizes.level_formats else ():
+            tiles[op] *= sizes.level_scale(lv.name, op)  # the level's own format
         if lv.name in final:
             g = nest.gemm
             tiles[Operand.OUTPUTS] = sizes.outputs * lv.tile[0] * lv.tile[1] / (g.m * g.n)
@@ -154,15 +156,21 @@ class TileFit:
             if spec.capacity_bytes is None:
                 continue
             copies = arch.memory.copies(spec)
+
+            def per_copy(op: Operand, spec=spec, copies=copies) -> float:
+                """Copies x the level's own format over the memory-wide one."""
+                scale = sizes.level_scale(spec.name, op) if sizes.level_formats else 1.0
+                return copies * scale if scale != 1.0 else copies
+
             held = tuple(
-                (index[op], copies, spec.capacity_for(op) or 0)
+                (index[op], per_copy(op), spec.capacity_for(op) or 0)
                 for op in spec.holds
                 if not (spec.name == glb and op in bypass) and home.get(op) != spec.name
             )
             staged = ()
             if spec.name == glb and staging:
                 staged = tuple(
-                    (index[op], copies, staging[op], spec.capacity_for(op) or 0)
+                    (index[op], per_copy(op), staging[op], spec.capacity_for(op) or 0)
                     for op in spec.holds
                     if op in bypass and op in staging
                 )

@@ -92,11 +92,12 @@ def empty_probability(
     zeros = elements * (1.0 - density)
     if zeros < tile:
         return 0.0
-    # C(zeros, tile) / C(elements, tile), through lgamma (continuous in the density)
-    return math.exp(
+    # C(zeros, tile) / C(elements, tile), through lgamma (continuous in the density;
+    # clamped: lgamma's rounding may pass 1 by ~1e-12 at a vanishing density)
+    return min(1.0, math.exp(
         math.lgamma(zeros + 1) - math.lgamma(zeros - tile + 1)
         - math.lgamma(elements + 1) + math.lgamma(elements - tile + 1)
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,39 @@ class OperandBytes:
     # a convolution's sliding window: an input tile is the box of ifmap its rows
     # and reduction range touch, not tm x tk (None: a plain matrix operand)
     window: InputWindow | None = None
+    # levels storing an operand in their own format (`MemLevelSpec.formats`):
+    # (level, operand, stored bytes, metadata bytes, format); empty: none
+    level_formats: tuple[tuple[str, Operand, float, float, str], ...] = ()
+
+    def whole(self, operand: Operand) -> tuple[float, float]:
+        """(bytes, metadata bytes) of the whole operand in the memory-wide format."""
+        if operand is Operand.WEIGHTS:
+            return self.weights, self.weight_metadata
+        if operand is Operand.INPUTS:
+            return self.inputs, self.input_metadata
+        return self.outputs, 0.0
+
+    def stored(self, level: str, operand: Operand) -> tuple[float, float, str]:
+        """(bytes, metadata bytes, format) of the whole operand as `level` stores it."""
+        for name, op, total, meta, fmt in self.level_formats:
+            if name == level and op is operand:
+                return total, meta, fmt
+        total, meta = self.whole(operand)
+        if operand is Operand.WEIGHTS:
+            return total, meta, str(self.weight_format)
+        return total, meta, str(self.input_format)
+
+    def level_scale(self, level: str, operand: Operand) -> float:
+        """Bytes of `operand` as `level` stores it over its memory-wide bytes: every
+        count and tile of it at that level scales by this (formats are expectations
+        per element, so a tile's share is the whole's)."""
+        for name, op, total, _, _ in self.level_formats:
+            if name == level and op is operand:
+                base = self.whole(op)[0]
+                return total / base if base else 1.0
+        return 1.0
+
+    input_format: str = "dense"
 
     @property
     def compulsory_inputs(self) -> float:
@@ -311,6 +345,22 @@ def weight_bits(
     return nnz * data_bits + meta, float(meta)
 
 
+def activation_bits(
+    elements: float, fiber: int, density: float, data_bits: int, fmt: ActivationFormat
+) -> tuple[float, float]:
+    """(total bits, metadata bits) of `elements` activations at `density` stored in
+    `fmt`; a rank format takes a fiber of `fiber` elements per pixel."""
+    if fmt is ActivationFormat.BITMASK:
+        return elements * density * data_bits + elements, float(elements)
+    if fmt.value in RANK_FORMATS:
+        fibers = elements / fiber if fiber else 0.0
+        shape = (max(1, round(fibers)), max(1, fiber))
+        bits, meta = rank_format_bits(fmt.value, shape, density, data_bits)
+        per = elements / (shape[0] * shape[1])  # (the expectation, to the stored count)
+        return bits * per, meta * per
+    return elements * data_bits, 0.0
+
+
 def operand_bytes(
     k: int,
     n: int,
@@ -337,20 +387,24 @@ def operand_bytes(
     w_bits, w_meta = weight_bits(k, n, weight_nnz, wb, fmt, pattern)
     ab = pe.a_bits
     act_fmt = arch.memory.activation_format
-    if act_fmt is ActivationFormat.BITMASK:
-        in_meta = input_elements
-        in_bits = input_elements * activation_density * ab + in_meta
-    elif act_fmt.value in RANK_FORMATS:
-        # a fiber per pixel over the channels (a GEMM's rows over K)
-        fiber = window.channels if window is not None else k
-        fibers = input_elements / fiber if fiber else 0.0
-        in_bits, in_meta = rank_format_bits(
-            act_fmt.value, (max(1, round(fibers)), max(1, fiber)), activation_density, ab
-        )
-        in_bits *= input_elements / (max(1, round(fibers)) * max(1, fiber))
-        in_meta *= input_elements / (max(1, round(fibers)) * max(1, fiber))
-    else:
-        in_meta, in_bits = 0.0, input_elements * ab
+    # a fiber per pixel over the channels (a GEMM's rows over K)
+    fiber = window.channels if window is not None else k
+    in_bits, in_meta = activation_bits(input_elements, fiber, activation_density, ab, act_fmt)
+    level_formats = []
+    for lv in arch.memory.all_levels:
+        for op, level_fmt in lv.formats:
+            if op is Operand.WEIGHTS and not dense_weights:
+                wf = (
+                    level_fmt if level_fmt is not WeightFormat.NM or pattern else WeightFormat.DENSE
+                )
+                bits, meta = weight_bits(k, n, weight_nnz, wb, wf, pattern)
+            elif op is Operand.INPUTS:
+                bits, meta = activation_bits(
+                    input_elements, fiber, activation_density, ab, level_fmt
+                )
+            else:  # (a weight operand that is an activation stays as activations are)
+                continue
+            level_formats.append((lv.name, op, bits / 8, meta / 8, str(level_fmt)))
     return OperandBytes(
         weights=w_bits / 8,
         weight_metadata=w_meta / 8,
@@ -361,4 +415,6 @@ def operand_bytes(
         weight_format=fmt,
         _dense_weights=k * n * wb / 8,
         window=window,
+        level_formats=tuple(level_formats),
+        input_format=str(act_fmt),
     )

@@ -857,6 +857,13 @@ def _conditioning_weight_density(lw: LayerWorkload, pe: PEArraySpec) -> float:
     return 1.0
 
 
+def _home_scale(plan: LayerPlan, operand: Operand) -> float:
+    """An operand's bytes as its off-chip home stores it over the memory-wide format's
+    (a home with its own format: `MemLevelSpec.formats`)."""
+    home = plan.arch.memory.source_for(operand).name
+    return plan.sizes.level_scale(home, operand) if plan.sizes.level_formats else 1.0
+
+
 def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:
     """Folds left once all-zero weight tiles are skipped, over all folds."""
     if plan.mask is None:
@@ -1109,8 +1116,14 @@ def simulate_layer(
         compulsory_dram_bytes=round(
             plan.groups
             * (
-                plan.sizes.weights * live_fraction(plan, mapping, nest, chip)
-                + (0 if residency.inputs_on_chip else plan.sizes.compulsory_inputs)
+                plan.sizes.weights
+                * _home_scale(plan, Operand.WEIGHTS)
+                * live_fraction(plan, mapping, nest, chip)
+                + (
+                    0
+                    if residency.inputs_on_chip
+                    else plan.sizes.compulsory_inputs * _home_scale(plan, Operand.INPUTS)
+                )
                 + (0 if residency.outputs_on_chip else plan.sizes.outputs)
             )
         ),

@@ -12,6 +12,7 @@ import yaml
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from mappings.dataflow import Operand
 from simulator.arch import ActivationFormat, WeightFormat, parse_arch, preset_path
 from simulator.formats import (
     RANK_FORMATS,
@@ -201,3 +202,146 @@ def test_skipping_pes_read_a_compressed_input_once_compacted(fmt):
     share = (sizes.inputs - sizes.input_metadata) / sizes.inputs
     assert reads["packed"] * share == pytest.approx(reads["dense"])
     assert reads["packed"] > reads["dense"]  # the metadata moves too
+
+
+# --- a format per operand per level (memory.<level>.formats) ---------------------
+
+STORED = ["dense", "bitmask", *sorted(RANK_FORMATS)]  # both operands take these
+
+
+def _edge_with(memory: dict, levels: dict[str, dict[str, str]]):
+    doc = yaml.safe_load(preset_path("edge").read_text())
+    doc["memory"].update(memory)
+    for level, formats in levels.items():
+        doc["memory"][level]["formats"] = formats
+    return parse_arch(doc, "e.yaml")
+
+
+def _run_levels(arch, lw, tile=(64, 32, 128)):
+    from mappings.dataflow import Dataflow
+    from simulator.simulate import simulate_layer
+    from simulator.tiling import glb_mapping
+
+    res = simulate_layer(lw, arch, glb_mapping(Dataflow.WS, tile, "nmk"))
+    return {n: doc["accesses"] for n, doc in res.levels.items()}, res.energy_pj, res.cycles
+
+
+def _burst_of_a_byte() -> dict:
+    doc = yaml.safe_load(preset_path("edge").read_text())
+    doc["memory"]["dram"]["burst_bytes"] = 1
+    return doc
+
+
+formats_st = st.sampled_from(STORED)
+level_st = st.sampled_from(["dram", "glb"])
+
+
+@given(formats_st, formats_st, level_st, st.floats(0.05, 1.0), st.floats(0.05, 1.0))
+def test_a_level_format_equal_to_the_memory_wide_one_changes_nothing(w, a, level, dw, da):
+    """`memory.<level>.formats` naming the memory-wide formats gives the same
+    accesses, energy and cycles as leaving them out."""
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    memory = {"weight_format": w, "activation_format": a}
+    plain = _edge_with(memory, {})
+    same = _edge_with(memory, {level: {"weights": w, "inputs": a}})
+    lw = LayerWorkload(Gemm("g", 64, 32, 128), density=dw, activation_density=da)
+    assert _run_levels(same, lw) == _run_levels(plain, lw)
+
+
+stored_densities = st.just(0.0) | st.floats(0.01, 1.0)
+
+
+@given(formats_st, formats_st, stored_densities, stored_densities)
+def test_a_level_format_moves_that_levels_bytes_only_metadata_counted(w, a, dw, da):
+    """A format on DRAM only: DRAM's weight and input reads are the operands in that
+    format (nonzeros + metadata, never free), the GLB's fills and reads stay in the
+    memory-wide (dense) format: the data is decompressed where it crosses; outputs and
+    the PE registers are untouched; a dense level format is the uncompressed size."""
+    from simulator.simulate import plan_layer
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    assume(w != "dense" or a != "dense")
+    k, n, m = 128, 32, 64
+    lw = LayerWorkload(Gemm("g", m, n, k), density=dw, activation_density=da)
+    # (DRAM bursts of a byte: the ratio of the bytes moved is the formats')
+    dense = parse_arch(_burst_of_a_byte(), "e.yaml")
+    doc = _burst_of_a_byte()
+    doc["memory"]["dram"]["formats"] = {"weights": w, "inputs": a}
+    arch = parse_arch(doc, "e.yaml")
+    base, _, base_cycles = _run_levels(dense, lw)
+    got, _, cycles = _run_levels(arch, lw)
+    sizes = plan_layer(lw, arch).sizes
+    for op, fmt in (("weights", w), ("inputs", a)):
+        total, meta, name = sizes.stored("dram", Operand(op))
+        assert name == fmt
+        ratio = total / sizes.whole(Operand(op))[0]
+        assert got["dram"][op]["reads_bytes"] == pytest.approx(
+            base["dram"][op]["reads_bytes"] * ratio
+        )
+        density = dw if op == "weights" else da
+        elements = k * n if op == "weights" else m * k
+        if fmt == "dense":
+            assert (total, meta) == (elements, 0.0)  # the dense limit: uncompressed
+        else:
+            # 8-bit values (a layer holds a whole number of nonzero weights)
+            assert total - meta == pytest.approx(elements * density, abs=1.0)
+            assert meta > 0 or density == 0
+    assert got["glb"] == base["glb"] and got["pe_registers"] == base["pe_registers"]
+    assert got["dram"]["outputs"] == base["dram"]["outputs"]
+    assert cycles.compute == base_cycles.compute  # a format never changes compute
+
+
+def test_a_compressed_glb_under_a_dense_dram_stores_and_moves_the_format():
+    """GLB-only compression (Eyeriss-style on-chip compression, inverted): DRAM moves
+    dense weights, the GLB's fills and the array's reads are the compressed bytes,
+    and the GLB's capacity need shrinks with them."""
+    from mappings.dataflow import Dataflow
+    from simulator.capacity import level_need_bytes
+    from simulator.simulate import nest_of, plan_layer
+    from simulator.tiling import glb_mapping
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    lw = LayerWorkload(Gemm("g", 64, 32, 128), density=0.25)
+    dense = _edge_with({}, {})
+    packed = _edge_with({}, {"glb": {"weights": "uop_cp"}})
+    base, _, _ = _run_levels(dense, lw)
+    got, _, _ = _run_levels(packed, lw)
+    sizes = plan_layer(lw, packed).sizes
+    ratio = sizes.level_scale("glb", Operand.WEIGHTS)
+    assert ratio < 1.0  # a quarter of the values plus offsets and coordinates
+    assert got["dram"]["weights"] == base["dram"]["weights"]
+    for action in ("reads_bytes", "fills_bytes"):
+        assert got["glb"]["weights"][action] == pytest.approx(
+            base["glb"]["weights"][action] * ratio
+        )
+    mapping = glb_mapping(Dataflow.WS, (64, 32, 128), "nmk")
+    nest = nest_of(plan_layer(lw, packed), mapping)
+    need = level_need_bytes(nest, sizes, packed)["glb"][Operand.WEIGHTS]
+    need_dense = level_need_bytes(nest, plan_layer(lw, dense).sizes, dense)["glb"][Operand.WEIGHTS]
+    assert need == pytest.approx(need_dense * ratio)
+
+
+@pytest.mark.parametrize(
+    "formats, field, allowed",
+    [({"outputs": "rle"}, "formats.outputs", "known keys here: inputs, weights"),
+     ({"weights": "auto"}, "formats.weights", "uop_cp"),
+     ({"inputs": "csr"}, "formats.inputs", "uop_rle"),
+     ({"weights": "zip"}, "formats.weights", "bitmask")],
+)  # fmt: skip
+def test_a_bad_level_format_is_named(formats, field, allowed):
+    doc = yaml.safe_load(preset_path("edge").read_text())
+    doc["memory"]["glb"]["formats"] = formats
+    with pytest.raises(SpecError, match=rf"memory\.glb\.{re.escape(field)}.*{allowed}"):
+        parse_arch(doc, "e.yaml")
+
+
+def test_a_level_format_for_an_operand_it_does_not_hold_is_named():
+    doc = yaml.safe_load(preset_path("edge").read_text())
+    doc["memory"]["glb"]["holds"] = ["inputs", "outputs"]
+    doc["memory"]["glb"]["formats"] = {"weights": "rle"}
+    with pytest.raises(SpecError, match=r"memory\.glb\.formats\.weights.*inputs, outputs"):
+        parse_arch(doc, "e.yaml")

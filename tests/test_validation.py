@@ -412,11 +412,38 @@ def test_sparseloop_designs_sparsim_cannot_express_say_why():
     assert "BackingStorage keeps B compressed (UOP UOP CP), a format sparsim lacks" in tiled
     eyeriss = why("04.2.1-eyeriss-like-gating/outputs", ROOT)  # Timeloop v3 prints formats
     assert "does not gate" not in eyeriss  # pe_array.gating_saves: [weights]
-    assert "DRAM keeps Inputs compressed (UOP RLE), ifmap_spad and shared_glb keep it" in eyeriss
+    assert "Inputs" not in eyeriss  # compressed in DRAM only: memory.dram.formats
     assert "Outputs compressed (UOP RLE): sparsim stores outputs dense" in eyeriss
     # the same design from the exercises' older Timeloop, which prints no formats
     older = why("eyeriss_like_w_gating/ref-output", EXERCISES / "baseline_designs")
     assert "DRAM moves fewer Inputs words" in older and "do not name" in older
+
+
+def test_a_format_at_some_levels_only_is_a_format_per_level():
+    """Inputs compressed in DRAM only (Eyeriss, 04.2.1) and B in UOP-CP in the buffer
+    only (spMspM-tiled, its backing store's three ranks apart) are read as formats
+    per level (`memory.<level>.formats`), not as reasons; on sparsim's levels the
+    harness gives them to DRAM and the GLB, and a compressed PE-level buffer is named."""
+    from sparsim.validate.timeloop_compare import (
+        _sparsim_level_formats,
+        plan_case,
+        sparse_design,
+    )
+    from sparsim.validate.timeloop_run import multi_level
+
+    case = _case(ROOT, "04.2.1-eyeriss-like-gating/outputs")
+    design = sparse_design(case, problem_of(case))
+    assert design.level_formats == (("DRAM", "inputs", "uop_rle"),)
+    assert design.formats == ()
+    why: list[str] = []
+    assert _sparsim_level_formats(plan_case(case, multi_level()), design, why) == (
+        ("dram", "inputs", "uop_rle"),
+    )
+    assert why == []
+    tiled = _case(SPARSE_EX, "02.2.2-spMspM-tiled/ref-output")
+    design = sparse_design(tiled, problem_of(tiled))
+    assert ("Buffer", "weights", "uop_cp") in design.level_formats
+    assert dict(design.formats) == {"inputs": "uop_cp"}  # A: UOP-CP at both levels
 
 
 def test_eyeriss_gates_the_weight_read_not_the_psum():

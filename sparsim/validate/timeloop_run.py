@@ -73,6 +73,8 @@ def arch_doc(plan: Plan) -> dict:
             node["word_bits"] = dict(plan.vector_words).get(lv.timeloop, 1) * WORD_BITS
         memory[lv.sparsim] = node
         parent = lv.sparsim
+    for sname, op, fmt in plan.level_formats:  # a format per level (memory.<level>.formats)
+        memory.setdefault(sname, {}).setdefault("formats", {})[op] = fmt
     if "glb" not in memory:
         memory["glb"] = {
             "capacity_kib": glb_kib,
@@ -155,13 +157,17 @@ def run_plan(plan: Plan) -> tuple:
     # Timeloop counts a compressed operand's data words (its format's metadata apart):
     # sparsim's bytes carry both, in the same proportion at every level
     data_share = {"weights": 1.0, "inputs": 1.0, "outputs": 1.0}
-    if plan.formats:
+    level_share: dict[tuple[str, str], float] = {}  # (level, operand): its own format's
+    if plan.formats or plan.level_formats:
         sizes = plan_layer(wl.layers[0], arch).sizes
         for op, total, meta in (
             ("weights", sizes.weights, sizes.weight_metadata),
             ("inputs", sizes.inputs, sizes.input_metadata),
         ):
             data_share[op] = (total - meta) / total if total else 1.0
+        for sname, op, _ in plan.level_formats:
+            total, meta, _ = sizes.stored(sname, Operand(op))
+            level_share[(sname, op)] = (total - meta) / total if total else 1.0
     # the MACs done: all of them dense, the nonzero ones where zeros are gated/skipped
     macs = lr.macs if plan.zeros == "dense" or lr.useful_macs is None else lr.useful_macs
     word = WORD_BITS / 8
@@ -172,7 +178,11 @@ def run_plan(plan: Plan) -> tuple:
             ops = {
                 op: sum(acc.get(f"{a}_bytes", 0.0) for a in ("reads", "fills", "updates"))
                 / word
-                * (data_share.get(op, 1.0) if name != "pe_registers" else 1.0)
+                * (
+                    level_share.get((name, op), data_share.get(op, 1.0))
+                    if name != "pe_registers"
+                    else 1.0
+                )
                 for op, acc in doc.get("accesses", {}).items()
             }
             counts[name] = ops
