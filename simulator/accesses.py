@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 from mappings.dataflow import LOOP_DIMS, OPERAND_DIMS, ROLES, Dataflow, Operand
 from simulator.arch import ActivationFormat, ArchSpec, LevelKind, WeightFormat
-from simulator.formats import OperandBytes
+from simulator.formats import RANK_FORMATS, OperandBytes, rank_format_bits
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
 
@@ -298,6 +298,56 @@ class _Links:
         self.whole_input_bursts = elem > 0 and burst > 0 and elem % burst == 0
 
 
+def level_format_bytes(nest: Nest, sizes: OperandBytes) -> dict[tuple[str, Operand], tuple]:
+    """Per (level, operand) stored in the level's own format (`MemLevelSpec.formats`):
+    (bytes, metadata bytes) of the whole operand as that level stores it.
+
+    A three-rank format follows the tiling, as Sparseloop assigns a level's ranks outer
+    to inner to the loops inside its tile (NVlabs/timeloop, `representation-analyzer.cpp`,
+    `ApplyRanksOuterToInner`): per tile of the level, the outer rank runs over the
+    tiles of the levels inside it (their loops over the operand's dimensions, flattened
+    into that one rank), the inner two over the innermost tile: weights a fiber per
+    output column over K, activations a fiber per pixel over the channels. Untiled,
+    the outer rank is one fiber (a dummy rank). Other formats: the whole operand's."""
+    out: dict[tuple[str, Operand], tuple] = {}
+    names = [lv.name for lv in nest.levels]
+    g = nest.gemm
+    for name, op, total, meta, fmt, density, bits, elements, length in sizes.level_formats:
+        if len(RANK_FORMATS.get(fmt, ())) != 3 or not elements:
+            out[(name, op)] = (total, meta)
+            continue
+        idx = names.index(name) if name in names else -1  # off chip: above every level
+        dims = OPERAND_DIMS[op]
+        parent = (g.m, g.n, g.k) if idx < 0 else nest.levels[idx].tile
+        trips = 1
+        for lv in nest.levels[idx + 1 :]:
+            for d in dict.fromkeys(lv.loop_order):
+                if d in dims:
+                    i = LOOP_DIMS.index(d)
+                    trips *= -(-min(parent[i], getattr(g, d)) // lv.tile[i])
+            parent = tuple(min(p, t) for p, t in zip(parent, lv.tile, strict=True))
+        tm, tn, tk = parent  # the innermost tile (the level's own, untiled below it)
+        if op is Operand.WEIGHTS:
+            fibers, fiber = tn, tk
+        else:  # a fiber over the channels (a conv's) or K, per pixel
+            fiber = max(1, min(length, tk))
+            fibers = max(1, round(tm * tk / fiber))
+        tile_bits, tile_meta = rank_format_bits(fmt, (trips, fibers, fiber), density, bits)
+        tiles = elements / (trips * fibers * fiber)
+        out[(name, op)] = (tile_bits * tiles / 8, tile_meta * tiles / 8)
+    return out
+
+
+def level_format_scales(nest: Nest, sizes: OperandBytes) -> dict[tuple[str, Operand], float]:
+    """`level_format_bytes` over the memory-wide format's bytes: what every count and
+    tile of the operand at that level is multiplied by."""
+    out = {}
+    for key, (total, _) in level_format_bytes(nest, sizes).items():
+        base = sizes.whole(key[1])[0]
+        out[key] = total / base if base else 1.0
+    return out
+
+
 def count_accesses(
     nest: Nest,
     arch: ArchSpec,
@@ -368,7 +418,9 @@ def count_accesses(
     # memory-wide format's bytes and each level's records scaled to its own format
     per_level_formats = bool(sizes.level_formats)
     array_fmt = {}  # operand -> the format of the level the array reads it from
+    scales: dict[tuple[str, Operand], float] = {}
     if per_level_formats:
+        scales = level_format_scales(nest, sizes)
         for op in (Operand.WEIGHTS, Operand.INPUTS):
             at = next((lv.name for lv in reversed(nest.levels) if op in lv.holds), None)
             array_fmt[op] = sizes.stored(at or arch.memory.source_for(op).name, op)[2]
@@ -476,7 +528,7 @@ def count_accesses(
                 fills = footprint_bytes(idx) * reuse
             if op is Operand.INPUTS and inputs_resident and idx == outer[op]:
                 fills = 0.0  # the whole input is here already
-            if per_level_formats and (scale := sizes.level_scale(name, op)) != 1.0:
+            if per_level_formats and (scale := scales.get((name, op), 1.0)) != 1.0:
                 acc[op] = OperandAccesses(inner_fill[op] * scale, fills * scale, 0.0)
             else:
                 acc[op] = OperandAccesses(inner_fill[op], fills, 0.0)
@@ -514,7 +566,7 @@ def count_accesses(
 
     if per_level_formats:  # the off-chip home's own format
         for op in (w, i):
-            inner_fill[op] *= sizes.level_scale(source[op].name, op)
+            inner_fill[op] *= scales.get((source[op].name, op), 1.0)
     dram = {
         w: OperandAccesses(rounded(inner_fill[w], "w", w), 0.0, 0.0),
         i: OperandAccesses(rounded(inner_fill[i], "i", i), 0.0, 0.0),

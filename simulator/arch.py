@@ -52,6 +52,9 @@ class WeightFormat(str, Enum):
     CP = "cp"
     UOP_CP = "uop_cp"
     UOP_RLE = "uop_rle"
+    # three ranks: the outer one follows the tiling (a level's format, simulator.accesses)
+    UOP_UOP_CP = "uop_uop_cp"
+    UOP_UOP_RLE = "uop_uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -66,6 +69,8 @@ class ActivationFormat(str, Enum):
     CP = "cp"
     UOP_CP = "uop_cp"
     UOP_RLE = "uop_rle"
+    UOP_UOP_CP = "uop_uop_cp"
+    UOP_UOP_RLE = "uop_uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -153,10 +158,12 @@ FIELD_DOCS: dict[str, str] = {
     "needs; fewer than it needs is an error)",
     "memory.weight_format": "how weights are stored in DRAM and the GLB (auto: N:M values + "
     "indices when the layer runs an N:M mode, else dense; rle, cp, uop_cp, uop_rle: "
-    "Sparseloop's rank formats, a fiber per output column over K for two ranks)",
+    "Sparseloop's rank formats, a fiber per output column over K for two ranks; "
+    "uop_uop_cp, uop_uop_rle: a third, outer rank over the tiles of the level inside)",
     "memory.activation_format": "how activations are stored (bitmask: one bit per element "
     "plus the nonzero values; rle, cp, uop_cp, uop_rle: Sparseloop's rank formats, a fiber "
-    "per pixel over the channels for two ranks)",
+    "per pixel over the channels for two ranks; uop_uop_cp, uop_uop_rle: a third, outer "
+    "rank over the tiles of the level inside)",
     "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
     "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
     "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 
 from mappings.dataflow import LOOP_DIMS, Operand
-from simulator.accesses import Nest, _reuse_factor
+from simulator.accesses import Nest, _reuse_factor, level_format_scales
 from simulator.arch import ArchSpec
 from simulator.formats import OperandBytes
 
@@ -75,12 +75,13 @@ def level_need_bytes(
     glb = arch.glb.name
     home = {op: resident_level(arch, op) for op in resident}
     final = final_output_levels(nest)
+    scales = level_format_scales(nest, sizes) if sizes.level_formats else {}
     for i, lv in enumerate(nest.levels):
         spec = arch.memory.level(lv.name)
         copies = arch.memory.copies(spec)
         tiles = tile_bytes_at(lv.tile, nest, sizes, tuple(o.tile for o in nest.levels[:i]))
         for op in (Operand.WEIGHTS, Operand.INPUTS) if sizes.level_formats else ():
-            tiles[op] *= sizes.level_scale(lv.name, op)  # the level's own format
+            tiles[op] *= scales.get((lv.name, op), 1.0)  # the level's own format
         if lv.name in final:
             g = nest.gemm
             tiles[Operand.OUTPUTS] = sizes.outputs * lv.tile[0] * lv.tile[1] / (g.m * g.n)

@@ -76,6 +76,11 @@ RANK_FORMATS: dict[str, tuple[RankFormat, ...]] = {
     "cp": (RankFormat.CP,),
     "uop_cp": (RankFormat.UOP, RankFormat.CP),
     "uop_rle": (RankFormat.UOP, RankFormat.RLE),
+    # a third, outer rank: over a level's tiles of the level inside it, as Sparseloop
+    # assigns ranks to the loops inside a tile outer to inner (a 02.2.2 backing store's
+    # B); over a whole operand with no tiling, a rank of one fiber
+    "uop_uop_cp": (RankFormat.UOP, RankFormat.UOP, RankFormat.CP),
+    "uop_uop_rle": (RankFormat.UOP, RankFormat.UOP, RankFormat.RLE),
 }
 
 
@@ -146,16 +151,23 @@ def rank_occupancy(
 
 def rank_format_bits(
     fmt: str,
-    shape: tuple[int, int],
+    shape: tuple[int, ...],
     density: float,
     data_bits: int,
     distribution: Distribution = Distribution.RANDOM,
 ) -> tuple[float, float]:
     """(total bits, metadata bits) of a (fibers, fiber length) tile at `density` in the
     rank format `fmt` (RANK_FORMATS): the nonzero values plus every rank's entries
-    (metadata is counted, never free). A one-rank format flattens the tile."""
+    (metadata is counted, never free). A one-rank format flattens the tile; a
+    three-rank one takes (tiles, fibers, fiber length), a tile of one fiber of fibers
+    when given two."""
     ranks = RANK_FORMATS[fmt]
-    dims = shape if len(ranks) == 2 else (shape[0] * shape[1],)
+    if len(ranks) == 1:
+        dims: tuple[int, ...] = (math.prod(shape),)
+    elif len(ranks) == 3 and len(shape) == 2:
+        dims = (1, *shape)
+    else:
+        dims = shape
     meta = sum(
         r.metadata_bits + r.payload_bits for r in rank_occupancy(ranks, dims, density, distribution)
     )
@@ -185,8 +197,10 @@ class OperandBytes:
     # and reduction range touch, not tm x tk (None: a plain matrix operand)
     window: InputWindow | None = None
     # levels storing an operand in their own format (`MemLevelSpec.formats`):
-    # (level, operand, stored bytes, metadata bytes, format); empty: none
-    level_formats: tuple[tuple[str, Operand, float, float, str], ...] = ()
+    # (level, operand, stored bytes, metadata bytes, format, density, data bits,
+    # elements, fiber length); empty: none. A three-rank format's bytes here are
+    # untiled; `simulator.accesses.level_format_scales` sizes it per tile.
+    level_formats: tuple[tuple[str, Operand, float, float, str, float, int, float, int], ...] = ()
 
     def whole(self, operand: Operand) -> tuple[float, float]:
         """(bytes, metadata bytes) of the whole operand in the memory-wide format."""
@@ -198,7 +212,7 @@ class OperandBytes:
 
     def stored(self, level: str, operand: Operand) -> tuple[float, float, str]:
         """(bytes, metadata bytes, format) of the whole operand as `level` stores it."""
-        for name, op, total, meta, fmt in self.level_formats:
+        for name, op, total, meta, fmt, *_ in self.level_formats:
             if name == level and op is operand:
                 return total, meta, fmt
         total, meta = self.whole(operand)
@@ -210,7 +224,7 @@ class OperandBytes:
         """Bytes of `operand` as `level` stores it over its memory-wide bytes: every
         count and tile of it at that level scales by this (formats are expectations
         per element, so a tile's share is the whole's)."""
-        for name, op, total, _, _ in self.level_formats:
+        for name, op, total, *_ in self.level_formats:
             if name == level and op is operand:
                 base = self.whole(op)[0]
                 return total / base if base else 1.0
@@ -391,20 +405,32 @@ def operand_bytes(
     fiber = window.channels if window is not None else k
     in_bits, in_meta = activation_bits(input_elements, fiber, activation_density, ab, act_fmt)
     level_formats = []
+    # a memory-wide three-rank format follows each level's tiling as a level's own does
+    tiled = {
+        op: f
+        for op, f in ((Operand.WEIGHTS, fmt), (Operand.INPUTS, act_fmt))
+        if len(RANK_FORMATS.get(f.value, ())) == 3
+    }
     for lv in arch.memory.all_levels:
-        for op, level_fmt in lv.formats:
+        for op, level_fmt in (tiled | dict(lv.formats)).items():
             if op is Operand.WEIGHTS and not dense_weights:
                 wf = (
                     level_fmt if level_fmt is not WeightFormat.NM or pattern else WeightFormat.DENSE
                 )
                 bits, meta = weight_bits(k, n, weight_nnz, wb, wf, pattern)
+                shape = (k * n, weight_nnz / (k * n) if k * n else 0.0, wb, k)
             elif op is Operand.INPUTS:
                 bits, meta = activation_bits(
                     input_elements, fiber, activation_density, ab, level_fmt
                 )
+                shape = (input_elements, activation_density, ab, fiber)
             else:  # (a weight operand that is an activation stays as activations are)
                 continue
-            level_formats.append((lv.name, op, bits / 8, meta / 8, str(level_fmt)))
+            elements, density, data_bits, length = shape
+            level_formats.append(
+                (lv.name, op, bits / 8, meta / 8, str(level_fmt), density, data_bits, elements,
+                 length)
+            )  # fmt: skip
     return OperandBytes(
         weights=w_bits / 8,
         weight_metadata=w_meta / 8,

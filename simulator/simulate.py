@@ -29,7 +29,13 @@ import numpy as np
 from mappings.dataflow import ROLES, Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping, check_mapping
 from simulator import cores
-from simulator.accesses import Accesses, Nest, count_accesses, default_nest
+from simulator.accesses import (
+    Accesses,
+    Nest,
+    count_accesses,
+    default_nest,
+    level_format_scales,
+)
 from simulator.arch import ArchSpec, LevelKind, PEArraySpec
 from simulator.capacity import TileFit, fits_nest
 from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
@@ -857,11 +863,13 @@ def _conditioning_weight_density(lw: LayerWorkload, pe: PEArraySpec) -> float:
     return 1.0
 
 
-def _home_scale(plan: LayerPlan, operand: Operand) -> float:
+def _home_scale(plan: LayerPlan, nest: Nest, operand: Operand) -> float:
     """An operand's bytes as its off-chip home stores it over the memory-wide format's
     (a home with its own format: `MemLevelSpec.formats`)."""
+    if not plan.sizes.level_formats:
+        return 1.0
     home = plan.arch.memory.source_for(operand).name
-    return plan.sizes.level_scale(home, operand) if plan.sizes.level_formats else 1.0
+    return level_format_scales(nest, plan.sizes).get((home, operand), 1.0)
 
 
 def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:
@@ -1117,12 +1125,12 @@ def simulate_layer(
             plan.groups
             * (
                 plan.sizes.weights
-                * _home_scale(plan, Operand.WEIGHTS)
+                * _home_scale(plan, nest, Operand.WEIGHTS)
                 * live_fraction(plan, mapping, nest, chip)
                 + (
                     0
                     if residency.inputs_on_chip
-                    else plan.sizes.compulsory_inputs * _home_scale(plan, Operand.INPUTS)
+                    else plan.sizes.compulsory_inputs * _home_scale(plan, nest, Operand.INPUTS)
                 )
                 + (0 if residency.outputs_on_chip else plan.sizes.outputs)
             )

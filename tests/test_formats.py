@@ -209,6 +209,36 @@ def test_skipping_pes_read_a_compressed_input_once_compacted(fmt):
 STORED = ["dense", "bitmask", *sorted(RANK_FORMATS)]  # both operands take these
 
 
+def test_a_three_rank_format_follows_the_tiling():
+    """UOP-UOP-CP at DRAM over a GLB tiled into 4 column blocks: per DRAM tile (the
+    whole B) the outer rank runs over the 4 GLB tiles, the inner two over one tile's
+    (N, K): 5 + 4 x (2 + 1) offsets, 8 fibers of 4 coordinates at density 0.5 (the
+    02.2.2 backing store's outer rank and coordinates; its inner offsets are 4 x (8 + 1):
+    Sparseloop's inner ranks follow the buffer's K-outer loops, sparsim's fibers are per
+    output column); untiled the outer rank is a single fiber."""
+    from mappings.dataflow import Dataflow
+    from simulator.accesses import level_format_bytes
+    from simulator.simulate import nest_of, plan_layer
+    from simulator.tiling import glb_mapping
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    arch = _edge_with({}, {"dram": {"weights": "uop_uop_cp"}})
+    lw = LayerWorkload(Gemm("g", 8, 8, 8), density=0.5)
+    plan = plan_layer(lw, arch)
+    tiled = nest_of(plan, glb_mapping(Dataflow.WS, (8, 2, 8), "nmk"))
+    whole = nest_of(plan, glb_mapping(Dataflow.WS, (8, 8, 8), "nmk"))
+    total, meta = level_format_bytes(tiled, plan.sizes)[("dram", Operand.WEIGHTS)]
+    fixed = rank_occupancy((U, U, C), (4, 2, 8), 0.5, Distribution.FIXED)
+    assert [(r.metadata_units, r.payload_units) for r in fixed] == [(0, 5), (0, 12), (32, 0)]
+    occ = rank_occupancy((U, U, C), (4, 2, 8), 0.5)  # sparsim's default: uniform random
+    expect = sum(r.metadata_bits + r.payload_bits for r in occ) / 8
+    assert meta == pytest.approx(expect) and total == pytest.approx(32 + expect)
+    untiled = level_format_bytes(whole, plan.sizes)[("dram", Operand.WEIGHTS)]
+    assert untiled == pytest.approx(plan.sizes.stored("dram", Operand.WEIGHTS)[:2])
+    assert untiled[1] == pytest.approx(rank_format_bits("uop_uop_cp", (1, 8, 8), 0.5, 8)[1] / 8)
+
+
 def _edge_with(memory: dict, levels: dict[str, dict[str, str]]):
     doc = yaml.safe_load(preset_path("edge").read_text())
     doc["memory"].update(memory)
@@ -236,10 +266,14 @@ formats_st = st.sampled_from(STORED)
 level_st = st.sampled_from(["dram", "glb"])
 
 
-@given(formats_st, formats_st, level_st, st.floats(0.05, 1.0), st.floats(0.05, 1.0))
-def test_a_level_format_equal_to_the_memory_wide_one_changes_nothing(w, a, level, dw, da):
+tiles_st = st.sampled_from([(64, 32, 128), (32, 16, 64), (16, 32, 32)])
+
+
+@given(formats_st, formats_st, level_st, st.floats(0.05, 1.0), st.floats(0.05, 1.0), tiles_st)
+def test_a_level_format_equal_to_the_memory_wide_one_changes_nothing(w, a, level, dw, da, tile):
     """`memory.<level>.formats` naming the memory-wide formats gives the same
-    accesses, energy and cycles as leaving them out."""
+    accesses, energy and cycles as leaving them out, tiled or not (a three-rank
+    format follows the tiling either way)."""
     from workloads.layers import Gemm
     from workloads.workload import LayerWorkload
 
@@ -247,7 +281,7 @@ def test_a_level_format_equal_to_the_memory_wide_one_changes_nothing(w, a, level
     plain = _edge_with(memory, {})
     same = _edge_with(memory, {level: {"weights": w, "inputs": a}})
     lw = LayerWorkload(Gemm("g", 64, 32, 128), density=dw, activation_density=da)
-    assert _run_levels(same, lw) == _run_levels(plain, lw)
+    assert _run_levels(same, lw, tile) == _run_levels(plain, lw, tile)
 
 
 stored_densities = st.just(0.0) | st.floats(0.01, 1.0)

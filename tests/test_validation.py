@@ -370,7 +370,11 @@ def test_sparseloop_gating_and_skipping_run_sparse_and_hold(suffix, zeros):
      (SPARSE_EX, "03.2.1-conv1d/ref-output", ("inputs", "outputs"), 1 / 3),
      (ROOT, "02.2.1-spMspM/outputs", ("weights", "inputs", "outputs"), 0.5),
      (ROOT, "03.2.1-conv1d/outputs", ("inputs", "outputs"), 1 / 3),
-     (ROOT, "03.2.2-conv1d+oc/outputs", ("inputs", "outputs"), 1 / 3)],
+     (ROOT, "03.2.2-conv1d+oc/outputs", ("inputs", "outputs"), 1 / 3),
+     # B in UOP-UOP-CP in the backing store, UOP-CP in the buffer (a format per level,
+     # the outer rank over the buffer's tiles)
+     (SPARSE_EX, "02.2.2-spMspM-tiled/ref-output", ("weights", "inputs", "outputs"), 0.5),
+     (ROOT, "02.2.2-spMspM-tiled/outputs", ("weights", "inputs", "outputs"), 0.5)],
 )  # fmt: skip
 def test_weight_conditioned_reads_and_intersection_run_sparse_and_hold(root, suffix, saves, d_w):
     """Reads conditioned on the weights (conv1d: Inputs skipped on zero Weights, kept
@@ -400,16 +404,23 @@ def test_sparseloop_designs_sparsim_cannot_express_say_why():
     """Designs beyond sparsim's sparsity semantics are reported, not held, each with
     the precise feature: a three-rank format, a format at one level only, compressed
     outputs; Eyeriss' gating of the weight read alone is no longer one."""
-    from sparsim.validate.timeloop_compare import sparse_design
+    from sparsim.validate.timeloop_compare import (
+        _sparsim_level_formats,
+        plan_case,
+        sparse_design,
+    )
+    from sparsim.validate.timeloop_run import multi_level
 
     def why(suffix: str, root: Path = SPARSE_EX) -> str:
         case = _case(root, suffix)
         design = sparse_design(case, problem_of(case))
-        assert design.sparse and design.why_not
-        return " | ".join(design.why_not)
+        reasons = list(design.why_not)
+        _sparsim_level_formats(plan_case(case, multi_level()), design, reasons)
+        assert design.sparse and reasons
+        return " | ".join(reasons)
 
-    tiled = why("02.2.2-spMspM-tiled/ref-output")  # three ranks: not one of sparsim's formats
-    assert "BackingStorage keeps B compressed (UOP UOP CP), a format sparsim lacks" in tiled
+    spatial = why("03.2.3-conv1d+oc-spatial/outputs", ROOT)  # compressed in a per-PE buffer
+    assert "Buffer keeps weights compressed (RLE) and is sparsim's pe_registers" in spatial
     eyeriss = why("04.2.1-eyeriss-like-gating/outputs", ROOT)  # Timeloop v3 prints formats
     assert "does not gate" not in eyeriss  # pe_array.gating_saves: [weights]
     assert "Inputs" not in eyeriss  # compressed in DRAM only: memory.dram.formats
@@ -442,8 +453,12 @@ def test_a_format_at_some_levels_only_is_a_format_per_level():
     assert why == []
     tiled = _case(SPARSE_EX, "02.2.2-spMspM-tiled/ref-output")
     design = sparse_design(tiled, problem_of(tiled))
-    assert ("Buffer", "weights", "uop_cp") in design.level_formats
+    assert sorted(design.level_formats) == [
+        ("BackingStorage", "weights", "uop_uop_cp"),  # three ranks: the outer one tiled
+        ("Buffer", "weights", "uop_cp"),
+    ]
     assert dict(design.formats) == {"inputs": "uop_cp"}  # A: UOP-CP at both levels
+    assert design.why_not == ()
 
 
 def test_eyeriss_gates_the_weight_read_not_the_psum():

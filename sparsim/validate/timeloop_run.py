@@ -16,9 +16,10 @@ import math
 
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LevelTile, Mapping
+from simulator.accesses import level_format_bytes
 from simulator.arch import MemLevelSpec, parse_arch
 from simulator.energy import load_energy_table
-from simulator.simulate import plan_layer, simulate
+from simulator.simulate import nest_of, plan_layer, simulate
 from sparsim.validate.timeloop_compare import Plan
 from workloads.layers import Conv2d
 from workloads.specs import parse_shape
@@ -152,7 +153,8 @@ def run_plan(plan: Plan) -> tuple:
             ),
         ),
     )
-    res = simulate(wl, arch, mapping_of(plan))
+    mapping = mapping_of(plan)
+    res = simulate(wl, arch, mapping)
     lr = res.layers[0]
     # Timeloop counts a compressed operand's data words (its format's metadata apart):
     # sparsim's bytes carry both, in the same proportion at every level
@@ -165,8 +167,10 @@ def run_plan(plan: Plan) -> tuple:
             ("inputs", sizes.inputs, sizes.input_metadata),
         ):
             data_share[op] = (total - meta) / total if total else 1.0
+        # a three-rank format's metadata follows the tiling (level_format_bytes)
+        stored = level_format_bytes(nest_of(plan_layer(wl.layers[0], arch), mapping), sizes)
         for sname, op, _ in plan.level_formats:
-            total, meta, _ = sizes.stored(sname, Operand(op))
+            total, meta = stored[(sname, Operand(op))]
             level_share[(sname, op)] = (total - meta) / total if total else 1.0
     # the MACs done: all of them dense, the nonzero ones where zeros are gated/skipped
     macs = lr.macs if plan.zeros == "dense" or lr.useful_macs is None else lr.useful_macs
