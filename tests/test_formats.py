@@ -379,3 +379,53 @@ def test_a_level_format_for_an_operand_it_does_not_hold_is_named():
     doc["memory"]["glb"]["formats"] = {"weights": "rle"}
     with pytest.raises(SpecError, match=r"memory\.glb\.formats\.weights.*inputs, outputs"):
         parse_arch(doc, "e.yaml")
+
+
+@given(formats_st, formats_st, st.sampled_from(["dram", "glb"]))
+def test_a_level_format_at_density_one_stores_the_uncompressed_values(w, a, level):
+    """The dense limit: at density 1 a level's format stores exactly the uncompressed
+    values, plus its metadata (none for dense)."""
+    from simulator.simulate import plan_layer
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    arch = _edge_with({}, {level: {"weights": w, "inputs": a}})
+    sizes = plan_layer(LayerWorkload(Gemm("g", 16, 8, 32)), arch).sizes
+    for op, elements in ((Operand.WEIGHTS, 32 * 8), (Operand.INPUTS, 16 * 32)):
+        total, meta, _ = sizes.stored(level, op)
+        assert total - meta == pytest.approx(elements)  # 8-bit values
+        assert (meta == 0.0) == (sizes.stored(level, op)[2] == "dense")
+
+
+@pytest.mark.parametrize("fmt", ["bitmask", "rle", "uop_cp"])
+def test_skipping_pes_reading_a_level_compressed_input_read_it_once_compacted(fmt):
+    """Inputs compressed at the GLB only (DRAM dense): the skipping PEs' reads of the GLB
+    are what they read with that format everywhere (the stored nonzeros, not a density of
+    them again); DRAM moves the dense input."""
+    from mappings.dataflow import Dataflow
+    from simulator.simulate import simulate_layer
+    from simulator.tiling import glb_mapping
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    base = load_arch("edge")
+    pe = dataclasses.replace(base.pe_array, activation_skipping=True)
+    dense = dataclasses.replace(base, pe_array=pe)
+    act = ActivationFormat(fmt)
+    everywhere = dataclasses.replace(
+        dense, memory=dataclasses.replace(dense.memory, activation_format=act)
+    )
+    glb = dataclasses.replace(dense.memory.glb, formats=((Operand.INPUTS, act),))
+    levels = tuple(glb if lv.name == "glb" else lv for lv in dense.memory.levels)
+    at_glb = dataclasses.replace(dense, memory=dataclasses.replace(dense.memory, levels=levels))
+    lw = LayerWorkload(Gemm("g", 64, 32, 128), activation_density=0.25)
+    mapping = glb_mapping(Dataflow.WS, (64, 32, 128), "nmk")
+    runs = {
+        name: simulate_layer(lw, arch, mapping).levels
+        for name, arch in (("dense", dense), ("everywhere", everywhere), ("glb", at_glb))
+    }
+    for action in ("reads_bytes", "fills_bytes"):
+        assert runs["glb"]["glb"]["accesses"]["inputs"][action] == pytest.approx(
+            runs["everywhere"]["glb"]["accesses"]["inputs"][action]
+        )
+    assert runs["glb"]["dram"]["accesses"]["inputs"] == runs["dense"]["dram"]["accesses"]["inputs"]
