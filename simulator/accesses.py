@@ -307,7 +307,8 @@ def level_format_bytes(nest: Nest, sizes: OperandBytes) -> dict[tuple[str, Opera
     `ApplyRanksOuterToInner`): per tile of the level, the outer rank runs over the
     tiles of the levels inside it (their loops over the operand's dimensions, flattened
     into that one rank), the inner two over the innermost tile: weights a fiber per
-    output column over K, activations a fiber per pixel over the channels. Untiled,
+    output column over K, activations a fiber per pixel over the channels (outputs: over
+    the output channels). Untiled,
     the outer rank is one fiber (a dummy rank). Other formats: the whole operand's."""
     out: dict[tuple[str, Operand], tuple] = {}
     names = [lv.name for lv in nest.levels]
@@ -329,6 +330,8 @@ def level_format_bytes(nest: Nest, sizes: OperandBytes) -> dict[tuple[str, Opera
         tm, tn, tk = parent  # the innermost tile (the level's own, untiled below it)
         if op is Operand.WEIGHTS:
             fibers, fiber = tn, tk
+        elif op is Operand.OUTPUTS:  # a fiber over the output channels, per pixel
+            fibers, fiber = tm, tn
         else:  # a fiber over the channels (a conv's) or K, per pixel
             fiber = max(1, min(length, tk))
             fibers = max(1, round(tm * tk / fiber))
@@ -539,6 +542,13 @@ def count_accesses(
             final = groups * m_n * out_b
             if outputs_resident and idx == outer[Operand.OUTPUTS]:
                 final = 0.0  # stays here for the consumers
+            if per_level_formats and final:
+                # final outputs go up in the format of the level receiving them
+                up = next(
+                    (chain[j][0] for j in range(idx - 1, -1, -1) if Operand.OUTPUTS in chain[j][1]),
+                    arch.memory.source_for(Operand.OUTPUTS).name,
+                )
+                final *= scales.get((up, Operand.OUTPUTS), 1.0)
             spills = groups * m_n * (visits - 1) * acc_b
             drained = final + spills  # written back to the next level out
             read_back = spills  # filled back from it

@@ -205,6 +205,8 @@ _FORMAT_FIELD_DOCS = {
     "into a level with another format)",
     "formats.inputs": "how this level stores input activations, overriding "
     "memory.activation_format",
+    "formats.outputs": "how this level stores final outputs, at the layer's output density "
+    "(as activations are stored; default dense; partial sums are never compressed)",
 }
 FIELD_DOCS.update(
     {
@@ -363,7 +365,7 @@ class MemLevelSpec:
     macros: int = 1
     # how this level stores an operand, overriding `memory.weight_format` /
     # `activation_format` (Sparseloop keeps data compressed at some levels only):
-    # (operand, WeightFormat or ActivationFormat) pairs, weights / inputs only
+    # (operand, WeightFormat or ActivationFormat) pairs (outputs: final values only)
     formats: tuple[tuple[Operand, WeightFormat | ActivationFormat], ...] = ()
 
     def format_for(self, operand: Operand) -> WeightFormat | ActivationFormat | None:
@@ -708,6 +710,10 @@ def _parse_level_formats(
     a = f.choice("inputs", ActivationFormat, [v.value for v in ActivationFormat], None)
     if a is not None:
         out.append((Operand.INPUTS, a))
+    # final outputs, at the layer's output density (partial sums stay uncompressed)
+    o = f.choice("outputs", ActivationFormat, [v.value for v in ActivationFormat], None)
+    if o is not None:
+        out.append((Operand.OUTPUTS, o))
     f.finish()
     return tuple(out)
 

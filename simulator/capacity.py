@@ -85,6 +85,8 @@ def level_need_bytes(
         if lv.name in final:
             g = nest.gemm
             tiles[Operand.OUTPUTS] = sizes.outputs * lv.tile[0] * lv.tile[1] / (g.m * g.n)
+            if sizes.level_formats:  # final values, in the level's own format
+                tiles[Operand.OUTPUTS] *= scales.get((lv.name, Operand.OUTPUTS), 1.0)
         need = {op: copies * tiles[op] for op in lv.holds if home.get(op) != lv.name}
         if lv.name == glb and staging:
             for op in spec.holds:

@@ -218,7 +218,7 @@ class OperandBytes:
         total, meta = self.whole(operand)
         if operand is Operand.WEIGHTS:
             return total, meta, str(self.weight_format)
-        return total, meta, str(self.input_format)
+        return total, meta, str(self.input_format) if operand is Operand.INPUTS else "dense"
 
     def level_scale(self, level: str, operand: Operand) -> float:
         """Bytes of `operand` as `level` stores it over its memory-wide bytes: every
@@ -386,12 +386,15 @@ def operand_bytes(
     pattern: NM | None,
     dense_weights: bool = False,
     window: InputWindow | None = None,
+    output_density: float = 1.0,
 ) -> OperandBytes:
     """Stored bytes of one group's W (K x N), input tensor and O (M x N).
 
     `input_elements` is the stored input of one group (a conv's ifmap as its
     sliding `window` reads it, not its im2col). `dense_weights`: the weight
     operand is an activation (attention, backward-weight), stored like one.
+    `output_density`: the output's nonzero fraction, for a level storing final
+    outputs compressed (a fiber per pixel over the output channels, N).
     """
     pe = arch.pe_array
     b = pe.data_bits
@@ -424,6 +427,9 @@ def operand_bytes(
                     input_elements, fiber, activation_density, ab, level_fmt
                 )
                 shape = (input_elements, activation_density, ab, fiber)
+            elif op is Operand.OUTPUTS:
+                bits, meta = activation_bits(m * n, n, output_density, b, level_fmt)
+                shape = (m * n, output_density, b, n)
             else:  # (a weight operand that is an activation stays as activations are)
                 continue
             elements, density, data_bits, length = shape

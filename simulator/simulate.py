@@ -141,7 +141,7 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec, residency: Residency | None = 
     inputs = window.elements if window is not None else lw.layer.input_elements / groups
     sizes = operand_bytes(
         gemm.k, gemm.n, gemm.m, nnz, inputs, act, arch, pattern, dense_weights=not weights,
-        window=window,
+        window=window, output_density=lw.output_density,
     )  # fmt: skip
     whole_window = pattern is None or (pe.multipliers * pattern.m) % pattern.n == 0
     mask = weight_mask(lw) if pe.tile_skipping and weights and whole_window else None
@@ -202,7 +202,9 @@ def chip_accesses(
     """Every core's accesses: the single-array count over all tiles (the sum over
     cores), with the shared levels' fetches cut by multicast."""
     acc = layer_accesses(plan, mapping, nest, streams, residency or NO_RESIDENCY)
-    return acc if view.fetched is None else cores.apply_multicast(acc, plan.arch, view.fetched)
+    if view.fetched is None:
+        return acc
+    return cores.apply_multicast(acc, plan.arch, view.fetched, plan.sizes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +370,7 @@ class _Evaluator:
         core = core_ev(mapping)
         _, slots, real, acc = self._accesses(mapping, nest)
         if view.fetched is not None:
-            acc = cores.apply_multicast(acc, plan.arch, view.fetched)
+            acc = cores.apply_multicast(acc, plan.arch, view.fetched, plan.sizes)
         dram_bytes, off_chip = self._links(acc)
         # a shared on-chip level (an L2) above the core's step level: the single-core
         # estimate does not see it, so its whole traffic over its whole bandwidth
@@ -1132,7 +1134,11 @@ def simulate_layer(
                     if residency.inputs_on_chip
                     else plan.sizes.compulsory_inputs * _home_scale(plan, nest, Operand.INPUTS)
                 )
-                + (0 if residency.outputs_on_chip else plan.sizes.outputs)
+                + (
+                    0
+                    if residency.outputs_on_chip
+                    else plan.sizes.outputs * _home_scale(plan, nest, Operand.OUTPUTS)
+                )
             )
         ),
         operands=_operand_record(arch, residency),

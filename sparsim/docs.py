@@ -94,7 +94,7 @@ def _every_branch(doc: dict) -> dict:
     mem["glb"]["partition"] = dict(parts)
     mem["pe_local"] = {"capacity_bytes": 4096}
     for level in ("dram", "glb", LEVEL):  # a format per level
-        mem[level]["formats"] = {"weights": "uop_cp", "inputs": "rle"}
+        mem[level]["formats"] = {"weights": "uop_cp", "inputs": "rle", "outputs": "uop_rle"}
     return doc
 
 

@@ -361,7 +361,8 @@ def test_a_compressed_glb_under_a_dense_dram_stores_and_moves_the_format():
 
 @pytest.mark.parametrize(
     "formats, field, allowed",
-    [({"outputs": "rle"}, "formats.outputs", "known keys here: inputs, weights"),
+    [({"outputs": "nm"}, "formats.outputs", "uop_rle"),
+     ({"psums": "rle"}, "formats.psums", "known keys here: inputs, outputs, weights"),
      ({"weights": "auto"}, "formats.weights", "uop_cp"),
      ({"inputs": "csr"}, "formats.inputs", "uop_rle"),
      ({"weights": "zip"}, "formats.weights", "bitmask")],
@@ -429,3 +430,71 @@ def test_skipping_pes_reading_a_level_compressed_input_read_it_once_compacted(fm
             runs["everywhere"]["glb"]["accesses"]["inputs"][action]
         )
     assert runs["glb"]["dram"]["accesses"]["inputs"] == runs["dense"]["dram"]["accesses"]["inputs"]
+
+
+@given(formats_st, st.floats(0.0, 1.0))
+def test_compressed_final_outputs_move_in_the_levels_format(fmt, density):
+    """`formats: {outputs: ...}` at DRAM: the final outputs written to DRAM are the
+    output's nonzeros (the layer's `output_density`) plus the format's metadata;
+    partial sums, the GLB and the registers are untouched; dense is the
+    uncompressed size; the compulsory DRAM bytes count the stored outputs."""
+    from mappings.dataflow import Dataflow
+    from simulator.simulate import plan_layer, simulate_layer
+    from simulator.tiling import glb_mapping
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    doc = _burst_of_a_byte()
+    dense = parse_arch(doc, "e.yaml")
+    doc["memory"]["dram"]["formats"] = {"outputs": fmt}
+    arch = parse_arch(doc, "e.yaml")
+    lw = LayerWorkload(Gemm("g", 64, 32, 128), output_density=density)
+    mapping = glb_mapping(Dataflow.WS, (64, 32, 128), "nmk")
+    base, got = (simulate_layer(lw, a, mapping) for a in (dense, arch))
+    total, meta, name = plan_layer(lw, arch).sizes.stored("dram", Operand.OUTPUTS)
+    assert name == fmt
+    if fmt == "dense":
+        assert (total, meta) == (64 * 32, 0.0)
+    else:
+        assert total - meta == pytest.approx(64 * 32 * density)  # 8-bit outputs
+    out = got.levels["dram"]["accesses"]["outputs"]
+    assert out["updates_bytes"] == pytest.approx(total)
+    assert out["reads_bytes"] == base.levels["dram"]["accesses"]["outputs"]["reads_bytes"]
+    for level in ("glb", "pe_registers"):
+        assert got.levels[level] == base.levels[level]
+    extra = total - 64 * 32
+    assert got.compulsory_dram_bytes == pytest.approx(base.compulsory_dram_bytes + extra, abs=1)
+
+
+def test_output_density_is_validated_and_saved():
+    from workloads.layers import Gemm
+    from workloads.saved import workload_from_doc, workload_to_doc
+    from workloads.workload import LayerWorkload, Workload
+
+    with pytest.raises(ValueError, match="output_density"):
+        LayerWorkload(Gemm("g", 4, 4, 4), output_density=1.5)
+    wl = Workload("w", (LayerWorkload(Gemm("g", 4, 4, 4), output_density=0.3),))
+    doc, arrays = workload_to_doc(wl, None)
+    assert doc["layers"][0]["output_density"] == 0.3
+    assert workload_from_doc(doc, arrays, "w.json").layers[0].output_density == 0.3
+
+
+def test_a_dram_format_holds_on_a_multi_core_chip():
+    """Cores under a shared DRAM (multicast fetches): DRAM's own format scales what the
+    cores fetch from it, as on one core."""
+    from simulator.simulate import plan_layer, simulate_layer
+    from workloads.layers import Gemm
+    from workloads.workload import LayerWorkload
+
+    doc = _burst_of_a_byte()
+    doc["cores"] = {"count": 4, "shared": ["dram"]}
+    dense = parse_arch(doc, "e.yaml")
+    doc["memory"]["dram"]["formats"] = {"weights": "uop_cp", "inputs": "rle"}
+    packed = parse_arch(doc, "e.yaml")
+    lw = LayerWorkload(Gemm("g", 256, 128, 256), density=0.3, activation_density=0.5)
+    base, got = (simulate_layer(lw, a).levels["dram"]["accesses"] for a in (dense, packed))
+    sizes = plan_layer(lw, packed).sizes
+    for op in (Operand.WEIGHTS, Operand.INPUTS):
+        ratio = sizes.level_scale("dram", op)
+        assert ratio != pytest.approx(1.0)
+        assert got[op.value]["reads_bytes"] == pytest.approx(base[op.value]["reads_bytes"] * ratio)

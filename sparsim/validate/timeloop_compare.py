@@ -153,6 +153,7 @@ class Plan:
     # (sparsim level, operand, format): a level keeping an operand in its own format
     # (memory.<level>.formats; SparseDesign.level_formats)
     level_formats: tuple[tuple[str, str, str], ...] = ()
+    output_density: float = 1.0  # the layer's (SparseDesign.output_density)
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -475,6 +476,7 @@ class SparseDesign:
     # (Timeloop level, operand, sparsim format) of the operands kept compressed at some
     # levels only (the others: dense); sparsim's `memory.<level>.formats`
     level_formats: tuple[tuple[str, str, str], ...] = ()
+    output_density: float = 1.0  # of the final outputs a level keeps compressed
 
 
 UNNAMED_FORMAT = "?"  # compressed, in a format the stats do not print (older Timeloop)
@@ -508,6 +510,7 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
     weight_density = 1.0
     formats: dict[str, str] = {}  # operand -> the sparsim rank format it is kept in
     per_level: dict[str, dict[str, str]] = {}  # operand -> {level: format} where compressed
+    output_density = 1.0
     gated: set[tuple[str, str, str]] = set()
     skipped: set[tuple[str, str, str]] = set()
     compressed: dict[tuple[str, str], str] = {}
@@ -637,11 +640,19 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             continue
         key = "_".join(fmt.split())
         if op == "outputs":
-            why.append(
-                f"{lv} keeps {ds} compressed ({fmt.upper()}): sparsim stores outputs dense "
-                "(it has no output density)"
-            )
-            continue
+            # final outputs only (sparsim never compresses partial sums), at the density
+            # the level's updates show (Sparseloop's Outputs density)
+            ods = next(x for x in storage if x.name == lv).dataspace(ds)
+            spilled = ods is None or ods.algorithmic["reads"] > 0 or ods.algorithmic["fills"] > 0
+            if spilled or key not in RANK_FORMATS or not ods.algorithmic["updates"]:
+                why.append(
+                    f"{lv} keeps {ds} compressed ({fmt.upper()}) with partial sums moving "
+                    "through it: sparsim compresses final outputs only"
+                    if spilled
+                    else f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks"
+                )
+                continue
+            output_density = ods.actual["updates"] / ods.algorithmic["updates"]
         if key not in RANK_FORMATS:
             why.append(
                 f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
@@ -653,7 +664,7 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
     for op, at in per_level.items():
         ds = ds_of[op]
         holding = [x.name for x in storage if x.dataspace(ds)]
-        if len(set(at.values())) == 1 and set(at) == set(holding):
+        if op != "outputs" and len(set(at.values())) == 1 and set(at) == set(holding):
             formats[op] = next(iter(at.values()))  # one format at every level
             continue
         # a format per level (memory.<level>.formats), uncompressed elsewhere
@@ -662,7 +673,7 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
         why.append(f"{ar.name} skips computes without a skipping SAF sparsim has")
     return SparseDesign(
         True, density, zeros, tuple(dict.fromkeys(why)), saves, tuple(sorted(formats.items())),
-        weight_density, tuple(level_formats),
+        weight_density, tuple(level_formats), output_density,
     )  # fmt: skip
 
 
@@ -816,6 +827,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
             formats=design.formats,
             weight_density=design.weight_density,
             level_formats=level_formats,
+            output_density=design.output_density,
         )
         ran = run_sparsim(run)
         counts, macs = ran[0], ran[1]

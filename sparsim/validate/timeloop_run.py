@@ -149,7 +149,10 @@ def run_plan(plan: Plan) -> tuple:
         "timeloop-case",
         (
             LayerWorkload(
-                layer, density=plan.weight_density, activation_density=plan.activation_density
+                layer,
+                density=plan.weight_density,
+                activation_density=plan.activation_density,
+                output_density=plan.output_density,
             ),
         ),
     )
