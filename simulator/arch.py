@@ -221,7 +221,7 @@ FIELD_DOCS.update(
     }
     | {
         f"memory.{lv}.{key}": text
-        for lv in ("dram", "glb", "<level>")
+        for lv in ("dram", "host", "glb", "<level>")
         for key, text in _FORMAT_FIELD_DOCS.items()
     }
 )
@@ -758,6 +758,12 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
         node = mem.child("host")
         host = _parse_level(node, "host", LevelKind.DRAM, None)
         host = dataclasses.replace(host, holds=_parse_holds(node, required=True))
+        for op, fmt in host.formats:
+            if op not in host.holds:
+                held = ", ".join(o.value for o in host.holds)
+                raise node.error(
+                    f"formats.{op.value}", fmt, f"a format for an operand it holds ({held})"
+                )
         node.finish()
     # On-chip levels besides the GLB (`kind: sram`, with a `parent`): an L2 above
     # it, accumulators or a weight FIFO beside or below it, in one chain.

@@ -498,3 +498,14 @@ def test_a_dram_format_holds_on_a_multi_core_chip():
         ratio = sizes.level_scale("dram", op)
         assert ratio != pytest.approx(1.0)
         assert got[op.value]["reads_bytes"] == pytest.approx(base[op.value]["reads_bytes"] * ratio)
+
+
+def test_a_host_format_names_only_what_the_host_holds():
+    doc = yaml.safe_load(preset_path("tpu-v1").read_text())
+    held = doc["memory"]["host"]["holds"]
+    other = next(op for op in ("weights", "inputs", "outputs") if op not in held)
+    doc["memory"]["host"]["formats"] = {other: "rle"}
+    with pytest.raises(SpecError, match=rf"memory\.host\.formats\.{other}"):
+        parse_arch(doc, "t.yaml")
+    doc["memory"]["host"]["formats"] = {held[0]: "rle"}
+    assert parse_arch(doc, "t.yaml").memory.host.format_for(Operand(held[0])).value == "rle"
