@@ -865,6 +865,23 @@ def _conditioning_weight_density(lw: LayerWorkload, pe: PEArraySpec) -> float:
     return 1.0
 
 
+def _link_sizes(plan: LayerPlan) -> OperandBytes:
+    """The operands as their off-chip homes store them: the bytes the simpy steps move
+    over the links (a home with its own format, `MemLevelSpec.formats`; partial sums
+    are never compressed; a three-rank format sized untiled here)."""
+    s = plan.sizes
+    if not s.level_formats:
+        return s
+    home = plan.arch.memory.source_for
+    scale = {op: s.level_scale(home(op).name, op) for op in Operand}
+    return dataclasses.replace(
+        s,
+        weights=s.weights * scale[Operand.WEIGHTS],
+        inputs=s.inputs * scale[Operand.INPUTS],
+        outputs=s.outputs * scale[Operand.OUTPUTS],
+    )
+
+
 def _home_scale(plan: LayerPlan, nest: Nest, operand: Operand) -> float:
     """An operand's bytes as its off-chip home stores it over the memory-wide format's
     (a home with its own format: `MemLevelSpec.formats`)."""
@@ -942,8 +959,9 @@ def _run_mapping(
     nominal = functools.lru_cache(maxsize=None)(
         lambda s: _step_nominal(plan, dataflow, s)
     )  # per distinct tile shape
+    link = _link_sizes(plan)  # what crosses the off-chip links, in their homes' formats
     first = _resident_steps(
-        enumerate_steps(step_nest, plan.sizes, window=FIRST_WINDOW), step_nest, residency
+        enumerate_steps(step_nest, link, window=FIRST_WINDOW), step_nest, residency
     )
     all_steps = step_nest.steps
     nominal_total = compute_nominal_total(first, nominal)
@@ -957,9 +975,7 @@ def _run_mapping(
         steps = (
             first
             if window == FIRST_WINDOW
-            else _resident_steps(
-                enumerate_steps(step_nest, plan.sizes, window), step_nest, residency
-            )
+            else _resident_steps(enumerate_steps(step_nest, link, window), step_nest, residency)
         )
         costs = []
         for s in steps:
