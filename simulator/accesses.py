@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 from mappings.dataflow import LOOP_DIMS, OPERAND_DIMS, ROLES, Dataflow, Operand
 from simulator.arch import ActivationFormat, ArchSpec, LevelKind, WeightFormat
-from simulator.formats import OperandBytes
+from simulator.formats import RANK_FORMATS, OperandBytes, rank_format_bits
 from workloads.layers import GemmShape
 from workloads.sparsity import NM
 
@@ -316,6 +316,59 @@ class _Links:
         self.whole_input_bursts = elem > 0 and burst > 0 and elem % burst == 0
 
 
+def level_format_bytes(nest: Nest, sizes: OperandBytes) -> dict[tuple[str, Operand], tuple]:
+    """Per (level, operand) stored in the level's own format (`MemLevelSpec.formats`):
+    (bytes, metadata bytes) of the whole operand as that level stores it.
+
+    A three-rank format follows the tiling, as Sparseloop assigns a level's ranks outer
+    to inner to the loops inside its tile (NVlabs/timeloop, `representation-analyzer.cpp`,
+    `ApplyRanksOuterToInner`): per tile of the level, the outer rank runs over the
+    tiles of the levels inside it (their loops over the operand's dimensions, flattened
+    into that one rank), the inner two over the innermost tile: weights a fiber per
+    output column over K, activations a fiber per pixel over the channels (outputs: over
+    the output channels). Untiled,
+    the outer rank is one fiber (a dummy rank). Other formats: the whole operand's."""
+    out: dict[tuple[str, Operand], tuple] = {}
+    names = [lv.name for lv in nest.levels]
+    g = nest.gemm
+    for name, op, total, meta, fmt, density, bits, elements, length in sizes.level_formats:
+        if len(RANK_FORMATS.get(fmt, ())) != 3 or not elements:
+            out[(name, op)] = (total, meta)
+            continue
+        idx = names.index(name) if name in names else -1  # off chip: above every level
+        dims = OPERAND_DIMS[op]
+        parent = (g.m, g.n, g.k) if idx < 0 else nest.levels[idx].tile
+        trips = 1
+        for lv in nest.levels[idx + 1 :]:
+            for d in dict.fromkeys(lv.loop_order):
+                if d in dims:
+                    i = LOOP_DIMS.index(d)
+                    trips *= -(-min(parent[i], getattr(g, d)) // lv.tile[i])
+            parent = tuple(min(p, t) for p, t in zip(parent, lv.tile, strict=True))
+        tm, tn, tk = parent  # the innermost tile (the level's own, untiled below it)
+        if op is Operand.WEIGHTS:
+            fibers, fiber = tn, tk
+        elif op is Operand.OUTPUTS:  # a fiber over the output channels, per pixel
+            fibers, fiber = tm, tn
+        else:  # a fiber over the channels (a conv's) or K, per pixel
+            fiber = max(1, min(length, tk))
+            fibers = max(1, round(tm * tk / fiber))
+        tile_bits, tile_meta = rank_format_bits(fmt, (trips, fibers, fiber), density, bits)
+        tiles = elements / (trips * fibers * fiber)
+        out[(name, op)] = (tile_bits * tiles / 8, tile_meta * tiles / 8)
+    return out
+
+
+def level_format_scales(nest: Nest, sizes: OperandBytes) -> dict[tuple[str, Operand], float]:
+    """`level_format_bytes` over the memory-wide format's bytes: what every count and
+    tile of the operand at that level is multiplied by."""
+    out = {}
+    for key, (total, _) in level_format_bytes(nest, sizes).items():
+        base = sizes.whole(key[1])[0]
+        out[key] = total / base if base else 1.0
+    return out
+
+
 def count_accesses(
     nest: Nest,
     arch: ArchSpec,
@@ -378,12 +431,35 @@ def count_accesses(
     m_n = g.m * g.n
     full_w, full_i = sizes.weights * groups * live_folds, sizes.inputs * groups
     acc_b, out_b = pe.acc_bits / 8, sizes.outputs / m_n
-    key = (dataflow, tiles, mac_fraction, steady_pe_cycles, live_folds, weight_density)
+    # levels with their own formats (MemLevelSpec.formats): counts are kept in the
+    # memory-wide format's bytes and each level's records scaled to its own format
+    scales: dict[tuple[str, Operand], float] = {}
+    weight_fmt, input_thin = sizes.weight_format, 0
+    if sizes.level_formats:
+        scales = level_format_scales(nest, sizes)
+        array_fmt = {}  # operand -> the format of the level the array reads it from
+        for op in (Operand.WEIGHTS, Operand.INPUTS):
+            at = next((lv.name for lv in reversed(levels) if op in lv.holds), None)
+            array_fmt[op] = sizes.stored(at or arch.memory.source_for(op).name, op)[2]
+        weight_fmt = array_fmt[Operand.WEIGHTS]
+        mem_compact = arch.memory.activation_format is ActivationFormat.DENSE
+        level_compact = array_fmt[Operand.INPUTS] == "dense"
+        if Operand.INPUTS in ROLES[dataflow].streamed and 0.0 < stream_density < 1.0:
+            # a compressed input holds only its nonzeros: the skipping PEs' stream
+            # is thinned by the density only where the array reads it dense
+            if mem_compact and not level_compact:
+                input_thin = -1
+            elif level_compact and not mem_compact:
+                input_thin = 1
+    key = (
+        dataflow, tiles, mac_fraction, steady_pe_cycles, live_folds, weight_density,
+        weight_fmt, input_thin,
+    )  # fmt: skip
     demand = cache.get(key) if cache is not None else None
     if demand is None:
         demand = _array_demand(
-            arch, dataflow, pattern, sizes, side, groups, m_n, stream_density, mac_fraction,
-            steady_pe_cycles, live_folds, weight_density,
+            arch, dataflow, pattern, side, groups, m_n, stream_density, mac_fraction,
+            steady_pe_cycles, live_folds, weight_density, weight_fmt, input_thin,
         )  # fmt: skip
         if cache is not None:
             cache[key] = demand
@@ -412,7 +488,10 @@ def count_accesses(
         if Operand.WEIGHTS in holds:
             reuse = reuse_w
             fills = full_w * reuse
-            acc.append((Operand.WEIGHTS, OperandAccesses(fill_w, fills, 0.0)))
+            if scales and (scale := scales.get((lv.name, Operand.WEIGHTS), 1.0)) != 1.0:
+                acc.append((Operand.WEIGHTS, OperandAccesses(fill_w * scale, fills * scale, 0.0)))
+            else:
+                acc.append((Operand.WEIGHTS, OperandAccesses(fill_w, fills, 0.0)))
             fill_w = fills
             n_w = groups * n_tiles["k"] * n_tiles["n"] * reuse
         if Operand.INPUTS in holds:
@@ -424,13 +503,24 @@ def count_accesses(
                 fills = footprint * groups * reuse
             if idx == outer_i:
                 fills = 0.0  # the whole input is here already
-            acc.append((Operand.INPUTS, OperandAccesses(fill_i, fills, 0.0)))
+            if scales and (scale := scales.get((lv.name, Operand.INPUTS), 1.0)) != 1.0:
+                acc.append((Operand.INPUTS, OperandAccesses(fill_i * scale, fills * scale, 0.0)))
+            else:
+                acc.append((Operand.INPUTS, OperandAccesses(fill_i, fills, 0.0)))
             fill_i = fills
             n_i = groups * n_tiles["m"] * n_tiles["k"] * reuse
         if Operand.OUTPUTS in holds:
             final = groups * m_n * out_b
             if idx == outer_o:
                 final = 0.0  # stays here for the consumers
+            if scales and final:
+                # final outputs go up in the format of the level receiving them
+                up = next(
+                    (levels[j].name for j in range(idx - 1, -1, -1)
+                     if Operand.OUTPUTS in levels[j].holds),
+                    arch.memory.source_for(Operand.OUTPUTS).name,
+                )  # fmt: skip
+                final *= scales.get((up, Operand.OUTPUTS), 1.0)
             spills = groups * m_n * (visits - 1) * acc_b
             drained = final + spills  # written back to the next level out
             read_back = spills  # filled back from it
@@ -451,6 +541,9 @@ def count_accesses(
             cache["links"] = links
     burst = links.burst
     w, i, o = Operand.WEIGHTS, Operand.INPUTS, Operand.OUTPUTS
+    if scales:  # the off-chip home's own format
+        fill_w *= scales.get((links.source[w].name, w), 1.0)
+        fill_i *= scales.get((links.source[i].name, i), 1.0)
     dram = (
         (w, OperandAccesses(_rounded(fill_w, n_w, burst[w]), 0.0, 0.0)),
         (i, OperandAccesses(
@@ -482,7 +575,6 @@ def _array_demand(
     arch: ArchSpec,
     dataflow: Dataflow,
     pattern: NM | None,
-    sizes: OperandBytes,
     side: _ArraySide,
     groups: int,
     m_n: int,
@@ -491,14 +583,23 @@ def _array_demand(
     steady_pe_cycles: float,
     live_folds: float,
     weight_density: float,
+    weight_fmt: str,
+    input_thin: int,
 ) -> tuple[float, float, float, float, LevelAccesses]:
     """What the array asks of the innermost level (weight and input reads, output
     updates and read-backs, bytes) and its PE registers' accesses: the same for
-    every loop order and bypass of a tile set (`count_accesses`' cache keeps it)."""
+    every loop order and bypass of a tile set (`count_accesses`' cache keeps it).
+    `weight_fmt`: the format the array reads weights in; `input_thin`: -1 / +1 when
+    the level feeding the array stores inputs compressed / dense where the memory-wide
+    format is the other (its stream un-thinned / thinned by the density), else 0."""
     pe = arch.pe_array
     roles = ROLES[dataflow]
     reads_w = side.array_reads[Operand.WEIGHTS] * live_folds
     reads_i = side.array_reads[Operand.INPUTS] * live_folds
+    if input_thin < 0:
+        reads_i /= stream_density
+    elif input_thin > 0:
+        reads_i *= stream_density
     out_updates, out_reads = side.out_updates, side.out_reads
     zeros_act = pe.zero_gating or stream_density < 1.0
     # a zero weight's MAC does not read its input (Sparseloop's Inputs SAF on Weights)
@@ -530,7 +631,7 @@ def _array_demand(
             if skipped or Operand.WEIGHTS in saves:
                 # stored compressed, the weights' zeros are not read already: the real
                 # MACs over them are the activations' part alone
-                packed = sizes.weight_format is not WeightFormat.DENSE and weight_density > 0
+                packed = weight_fmt != WeightFormat.DENSE and weight_density > 0
                 reads_w *= done / weight_density if packed else done
             if skipped or Operand.OUTPUTS in saves:
                 out_updates *= done

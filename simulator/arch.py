@@ -52,6 +52,9 @@ class WeightFormat(str, Enum):
     CP = "cp"
     UOP_CP = "uop_cp"
     UOP_RLE = "uop_rle"
+    # three ranks: the outer one follows the tiling (a level's format, simulator.accesses)
+    UOP_UOP_CP = "uop_uop_cp"
+    UOP_UOP_RLE = "uop_uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -66,6 +69,8 @@ class ActivationFormat(str, Enum):
     CP = "cp"
     UOP_CP = "uop_cp"
     UOP_RLE = "uop_rle"
+    UOP_UOP_CP = "uop_uop_cp"
+    UOP_UOP_RLE = "uop_uop_rle"
 
     def __str__(self) -> str:
         return self.value
@@ -153,10 +158,12 @@ FIELD_DOCS: dict[str, str] = {
     "needs; fewer than it needs is an error)",
     "memory.weight_format": "how weights are stored in DRAM and the GLB (auto: N:M values + "
     "indices when the layer runs an N:M mode, else dense; rle, cp, uop_cp, uop_rle: "
-    "Sparseloop's rank formats, a fiber per output column over K for two ranks)",
+    "Sparseloop's rank formats, a fiber per output column over K for two ranks; "
+    "uop_uop_cp, uop_uop_rle: a third, outer rank over the tiles of the level inside)",
     "memory.activation_format": "how activations are stored (bitmask: one bit per element "
     "plus the nonzero values; rle, cp, uop_cp, uop_rle: Sparseloop's rank formats, a fiber "
-    "per pixel over the channels for two ranks)",
+    "per pixel over the channels for two ranks; uop_uop_cp, uop_uop_rle: a third, outer "
+    "rank over the tiles of the level inside)",
     "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
     "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
     "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",
@@ -190,6 +197,17 @@ _ON_CHIP_FIELD_DOCS = {
     "macros": "separate SRAM macros the capacity and banks are split into (e.g. one per SM; "
     "default 1): an access crosses the H-tree of one macro only (energy)",
 }
+# a format per operand per level (DRAM included; Sparseloop keeps data compressed
+# at some levels and uncompressed at others)
+_FORMAT_FIELD_DOCS = {
+    "formats.weights": "how this level stores weights, overriding memory.weight_format (its "
+    "accesses, capacity and energy; data is compressed or decompressed where it crosses "
+    "into a level with another format)",
+    "formats.inputs": "how this level stores input activations, overriding "
+    "memory.activation_format",
+    "formats.outputs": "how this level stores final outputs, at the layer's output density "
+    "(as activations are stored; default dense; partial sums are never compressed)",
+}
 FIELD_DOCS.update(
     {
         f"memory.{lv}.{key}": text
@@ -200,6 +218,11 @@ FIELD_DOCS.update(
         f"memory.{lv}.{key}": text
         for lv in ("glb", "<level>")
         for key, text in _ON_CHIP_FIELD_DOCS.items()
+    }
+    | {
+        f"memory.{lv}.{key}": text
+        for lv in ("dram", "host", "glb", "<level>")
+        for key, text in _FORMAT_FIELD_DOCS.items()
     }
 )
 
@@ -340,6 +363,17 @@ class MemLevelSpec:
     # independent SRAM macros the capacity is split into (one per SM, say): an access
     # crosses only its own macro's H-tree (energy only)
     macros: int = 1
+    # how this level stores an operand, overriding `memory.weight_format` /
+    # `activation_format` (Sparseloop keeps data compressed at some levels only):
+    # (operand, WeightFormat or ActivationFormat) pairs (outputs: final values only)
+    formats: tuple[tuple[Operand, WeightFormat | ActivationFormat], ...] = ()
+
+    def format_for(self, operand: Operand) -> WeightFormat | ActivationFormat | None:
+        """The format this level stores `operand` in (None: the memory-wide one)."""
+        for op, fmt in self.formats:
+            if op is operand:
+                return fmt
+        return None
 
     @property
     def concurrency(self) -> int:
@@ -617,11 +651,12 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
     )
     energy = _parse_level_energy(node)
     ert = node.get("ert_component", str, None)
+    formats = _parse_level_formats(node)
     if kind is LevelKind.DRAM:
         burst = node.positive_int("burst_bytes", 64)
         return MemLevelSpec(
             name, kind, None, bandwidth, None, latency, burst, 1, 1,
-            word_bits=word_bits, energy=energy, ert_component=ert,
+            word_bits=word_bits, energy=energy, ert_component=ert, formats=formats,
         )  # fmt: skip
     capacity = _kib(node, "capacity_kib")
     banks = node.positive_int("banks", 1)
@@ -647,10 +682,40 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
             allowed = f"partitions summing to at most capacity_kib ({capacity / 1024:g})"
             raise node.error("partition", raw, allowed)
     double = node.get("double_buffered", bool, None)
+    for op, fmt in formats:
+        if op not in holds_t:
+            held = ", ".join(o.value for o in holds_t)
+            raise node.error(
+                f"formats.{op.value}", fmt, f"a format for an operand it holds ({held})"
+            )
     return MemLevelSpec(
         name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition),
-        holds_t, word_bits, double, energy, ert, macros,
+        holds_t, word_bits, double, energy, ert, macros, formats,
     )  # fmt: skip
+
+
+def _parse_level_formats(
+    node: Node,
+) -> tuple[tuple[Operand, WeightFormat | ActivationFormat], ...]:
+    """`formats: {weights: ..., inputs: ...}`: this level's own storage formats."""
+    if not node.has("formats"):
+        return ()
+    f = node.child("formats")
+    # auto picks N:M per layer from the array's modes: a memory-wide choice only
+    w_options = [v.value for v in WeightFormat if v is not WeightFormat.AUTO]
+    out: list[tuple[Operand, WeightFormat | ActivationFormat]] = []
+    w = f.choice("weights", WeightFormat, w_options, None)
+    if w is not None:
+        out.append((Operand.WEIGHTS, w))
+    a = f.choice("inputs", ActivationFormat, [v.value for v in ActivationFormat], None)
+    if a is not None:
+        out.append((Operand.INPUTS, a))
+    # final outputs, at the layer's output density (partial sums stay uncompressed)
+    o = f.choice("outputs", ActivationFormat, [v.value for v in ActivationFormat], None)
+    if o is not None:
+        out.append((Operand.OUTPUTS, o))
+    f.finish()
+    return tuple(out)
 
 
 def _parse_holds(node: Node, required: bool = False) -> tuple[Operand, ...]:
@@ -693,6 +758,12 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
         node = mem.child("host")
         host = _parse_level(node, "host", LevelKind.DRAM, None)
         host = dataclasses.replace(host, holds=_parse_holds(node, required=True))
+        for op, fmt in host.formats:
+            if op not in host.holds:
+                held = ", ".join(o.value for o in host.holds)
+                raise node.error(
+                    f"formats.{op.value}", fmt, f"a format for an operand it holds ({held})"
+                )
         node.finish()
     # On-chip levels besides the GLB (`kind: sram`, with a `parent`): an L2 above
     # it, accumulators or a weight FIFO beside or below it, in one chain.

@@ -20,7 +20,7 @@ import itertools
 import numpy as np
 
 from mappings.dataflow import LOOP_DIMS, Operand
-from simulator.accesses import Nest, _reuse_factors
+from simulator.accesses import Nest, _reuse_factors, level_format_scales
 from simulator.arch import ArchSpec
 from simulator.formats import OperandBytes
 
@@ -77,13 +77,18 @@ def level_need_bytes(
     glb = arch.glb.name
     home = {op: resident_level(arch, op) for op in resident}
     final = final_output_levels(nest)
+    scales = level_format_scales(nest, sizes) if sizes.level_formats else {}
     for i, lv in enumerate(nest.levels):
         spec = arch.memory.level(lv.name)
         copies = arch.memory.copies(spec)
         tiles = tile_bytes_at(lv.tile, nest, sizes, tuple(o.tile for o in nest.levels[:i]))
+        for op in (Operand.WEIGHTS, Operand.INPUTS) if sizes.level_formats else ():
+            tiles[op] *= scales.get((lv.name, op), 1.0)  # the level's own format
         if lv.name in final:
             g = nest.gemm
             tiles[Operand.OUTPUTS] = sizes.outputs * lv.tile[0] * lv.tile[1] / (g.m * g.n)
+            if sizes.level_formats:  # final values, in the level's own format
+                tiles[Operand.OUTPUTS] *= scales.get((lv.name, Operand.OUTPUTS), 1.0)
         need = {op: copies * tiles[op] for op in lv.holds if home.get(op) != lv.name}
         if lv.name == glb and staging:
             for op in spec.holds:
@@ -157,15 +162,21 @@ class TileFit:
             if spec.capacity_bytes is None:
                 continue
             copies = arch.memory.copies(spec)
+
+            def per_copy(op: Operand, spec=spec, copies=copies) -> float:
+                """Copies x the level's own format over the memory-wide one."""
+                scale = sizes.level_scale(spec.name, op) if sizes.level_formats else 1.0
+                return copies * scale if scale != 1.0 else copies
+
             held = tuple(
-                (index[op], copies, spec.capacity_for(op) or 0)
+                (index[op], per_copy(op), spec.capacity_for(op) or 0)
                 for op in spec.holds
                 if not (spec.name == glb and op in bypass) and home.get(op) != spec.name
             )
             staged = ()
             if spec.name == glb and staging:
                 staged = tuple(
-                    (index[op], copies, staging[op], spec.capacity_for(op) or 0)
+                    (index[op], per_copy(op), staging[op], spec.capacity_for(op) or 0)
                     for op in spec.holds
                     if op in bypass and op in staging
                 )

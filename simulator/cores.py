@@ -230,12 +230,25 @@ def core_sizes(sizes: OperandBytes, gemm: GemmShape, sub: GemmShape) -> OperandB
         outputs=sizes.outputs * fo,
         psums=sizes.psums * fo,
         window=None,
+        # the levels' own formats, scaled to the core's share as the operands are
+        level_formats=tuple(
+            (name, op, total * f, meta * f, fmt, density, bits, elements * f, length)
+            for name, op, total, meta, fmt, density, bits, elements, length in sizes.level_formats
+            for f in ({Operand.WEIGHTS: fw, Operand.INPUTS: fi}.get(op, fo),)
+        ),
     )
 
 
-def apply_multicast(accesses: Accesses, arch: ArchSpec, fetched: dict[Operand, float]) -> Accesses:
+def apply_multicast(
+    accesses: Accesses,
+    arch: ArchSpec,
+    fetched: dict[Operand, float],
+    sizes: OperandBytes | None = None,
+) -> Accesses:
     """The chip's accesses with each operand's fetches into the sharing level (and
-    every shared level's reads above it) cut to what multicast fetches."""
+    every shared level's reads above it) cut to what multicast fetches (`fetched`,
+    in the memory-wide format: a level with its own format, `sizes.level_formats`,
+    caps at that format's bytes)."""
     inner = sharing_level(arch)
     if inner is None:
         return accesses
@@ -250,6 +263,8 @@ def apply_multicast(accesses: Accesses, arch: ArchSpec, fetched: dict[Operand, f
         ops = []
         for op, a in lv.operands:
             cap = fetched.get(op)
+            if cap is not None and sizes is not None and sizes.level_formats:
+                cap *= sizes.level_scale(lv.name, op)
             if cap is not None and op in inner.holds:
                 reads = a.reads_bytes if lv.name == inner.name else min(a.reads_bytes, cap)
                 a = OperandAccesses(reads, min(a.fills_bytes, cap), a.updates_bytes)

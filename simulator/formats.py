@@ -76,6 +76,11 @@ RANK_FORMATS: dict[str, tuple[RankFormat, ...]] = {
     "cp": (RankFormat.CP,),
     "uop_cp": (RankFormat.UOP, RankFormat.CP),
     "uop_rle": (RankFormat.UOP, RankFormat.RLE),
+    # a third, outer rank: over a level's tiles of the level inside it, as Sparseloop
+    # assigns ranks to the loops inside a tile outer to inner (a 02.2.2 backing store's
+    # B); over a whole operand with no tiling, a rank of one fiber
+    "uop_uop_cp": (RankFormat.UOP, RankFormat.UOP, RankFormat.CP),
+    "uop_uop_rle": (RankFormat.UOP, RankFormat.UOP, RankFormat.RLE),
 }
 
 
@@ -146,16 +151,23 @@ def rank_occupancy(
 
 def rank_format_bits(
     fmt: str,
-    shape: tuple[int, int],
+    shape: tuple[int, ...],
     density: float,
     data_bits: int,
     distribution: Distribution = Distribution.RANDOM,
 ) -> tuple[float, float]:
     """(total bits, metadata bits) of a (fibers, fiber length) tile at `density` in the
     rank format `fmt` (RANK_FORMATS): the nonzero values plus every rank's entries
-    (metadata is counted, never free). A one-rank format flattens the tile."""
+    (metadata is counted, never free). A one-rank format flattens the tile; a
+    three-rank one takes (tiles, fibers, fiber length), a tile of one fiber of fibers
+    when given two."""
     ranks = RANK_FORMATS[fmt]
-    dims = shape if len(ranks) == 2 else (shape[0] * shape[1],)
+    if len(ranks) == 1:
+        dims: tuple[int, ...] = (math.prod(shape),)
+    elif len(ranks) == 3 and len(shape) == 2:
+        dims = (1, *shape)
+    else:
+        dims = shape
     meta = sum(
         r.metadata_bits + r.payload_bits for r in rank_occupancy(ranks, dims, density, distribution)
     )
@@ -184,6 +196,41 @@ class OperandBytes:
     # a convolution's sliding window: an input tile is the box of ifmap its rows
     # and reduction range touch, not tm x tk (None: a plain matrix operand)
     window: InputWindow | None = None
+    # levels storing an operand in their own format (`MemLevelSpec.formats`):
+    # (level, operand, stored bytes, metadata bytes, format, density, data bits,
+    # elements, fiber length); empty: none. A three-rank format's bytes here are
+    # untiled; `simulator.accesses.level_format_scales` sizes it per tile.
+    level_formats: tuple[tuple[str, Operand, float, float, str, float, int, float, int], ...] = ()
+
+    def whole(self, operand: Operand) -> tuple[float, float]:
+        """(bytes, metadata bytes) of the whole operand in the memory-wide format."""
+        if operand is Operand.WEIGHTS:
+            return self.weights, self.weight_metadata
+        if operand is Operand.INPUTS:
+            return self.inputs, self.input_metadata
+        return self.outputs, 0.0
+
+    def stored(self, level: str, operand: Operand) -> tuple[float, float, str]:
+        """(bytes, metadata bytes, format) of the whole operand as `level` stores it."""
+        for name, op, total, meta, fmt, *_ in self.level_formats:
+            if name == level and op is operand:
+                return total, meta, fmt
+        total, meta = self.whole(operand)
+        if operand is Operand.WEIGHTS:
+            return total, meta, str(self.weight_format)
+        return total, meta, str(self.input_format) if operand is Operand.INPUTS else "dense"
+
+    def level_scale(self, level: str, operand: Operand) -> float:
+        """Bytes of `operand` as `level` stores it over its memory-wide bytes: every
+        count and tile of it at that level scales by this (formats are expectations
+        per element, so a tile's share is the whole's)."""
+        for name, op, total, *_ in self.level_formats:
+            if name == level and op is operand:
+                base = self.whole(op)[0]
+                return total / base if base else 1.0
+        return 1.0
+
+    input_format: str = "dense"
 
     @property
     def compulsory_inputs(self) -> float:
@@ -312,6 +359,22 @@ def weight_bits(
     return nnz * data_bits + meta, float(meta)
 
 
+def activation_bits(
+    elements: float, fiber: int, density: float, data_bits: int, fmt: ActivationFormat
+) -> tuple[float, float]:
+    """(total bits, metadata bits) of `elements` activations at `density` stored in
+    `fmt`; a rank format takes a fiber of `fiber` elements per pixel."""
+    if fmt is ActivationFormat.BITMASK:
+        return elements * density * data_bits + elements, float(elements)
+    if fmt.value in RANK_FORMATS:
+        fibers = elements / fiber if fiber else 0.0
+        shape = (max(1, round(fibers)), max(1, fiber))
+        bits, meta = rank_format_bits(fmt.value, shape, density, data_bits)
+        per = elements / (shape[0] * shape[1])  # (the expectation, to the stored count)
+        return bits * per, meta * per
+    return elements * data_bits, 0.0
+
+
 def operand_bytes(
     k: int,
     n: int,
@@ -323,12 +386,15 @@ def operand_bytes(
     pattern: NM | None,
     dense_weights: bool = False,
     window: InputWindow | None = None,
+    output_density: float = 1.0,
 ) -> OperandBytes:
     """Stored bytes of one group's W (K x N), input tensor and O (M x N).
 
     `input_elements` is the stored input of one group (a conv's ifmap as its
     sliding `window` reads it, not its im2col). `dense_weights`: the weight
     operand is an activation (attention, backward-weight), stored like one.
+    `output_density`: the output's nonzero fraction, for a level storing final
+    outputs compressed (a fiber per pixel over the output channels, N).
     """
     pe = arch.pe_array
     b = pe.data_bits
@@ -338,20 +404,39 @@ def operand_bytes(
     w_bits, w_meta = weight_bits(k, n, weight_nnz, wb, fmt, pattern)
     ab = pe.a_bits
     act_fmt = arch.memory.activation_format
-    if act_fmt is ActivationFormat.BITMASK:
-        in_meta = input_elements
-        in_bits = input_elements * activation_density * ab + in_meta
-    elif act_fmt.value in RANK_FORMATS:
-        # a fiber per pixel over the channels (a GEMM's rows over K)
-        fiber = window.channels if window is not None else k
-        fibers = input_elements / fiber if fiber else 0.0
-        in_bits, in_meta = rank_format_bits(
-            act_fmt.value, (max(1, round(fibers)), max(1, fiber)), activation_density, ab
-        )
-        in_bits *= input_elements / (max(1, round(fibers)) * max(1, fiber))
-        in_meta *= input_elements / (max(1, round(fibers)) * max(1, fiber))
-    else:
-        in_meta, in_bits = 0.0, input_elements * ab
+    # a fiber per pixel over the channels (a GEMM's rows over K)
+    fiber = window.channels if window is not None else k
+    in_bits, in_meta = activation_bits(input_elements, fiber, activation_density, ab, act_fmt)
+    level_formats = []
+    # a memory-wide three-rank format follows each level's tiling as a level's own does
+    tiled = {
+        op: f
+        for op, f in ((Operand.WEIGHTS, fmt), (Operand.INPUTS, act_fmt))
+        if len(RANK_FORMATS.get(f.value, ())) == 3
+    }
+    for lv in arch.memory.all_levels:
+        for op, level_fmt in (tiled | dict(lv.formats)).items():
+            if op is Operand.WEIGHTS and not dense_weights:
+                wf = (
+                    level_fmt if level_fmt is not WeightFormat.NM or pattern else WeightFormat.DENSE
+                )
+                bits, meta = weight_bits(k, n, weight_nnz, wb, wf, pattern)
+                shape = (k * n, weight_nnz / (k * n) if k * n else 0.0, wb, k)
+            elif op is Operand.INPUTS:
+                bits, meta = activation_bits(
+                    input_elements, fiber, activation_density, ab, level_fmt
+                )
+                shape = (input_elements, activation_density, ab, fiber)
+            elif op is Operand.OUTPUTS:
+                bits, meta = activation_bits(m * n, n, output_density, b, level_fmt)
+                shape = (m * n, output_density, b, n)
+            else:  # (a weight operand that is an activation stays as activations are)
+                continue
+            elements, density, data_bits, length = shape
+            level_formats.append(
+                (lv.name, op, bits / 8, meta / 8, str(level_fmt), density, data_bits, elements,
+                 length)
+            )  # fmt: skip
     return OperandBytes(
         weights=w_bits / 8,
         weight_metadata=w_meta / 8,
@@ -362,4 +447,6 @@ def operand_bytes(
         weight_format=fmt,
         _dense_weights=k * n * wb / 8,
         window=window,
+        level_formats=tuple(level_formats),
+        input_format=str(act_fmt),
     )

@@ -29,7 +29,13 @@ import numpy as np
 from mappings.dataflow import ROLES, Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS, LevelTile, Mapping, check_mapping
 from simulator import cores
-from simulator.accesses import Accesses, Nest, count_accesses, default_nest
+from simulator.accesses import (
+    Accesses,
+    Nest,
+    count_accesses,
+    default_nest,
+    level_format_scales,
+)
 from simulator.arch import ArchSpec, LevelKind, PEArraySpec
 from simulator.capacity import TileFit, fits_nest
 from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
@@ -135,7 +141,7 @@ def plan_layer(lw: LayerWorkload, arch: ArchSpec, residency: Residency | None = 
     inputs = window.elements if window is not None else lw.layer.input_elements / groups
     sizes = operand_bytes(
         gemm.k, gemm.n, gemm.m, nnz, inputs, act, arch, pattern, dense_weights=not weights,
-        window=window,
+        window=window, output_density=lw.output_density,
     )  # fmt: skip
     whole_window = pattern is None or (pe.multipliers * pattern.m) % pattern.n == 0
     mask = weight_mask(lw) if pe.tile_skipping and weights and whole_window else None
@@ -196,7 +202,9 @@ def chip_accesses(
     """Every core's accesses: the single-array count over all tiles (the sum over
     cores), with the shared levels' fetches cut by multicast."""
     acc = layer_accesses(plan, mapping, nest, streams, residency or NO_RESIDENCY)
-    return acc if view.fetched is None else cores.apply_multicast(acc, plan.arch, view.fetched)
+    if view.fetched is None:
+        return acc
+    return cores.apply_multicast(acc, plan.arch, view.fetched, plan.sizes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +379,7 @@ class _Evaluator:
         core = core_ev(mapping)
         _, slots, real, acc = self._accesses(mapping, nest)
         if view.fetched is not None:
-            acc = cores.apply_multicast(acc, plan.arch, view.fetched)
+            acc = cores.apply_multicast(acc, plan.arch, view.fetched, plan.sizes)
         dram_bytes, off_chip = self._links(acc)
         # a shared on-chip level (an L2) above the core's step level: the single-core
         # estimate does not see it, so its whole traffic over its whole bandwidth
@@ -872,6 +880,32 @@ def _conditioning_weight_density(lw: LayerWorkload, pe: PEArraySpec) -> float:
     return 1.0
 
 
+def _link_sizes(plan: LayerPlan) -> OperandBytes:
+    """The operands as their off-chip homes store them: the bytes the simpy steps move
+    over the links (a home with its own format, `MemLevelSpec.formats`; partial sums
+    are never compressed; a three-rank format sized untiled here)."""
+    s = plan.sizes
+    if not s.level_formats:
+        return s
+    home = plan.arch.memory.source_for
+    scale = {op: s.level_scale(home(op).name, op) for op in Operand}
+    return dataclasses.replace(
+        s,
+        weights=s.weights * scale[Operand.WEIGHTS],
+        inputs=s.inputs * scale[Operand.INPUTS],
+        outputs=s.outputs * scale[Operand.OUTPUTS],
+    )
+
+
+def _home_scale(plan: LayerPlan, nest: Nest, operand: Operand) -> float:
+    """An operand's bytes as its off-chip home stores it over the memory-wide format's
+    (a home with its own format: `MemLevelSpec.formats`)."""
+    if not plan.sizes.level_formats:
+        return 1.0
+    home = plan.arch.memory.source_for(operand).name
+    return level_format_scales(nest, plan.sizes).get((home, operand), 1.0)
+
+
 def live_fraction(plan: LayerPlan, mapping: Mapping, nest: Nest, streams: FoldStreams) -> float:
     """Folds left once all-zero weight tiles are skipped, over all folds."""
     if plan.mask is None:
@@ -940,8 +974,9 @@ def _run_mapping(
     nominal = functools.lru_cache(maxsize=None)(
         lambda s: _step_nominal(plan, dataflow, s)
     )  # per distinct tile shape
+    link = _link_sizes(plan)  # what crosses the off-chip links, in their homes' formats
     first = _resident_steps(
-        enumerate_steps(step_nest, plan.sizes, window=FIRST_WINDOW), step_nest, residency
+        enumerate_steps(step_nest, link, window=FIRST_WINDOW), step_nest, residency
     )
     all_steps = step_nest.steps
     nominal_total = compute_nominal_total(first, nominal)
@@ -955,9 +990,7 @@ def _run_mapping(
         steps = (
             first
             if window == FIRST_WINDOW
-            else _resident_steps(
-                enumerate_steps(step_nest, plan.sizes, window), step_nest, residency
-            )
+            else _resident_steps(enumerate_steps(step_nest, link, window), step_nest, residency)
         )
         costs = []
         for s in steps:
@@ -1124,9 +1157,19 @@ def simulate_layer(
         compulsory_dram_bytes=round(
             plan.groups
             * (
-                plan.sizes.weights * live_fraction(plan, mapping, nest, chip)
-                + (0 if residency.inputs_on_chip else plan.sizes.compulsory_inputs)
-                + (0 if residency.outputs_on_chip else plan.sizes.outputs)
+                plan.sizes.weights
+                * _home_scale(plan, nest, Operand.WEIGHTS)
+                * live_fraction(plan, mapping, nest, chip)
+                + (
+                    0
+                    if residency.inputs_on_chip
+                    else plan.sizes.compulsory_inputs * _home_scale(plan, nest, Operand.INPUTS)
+                )
+                + (
+                    0
+                    if residency.outputs_on_chip
+                    else plan.sizes.outputs * _home_scale(plan, nest, Operand.OUTPUTS)
+                )
             )
         ),
         operands=_operand_record(arch, residency),

@@ -93,6 +93,9 @@ def _every_branch(doc: dict) -> dict:
     mem["glb"]["parent"] = LEVEL
     mem["glb"]["partition"] = dict(parts)
     mem["pe_local"] = {"capacity_bytes": 4096}
+    mem["host"] = {"bandwidth_bytes_per_cycle": 8, "holds": ["weights", "inputs", "outputs"]}
+    for level in ("dram", "host", "glb", LEVEL):  # a format per level
+        mem[level]["formats"] = {"weights": "uop_cp", "inputs": "rle", "outputs": "uop_rle"}
     return doc
 
 

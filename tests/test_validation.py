@@ -370,7 +370,11 @@ def test_sparseloop_gating_and_skipping_run_sparse_and_hold(suffix, zeros):
      (SPARSE_EX, "03.2.1-conv1d/ref-output", ("inputs", "outputs"), 1 / 3),
      (ROOT, "02.2.1-spMspM/outputs", ("weights", "inputs", "outputs"), 0.5),
      (ROOT, "03.2.1-conv1d/outputs", ("inputs", "outputs"), 1 / 3),
-     (ROOT, "03.2.2-conv1d+oc/outputs", ("inputs", "outputs"), 1 / 3)],
+     (ROOT, "03.2.2-conv1d+oc/outputs", ("inputs", "outputs"), 1 / 3),
+     # B in UOP-UOP-CP in the backing store, UOP-CP in the buffer (a format per level,
+     # the outer rank over the buffer's tiles)
+     (SPARSE_EX, "02.2.2-spMspM-tiled/ref-output", ("weights", "inputs", "outputs"), 0.5),
+     (ROOT, "02.2.2-spMspM-tiled/outputs", ("weights", "inputs", "outputs"), 0.5)],
 )  # fmt: skip
 def test_weight_conditioned_reads_and_intersection_run_sparse_and_hold(root, suffix, saves, d_w):
     """Reads conditioned on the weights (conv1d: Inputs skipped on zero Weights, kept
@@ -398,25 +402,84 @@ def test_weight_conditioned_reads_and_intersection_run_sparse_and_hold(root, suf
 
 def test_sparseloop_designs_sparsim_cannot_express_say_why():
     """Designs beyond sparsim's sparsity semantics are reported, not held, each with
-    the precise feature: a three-rank format, a format at one level only, compressed
-    outputs; Eyeriss' gating of the weight read alone is no longer one."""
-    from sparsim.validate.timeloop_compare import sparse_design
+    the precise feature (a compressed per-PE buffer, an older Timeloop's unnamed
+    formats); Eyeriss' gating of the weight read alone, a format at one level only,
+    three ranks and compressed final outputs are no longer ones."""
+    from sparsim.validate.timeloop_compare import (
+        _sparsim_level_formats,
+        plan_case,
+        sparse_design,
+    )
+    from sparsim.validate.timeloop_run import multi_level
 
     def why(suffix: str, root: Path = SPARSE_EX) -> str:
         case = _case(root, suffix)
         design = sparse_design(case, problem_of(case))
-        assert design.sparse and design.why_not
-        return " | ".join(design.why_not)
+        reasons = list(design.why_not)
+        _sparsim_level_formats(plan_case(case, multi_level()), design, reasons)
+        assert design.sparse and reasons
+        return " | ".join(reasons)
 
-    tiled = why("02.2.2-spMspM-tiled/ref-output")  # three ranks: not one of sparsim's formats
-    assert "BackingStorage keeps B compressed (UOP UOP CP), a format sparsim lacks" in tiled
-    eyeriss = why("04.2.1-eyeriss-like-gating/outputs", ROOT)  # Timeloop v3 prints formats
-    assert "does not gate" not in eyeriss  # pe_array.gating_saves: [weights]
-    assert "DRAM keeps Inputs compressed (UOP RLE), ifmap_spad and shared_glb keep it" in eyeriss
-    assert "Outputs compressed (UOP RLE): sparsim stores outputs dense" in eyeriss
+    spatial = why("03.2.3-conv1d+oc-spatial/outputs", ROOT)  # compressed in a per-PE buffer
+    assert "Buffer keeps weights compressed (RLE) and is sparsim's pe_registers" in spatial
     # the same design from the exercises' older Timeloop, which prints no formats
     older = why("eyeriss_like_w_gating/ref-output", EXERCISES / "baseline_designs")
     assert "DRAM moves fewer Inputs words" in older and "do not name" in older
+
+
+def test_a_format_at_some_levels_only_is_a_format_per_level():
+    """Inputs compressed in DRAM only (Eyeriss, 04.2.1) and B in UOP-CP in the buffer
+    only (spMspM-tiled, its backing store's three ranks apart) are read as formats
+    per level (`memory.<level>.formats`), not as reasons; on sparsim's levels the
+    harness gives them to DRAM and the GLB, and a compressed PE-level buffer is named."""
+    from sparsim.validate.timeloop_compare import (
+        _sparsim_level_formats,
+        plan_case,
+        sparse_design,
+    )
+    from sparsim.validate.timeloop_run import multi_level
+
+    case = _case(ROOT, "04.2.1-eyeriss-like-gating/outputs")
+    design = sparse_design(case, problem_of(case))
+    assert sorted(design.level_formats) == [
+        ("DRAM", "inputs", "uop_rle"),
+        ("DRAM", "outputs", "uop_rle"),  # final outputs, at the Outputs density
+    ]
+    assert design.formats == () and design.why_not == ()
+    assert design.output_density == pytest.approx(78654 / 259584)
+    why: list[str] = []
+    assert sorted(_sparsim_level_formats(plan_case(case, multi_level()), design, why)) == [
+        ("dram", "inputs", "uop_rle"),
+        ("dram", "outputs", "uop_rle"),
+    ]
+    assert why == []
+    tiled = _case(SPARSE_EX, "02.2.2-spMspM-tiled/ref-output")
+    design = sparse_design(tiled, problem_of(tiled))
+    assert sorted(design.level_formats) == [
+        ("BackingStorage", "weights", "uop_uop_cp"),  # three ranks: the outer one tiled
+        ("Buffer", "weights", "uop_cp"),
+    ]
+    assert dict(design.formats) == {"inputs": "uop_cp"}  # A: UOP-CP at both levels
+    assert design.why_not == ()
+
+
+def test_eyeriss_with_compressed_dram_runs_sparse_and_its_dram_counts_hold():
+    """Eyeriss (04.2.1): inputs and outputs UOP-RLE in DRAM only, weight reads gated.
+    sparsim runs it sparse (`memory.dram.formats` with inputs and outputs, the layer's
+    output density from the DRAM Outputs updates) and Timeloop's actual DRAM counts are
+    held and pass exactly (inputs 380,160 of 1,382,400; outputs 78,654 of 259,584); the
+    on-chip levels stay not held (row-stationary nest)."""
+    from sparsim.validate.timeloop_compare import compare_case
+    from sparsim.validate.timeloop_run import multi_level, run_plan
+
+    case = _case(ROOT, "04.2.1-eyeriss-like-gating/outputs")
+    comps = compare_case(case, run_plan, multi_level()).comparisons
+    dram = [c for c in comps if c.quantity.startswith("actual accesses DRAM")]
+    assert len(dram) == 4 and all(c.held and c.passed for c in dram)
+    by = {c.quantity.split(" vs ")[0]: c for c in dram}
+    assert by["actual accesses DRAM Inputs"].sparsim == pytest.approx(380160)
+    assert by["actual accesses DRAM Outputs"].sparsim == pytest.approx(78654)
+    assert all(c.passed for c in comps if c.held)
 
 
 def test_eyeriss_gates_the_weight_read_not_the_psum():

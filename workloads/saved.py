@@ -4,7 +4,8 @@
 {"format_version": 1, "name": ..., "sparsity": ..., "arrays": "wl.npz" | null,
  "layers": [{"type": "conv2d", "params": {...}, "density": 0.5, "pattern": "2:4",
              "activation_density": 1.0, "bidirectional": false, "unpruned": null,
-             "arrays": true, "weight_bits": null, "input_bits": null}, ...],
+             "arrays": true, "weight_bits": null, "input_bits": null,
+             "output_density": 1.0}, ...],
  "edges": [["conv1", "layer1.0.conv1"], ...]}
 ```
 
@@ -52,6 +53,7 @@ _LAYER_KEYS = {
     "arrays",
     "weight_bits",
     "input_bits",
+    "output_density",
 }
 _TUPLE_FIELDS = {"stride", "padding", "dilation"}
 _FORWARD_TYPES = [name for name, cls in LAYER_TYPES.items() if cls is not PassLayer]
@@ -170,6 +172,7 @@ def workload_to_doc(wl: Workload, arrays_name: str | None) -> tuple[dict, dict[s
                 "arrays": has_arrays,
                 "weight_bits": lw.weight_bits,
                 "input_bits": lw.input_bits,
+                "output_density": lw.output_density,
             }
         )
     doc = {
@@ -286,6 +289,9 @@ def workload_from_doc(
                     bidirectional=bool(entry.get("bidirectional", False)),
                     weight_bits=_bits(entry.get("weight_bits"), source, f"{where}.weight_bits"),
                     input_bits=_bits(entry.get("input_bits"), source, f"{where}.input_bits"),
+                    output_density=_fraction(
+                        entry.get("output_density", 1.0), source, f"{where}.output_density"
+                    ),
                     unpruned=None
                     if unpruned is None
                     else layer_from_doc(unpruned, source, f"{where}.unpruned"),

@@ -29,7 +29,9 @@ class LayerWorkload:
     which supported pattern it satisfies); `bidirectional` says the declared
     pattern also holds for W^T (a transposable mask, for backward-data).
     `activation_density` is the nonzero fraction of the input operand (ReLU
-    zeros measured on sample inputs, or set). `unpruned` is the layer before
+    zeros measured on sample inputs, or set); `output_density` that of its output
+    (Sparseloop's Outputs density: what a level storing outputs compressed keeps,
+    `memory.<level>.formats`). `unpruned` is the layer before
     channel pruning shrank it (the dense baseline runs that one).
     """
 
@@ -44,6 +46,7 @@ class LayerWorkload:
     # the layer's own operand widths (a quantized model's; None: the arch's)
     weight_bits: int | None = None
     input_bits: int | None = None
+    output_density: float = 1.0
 
     def __post_init__(self) -> None:
         for name, bits in (("weight_bits", self.weight_bits), ("input_bits", self.input_bits)):
@@ -55,7 +58,11 @@ class LayerWorkload:
                 raise ValueError(f"{self.name}: {name} shape {arr.shape} != GEMM view {shape}")
         if self.mask is not None and self.mask.dtype != np.bool_:
             raise ValueError(f"{self.name}: mask dtype {self.mask.dtype}; allowed: bool")
-        densities = (("density", self.density), ("activation_density", self.activation_density))
+        densities = (
+            ("density", self.density),
+            ("activation_density", self.activation_density),
+            ("output_density", self.output_density),
+        )
         for name, value in densities:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{self.name}: {name} = {value!r}; allowed: 0 <= value <= 1")

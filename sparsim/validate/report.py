@@ -123,7 +123,9 @@ def render(report: Report, revision: str = "") -> str:
         "MAC's weight read and / or partial-sum read-modify-write as the design's gated "
         "counts show: `pe_array.gating_saves`; input reads conditioned on zero weights, or "
         "both operands' on each other, at the weights' density the counts show; the rank "
-        "formats RLE, CP, UOP-CP, UOP-RLE kept at every level) sparsim runs the case at that "
+        "formats RLE, CP, UOP-CP, UOP-RLE, UOP-UOP-CP, UOP-UOP-RLE, at every level or per "
+        "level (`memory.<level>.formats`), three ranks following the tiling) sparsim runs "
+        "the case at that "
         "density and Timeloop's actual counts (rows `actual ...`) and energy shares are held "
         "to that run; otherwise the shares are of sparsim's dense run, not held, and the "
         "reason names the feature sparsim lacks.",

@@ -150,6 +150,10 @@ class Plan:
     # (operand, sparsim format) stored compressed at every level (SparseDesign.formats)
     formats: tuple[tuple[str, str], ...] = ()
     weight_density: float = 1.0  # the weights' (reads conditioned on them)
+    # (sparsim level, operand, format): a level keeping an operand in its own format
+    # (memory.<level>.formats; SparseDesign.level_formats)
+    level_formats: tuple[tuple[str, str, str], ...] = ()
+    output_density: float = 1.0  # the layer's (SparseDesign.output_density)
 
 
 # which GEMM dimension each sparsim dataflow spreads over the array's rows and columns
@@ -458,7 +462,8 @@ class SparseDesign:
     write; skipping saves the cycle too and reads a compacted activation stream).
     `gating_saves`: which of those two a gated zero saves (Eyeriss v1 gates the
     weight read, not the partial sum); `formats`: the operands kept in one of
-    sparsim's rank formats (RLE, CP, UOP-CP, UOP-RLE) at every level. `why_not`
+    sparsim's rank formats (RLE, CP, UOP-CP, UOP-RLE) at every level, `level_formats`
+    those kept compressed at some levels only (a format per level). `why_not`
     lists each feature sparsim cannot express (empty: it expresses all)."""
 
     sparse: bool
@@ -468,6 +473,10 @@ class SparseDesign:
     gating_saves: tuple[str, ...] = ("weights", "outputs")
     formats: tuple[tuple[str, str], ...] = ()  # (operand, sparsim format) kept compressed
     weight_density: float = 1.0  # where reads are conditioned on the weights
+    # (Timeloop level, operand, sparsim format) of the operands kept compressed at some
+    # levels only (the others: dense); sparsim's `memory.<level>.formats`
+    level_formats: tuple[tuple[str, str, str], ...] = ()
+    output_density: float = 1.0  # of the final outputs a level keeps compressed
 
 
 UNNAMED_FORMAT = "?"  # compressed, in a format the stats do not print (older Timeloop)
@@ -500,6 +509,8 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
     saves: tuple[str, ...] = ("weights", "outputs")
     weight_density = 1.0
     formats: dict[str, str] = {}  # operand -> the sparsim rank format it is kept in
+    per_level: dict[str, dict[str, str]] = {}  # operand -> {level: format} where compressed
+    output_density = 1.0
     gated: set[tuple[str, str, str]] = set()
     skipped: set[tuple[str, str, str]] = set()
     compressed: dict[tuple[str, str], str] = {}
@@ -629,36 +640,64 @@ def sparse_design(case: Case, prob: Problem) -> SparseDesign:
             continue
         key = "_".join(fmt.split())
         if op == "outputs":
-            why.append(
-                f"{lv} keeps {ds} compressed ({fmt.upper()}): sparsim stores outputs dense "
-                "(it has no output density)"
-            )
-            continue
+            # final outputs only (sparsim never compresses partial sums), at the density
+            # the level's updates show (Sparseloop's Outputs density)
+            ods = next(x for x in storage if x.name == lv).dataspace(ds)
+            spilled = ods is None or ods.algorithmic["reads"] > 0 or ods.algorithmic["fills"] > 0
+            if spilled or key not in RANK_FORMATS or not ods.algorithmic["updates"]:
+                why.append(
+                    f"{lv} keeps {ds} compressed ({fmt.upper()}) with partial sums moving "
+                    "through it: sparsim compresses final outputs only"
+                    if spilled
+                    else f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks"
+                )
+                continue
+            output_density = ods.actual["updates"] / ods.algorithmic["updates"]
         if key not in RANK_FORMATS:
             why.append(
                 f"{lv} keeps {ds} compressed ({fmt.upper()}), a format sparsim lacks: it stores "
                 f"{op} {allowed}"
             )
             continue
-        plain = [x.name for x in storage if x.dataspace(ds) and (x.name, ds) not in compressed]
-        if plain:
-            why.append(
-                f"{lv} keeps {ds} compressed ({fmt.upper()}), {' and '.join(plain)} "
-                f"{'keep' if len(plain) > 1 else 'keeps'} it uncompressed: sparsim stores an "
-                "operand in one format at every level"
-            )
+        per_level.setdefault(op, {})[lv] = key
+    level_formats: list[tuple[str, str, str]] = []
+    for op, at in per_level.items():
+        ds = ds_of[op]
+        holding = [x.name for x in storage if x.dataspace(ds)]
+        if op != "outputs" and len(set(at.values())) == 1 and set(at) == set(holding):
+            formats[op] = next(iter(at.values()))  # one format at every level
             continue
-        if formats.setdefault(op, key) != key:
-            why.append(
-                f"{ds} is kept in {formats[op].upper()} and {fmt.upper()}: sparsim stores an "
-                "operand in one format at every level"
-            )
+        # a format per level (memory.<level>.formats), uncompressed elsewhere
+        level_formats += [(lv, op, fmt) for lv, fmt in at.items()]
     if ar.computes_skipped and zeros != "skipped":
         why.append(f"{ar.name} skips computes without a skipping SAF sparsim has")
     return SparseDesign(
         True, density, zeros, tuple(dict.fromkeys(why)), saves, tuple(sorted(formats.items())),
-        weight_density,
+        weight_density, tuple(level_formats), output_density,
     )  # fmt: skip
+
+
+def _sparsim_level_formats(
+    plan: Plan, design: SparseDesign, why: list[str]
+) -> tuple[tuple[str, str, str], ...]:
+    """The design's per-level formats on sparsim's levels ((level, operand, format));
+    what sparsim cannot store that way is added to `why`."""
+    where = {lp.timeloop: lp.sparsim for lp in plan.levels}
+    out: dict[tuple[str, str], str] = {}
+    for lv, op, fmt in design.level_formats:
+        sname = where.get(lv)
+        if sname in (None, "pe_registers"):
+            why.append(
+                f"{lv} keeps {op} compressed ({fmt.upper()}) and is sparsim's "
+                f"{sname or 'no level'}: sparsim's PE registers hold values, uncompressed"
+            )
+            continue
+        if out.setdefault((sname, op), fmt) != fmt:
+            why.append(
+                f"{op} kept in {out[(sname, op)].upper()} and {fmt.upper()} at levels that are "
+                f"one sparsim level ({sname})"
+            )
+    return tuple((sname, op, fmt) for (sname, op), fmt in out.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,6 +816,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
     why_sparse = list(design.why_not)
     if design.sparse and design.zeros == "skipped" and plan.dataflow == "is":
         why_sparse.append("sparsim skips zero activations only where the array streams them")
+    level_formats = _sparsim_level_formats(plan, design, why_sparse)
     actual = design.sparse and not why_sparse
     if actual:
         run = dataclasses.replace(
@@ -786,6 +826,8 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
             gating_saves=design.gating_saves,
             formats=design.formats,
             weight_density=design.weight_density,
+            level_formats=level_formats,
+            output_density=design.output_density,
         )
         ran = run_sparsim(run)
         counts, macs = ran[0], ran[1]
@@ -869,7 +911,7 @@ def compare_case(case: Case, run_sparsim, multi_level: bool = False) -> CaseOutc
                 else ["access counts not on the same nest (above)"]
             )
             why += sparse_why
-            if actual and design.formats:
+            if actual and (design.formats or design.level_formats):
                 why.append(
                     "sparsim's own energy packs a format's metadata bits into its words; "
                     "Timeloop prices every metadata entry as one access of its metadata "

@@ -16,9 +16,10 @@ import math
 
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LevelTile, Mapping
+from simulator.accesses import level_format_bytes
 from simulator.arch import MemLevelSpec, parse_arch
 from simulator.energy import load_energy_table
-from simulator.simulate import plan_layer, simulate
+from simulator.simulate import nest_of, plan_layer, simulate
 from sparsim.validate.timeloop_compare import Plan
 from workloads.layers import Conv2d
 from workloads.specs import parse_shape
@@ -73,6 +74,8 @@ def arch_doc(plan: Plan) -> dict:
             node["word_bits"] = dict(plan.vector_words).get(lv.timeloop, 1) * WORD_BITS
         memory[lv.sparsim] = node
         parent = lv.sparsim
+    for sname, op, fmt in plan.level_formats:  # a format per level (memory.<level>.formats)
+        memory.setdefault(sname, {}).setdefault("formats", {})[op] = fmt
     if "glb" not in memory:
         memory["glb"] = {
             "capacity_kib": glb_kib,
@@ -146,22 +149,32 @@ def run_plan(plan: Plan) -> tuple:
         "timeloop-case",
         (
             LayerWorkload(
-                layer, density=plan.weight_density, activation_density=plan.activation_density
+                layer,
+                density=plan.weight_density,
+                activation_density=plan.activation_density,
+                output_density=plan.output_density,
             ),
         ),
     )
-    res = simulate(wl, arch, mapping_of(plan))
+    mapping = mapping_of(plan)
+    res = simulate(wl, arch, mapping)
     lr = res.layers[0]
     # Timeloop counts a compressed operand's data words (its format's metadata apart):
     # sparsim's bytes carry both, in the same proportion at every level
     data_share = {"weights": 1.0, "inputs": 1.0, "outputs": 1.0}
-    if plan.formats:
+    level_share: dict[tuple[str, str], float] = {}  # (level, operand): its own format's
+    if plan.formats or plan.level_formats:
         sizes = plan_layer(wl.layers[0], arch).sizes
         for op, total, meta in (
             ("weights", sizes.weights, sizes.weight_metadata),
             ("inputs", sizes.inputs, sizes.input_metadata),
         ):
             data_share[op] = (total - meta) / total if total else 1.0
+        # a three-rank format's metadata follows the tiling (level_format_bytes)
+        stored = level_format_bytes(nest_of(plan_layer(wl.layers[0], arch), mapping), sizes)
+        for sname, op, _ in plan.level_formats:
+            total, meta = stored[(sname, Operand(op))]
+            level_share[(sname, op)] = (total - meta) / total if total else 1.0
     # the MACs done: all of them dense, the nonzero ones where zeros are gated/skipped
     macs = lr.macs if plan.zeros == "dense" or lr.useful_macs is None else lr.useful_macs
     word = WORD_BITS / 8
@@ -172,7 +185,11 @@ def run_plan(plan: Plan) -> tuple:
             ops = {
                 op: sum(acc.get(f"{a}_bytes", 0.0) for a in ("reads", "fills", "updates"))
                 / word
-                * (data_share.get(op, 1.0) if name != "pe_registers" else 1.0)
+                * (
+                    level_share.get((name, op), data_share.get(op, 1.0))
+                    if name != "pe_registers"
+                    else 1.0
+                )
                 for op, acc in doc.get("accesses", {}).items()
             }
             counts[name] = ops
