@@ -951,7 +951,7 @@ def _run_mapping(
             costs.append(StepCost(round(nominal(s.sizes)[0] * scale), port))
         return steps, costs
 
-    run = run_memory(plan.arch.memory, build, tail)
+    run = run_memory(plan.arch.memory, build, tail, step)
     slots = streams.steady_cycles * pe.pes * pe.multipliers
     real = plan.real_macs if plan.real_macs is not None else slots
     total = max(compute, run.end_cycles)
