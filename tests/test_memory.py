@@ -35,6 +35,7 @@ from simulator.memory import (
     store_and_forward_cycles,
 )
 from simulator.simulate import (
+    _Evaluator,
     _step_nominal,
     compare_to_dense,
     plan_layer,
@@ -344,3 +345,30 @@ def test_more_stages_never_cost_cycles_and_stall_is_never_negative(nest, preset,
     for run in runs:
         assert run.end_cycles >= run.compute_cycles
         assert run.stall_cycles == run.end_cycles - run.compute_cycles
+
+
+def test_the_estimate_sees_an_l2_and_the_loaders_latency_on_one_core():
+    """A single-core arch with an L2 above its GLB: the mapper's estimate (`_Evaluator`)
+    counts the L2's traffic at its port and each load's latency over the longer path,
+    as the memory model does, and stays near the simulated cycles."""
+    doc = _edge_doc()
+    doc["memory"]["l2"] = {
+        "kind": "sram", "parent": "dram", "capacity_kib": 1024,
+        "bandwidth_bytes_per_cycle": 4, "latency_cycles": 400, "ports": 1,
+    }  # fmt: skip
+    doc["memory"]["glb"]["parent"] = "l2"
+    slow = parse_arch(doc, "slow-l2.yaml")
+    arch = load_arch("edge")
+    lw = load_workload("gemm:256x256x512", parse_sparsity("dense")).layers[0]
+    mapping = glb_mapping(Dataflow.WS, (64, 64, 64), "nmk")
+    plain = _Evaluator(plan_layer(lw, arch))(mapping)
+    plan = plan_layer(lw, slow)
+    est = _Evaluator(plan)(mapping)
+    assert est.compute_cycles == plain.compute_cycles
+    # every load into the GLB crosses the one L2 port twice (in from DRAM, out to the GLB)
+    traffic = analytic_traffic(LoopNest(lw.gemm, 1, (64, 64, 64), "nmk"), plan.sizes)
+    l2_bytes = 2 * traffic.reads
+    assert est.cycles >= l2_bytes / 4
+    assert est.cycles > plain.cycles
+    sim = simulate_layer(lw, slow, mapping)
+    assert abs(est.cycles - sim.cycles.total) <= 0.25 * sim.cycles.total
