@@ -135,8 +135,8 @@ class _Model:
     ) -> None:
         self.env = simpy.Environment()
         self.levels = {lv.name: lv for lv in memory.all_levels}
-        # a port serves the array's reads first, then transfers oldest step first (an
-        # in-order loader's requests, prefetches behind demand)
+        # a port serves the array's reads first, then loads, then write-backs, each
+        # oldest step first (an in-order loader's requests, prefetches behind demand)
         self.ports = {
             lv.name: simpy.PreemptiveResource(self.env, lv.concurrency) for lv in memory.all_levels
         }
@@ -277,7 +277,9 @@ class _Model:
             for op in step.releases:  # tiles are used in order: the oldest goes
                 self.buffers[op].release(self.held[op].pop(0))
             if step.write_bytes > 0 or step.keeps_output:
-                self.writes.put((step.write_bytes, 1 + i))
+                # reads before writes (a write buffer drains behind the loads, as DRAM
+                # controllers do), each oldest first
+                self.writes.put((step.write_bytes, 1 + len(self.steps) + i))
         if self.tail:
             yield self.env.timeout(self.tail)
         self.end = max(self.end, int(self.env.now))
