@@ -164,7 +164,11 @@ FIELD_DOCS: dict[str, str] = {
     "plus the nonzero values; rle, cp, uop_cp, uop_rle: Sparseloop's rank formats, a fiber "
     "per pixel over the channels for two ranks; uop_uop_cp, uop_uop_rle: a third, outer "
     "rank over the tiles of the level inside)",
-    "memory.double_buffering": "two copies of each GLB tile, so loads overlap compute",
+    "memory.stages": "tile buffers per operand at each on-chip level (default 2): while the "
+    "array computes on one, stages - 1 loads are in flight (1: no overlap; 2: double "
+    "buffering; 3-4: a GPU kernel's cp.async stages, a DMA engine's outstanding requests)",
+    "memory.double_buffering": "the older spelling of memory.stages: true is 2, false is 1 "
+    "(give one of the two)",
     "energy.supply_v": "core supply voltage: the table's on-chip values scale by (V / the "
     "table's V)^2 (C V^2; not ERT, DRAM or spec-given values)",
     "energy.technology_nm": "technology node the table's values are scaled to (not ERT or "
@@ -192,8 +196,10 @@ _LEVEL_FIELD_DOCS = {
 _ON_CHIP_FIELD_DOCS = {
     "holds": "operands kept here (weights, inputs, outputs; default all); the others cross "
     "without an access (bypass). TPU v1's accumulators: [outputs]",
-    "double_buffered": "two copies of each tile here, so loads overlap compute (default: "
-    "memory.double_buffering)",
+    "stages": "tile buffers per operand here (default: memory.stages), each taking capacity; "
+    "the level a step's tile lands in (the GLB, or the first level inside holding an operand "
+    "that bypasses it) sets how many tiles of that operand are in flight",
+    "double_buffered": "the older spelling of stages: true is 2, false is 1 (give one of the two)",
     "macros": "separate SRAM macros the capacity and banks are split into (e.g. one per SM; "
     "default 1): an access crosses the H-tree of one macro only (energy)",
 }
@@ -340,7 +346,8 @@ class MemLevelSpec:
     port). `holds`: the operands kept here (the others bypass the level:
     TPU v1's accumulators hold outputs only, its weight FIFO weights only).
     `word_bits`: the width of one access (energy is per access).
-    `double_buffered`: tiles take two copies (None: the memory's default).
+    `stages`: tile buffers per operand here (None: the memory's default); 2 is
+    double buffering, more keep several loads in flight.
     `macros`: separate SRAM macros holding the capacity (energy: an access
     reaches its bank across one macro, not the whole level).
     """
@@ -357,7 +364,7 @@ class MemLevelSpec:
     partition: tuple[tuple[Operand, int], ...] = ()
     holds: tuple[Operand, ...] = ALL_OPERANDS
     word_bits: int = 64
-    double_buffered: bool | None = None
+    stages: int | None = None
     energy: LevelEnergySpec = LevelEnergySpec()
     ert_component: str | None = None  # the Accelergy ERT component pricing this level
     # independent SRAM macros the capacity is split into (one per SM, say): an access
@@ -406,7 +413,7 @@ class MemorySpec:
     pe_local_bytes: int | None = None  # registers per PE; None = as many as the dataflow needs
     weight_format: WeightFormat = WeightFormat.AUTO
     activation_format: ActivationFormat = ActivationFormat.DENSE
-    double_buffering: bool = True
+    stages: int = 2  # tile buffers per operand at a level that does not set its own
     # a second off-chip home for the operands it `holds` (TPU v1's host over PCIe):
     # they cross its link instead of DRAM's; not on the chain
     host: MemLevelSpec | None = None
@@ -448,10 +455,26 @@ class MemorySpec:
             return self.host
         return self.levels[0]
 
+    @property
+    def double_buffering(self) -> bool:
+        """Loads overlap compute by default (more than one stage)."""
+        return self.stages > 1
+
     def copies(self, level: MemLevelSpec) -> int:
-        """Tile copies a level keeps (2 when double-buffered)."""
-        db = self.double_buffering if level.double_buffered is None else level.double_buffered
-        return 2 if db else 1
+        """Tile copies (stages) a level keeps per operand (2 when double-buffered)."""
+        return self.stages if level.stages is None else level.stages
+
+    def stages_for(self, operand: Operand, step_level: str | None = None) -> int:
+        """Tiles of `operand` in flight at once when the memory model steps the tiles
+        of `step_level` (default the GLB): the stages of the level its step tile
+        lands in, the step level or, bypassing it, the first level inside that holds
+        it (TPU v1's weight FIFO); the levels further in hold parts of a step tile."""
+        names = [lv.name for lv in self.levels]
+        at = names.index(step_level if step_level is not None else self.glb.name)
+        for lv in self.levels[at:]:
+            if operand in lv.holds:
+                return self.copies(lv)
+        return self.stages
 
     def path_for(self, operand: Operand) -> tuple[MemLevelSpec, ...]:
         """The levels holding `operand`, its off-chip home first (DRAM, or the host)."""
@@ -681,7 +704,7 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
         if total > capacity:
             allowed = f"partitions summing to at most capacity_kib ({capacity / 1024:g})"
             raise node.error("partition", raw, allowed)
-    double = node.get("double_buffered", bool, None)
+    stages = _parse_stages(node, "stages", "double_buffered", None)
     for op, fmt in formats:
         if op not in holds_t:
             held = ", ".join(o.value for o in holds_t)
@@ -690,7 +713,7 @@ def _parse_level(node: Node, name: str, kind: LevelKind, parent: str | None) -> 
             )
     return MemLevelSpec(
         name, kind, parent, bandwidth, capacity, latency, 1, banks, ports, tuple(partition),
-        holds_t, word_bits, double, energy, ert, macros, formats,
+        holds_t, word_bits, stages, energy, ert, macros, formats,
     )  # fmt: skip
 
 
@@ -716,6 +739,23 @@ def _parse_level_formats(
         out.append((Operand.OUTPUTS, o))
     f.finish()
     return tuple(out)
+
+
+MAX_STAGES = 16  # more buffers than any loader keeps in flight (CUTLASS sm80: 3-5)
+
+
+def _parse_stages(node: Node, key: str, legacy: str, default: int | None) -> int | None:
+    """`key` (tile buffers, an integer) or its older boolean spelling `legacy`."""
+    older = node.get(legacy, bool, None)
+    stages = node.get(
+        key, int, default, allowed=f"an integer from 1 to {MAX_STAGES}",
+        check=lambda v: 1 <= v <= MAX_STAGES,
+    )  # fmt: skip
+    if older is None:
+        return stages
+    if node.has(key):
+        raise node.error(legacy, older, f"omitted when {key} is given (its older spelling)")
+    return 2 if older else 1
 
 
 def _parse_holds(node: Node, required: bool = False) -> tuple[Operand, ...]:
@@ -802,7 +842,7 @@ def _parse_memory(top: Node, pe_array: PEArraySpec) -> MemorySpec:
             [f.value for f in ActivationFormat],
             ActivationFormat.DENSE,
         ),
-        double_buffering=mem.get("double_buffering", bool, True),
+        stages=_parse_stages(mem, "stages", "double_buffering", 2),
         host=host,
     )
     mem.finish()

@@ -193,7 +193,7 @@ class TileFit:
         return inputs
 
     def input_bytes(self, tiles: list[tuple[int, int, int]], array: np.ndarray) -> np.ndarray:
-        """Each tile's input bytes (`array`: `tiles` as an (n, 3) integer array): the
+        """Each tile's input bytes (`array`: `tiles` as an (n, 3) float array): the
         same for every bypass, so a search asks once per tile list."""
         if self.sizes.window is not None:
             known = self.conv_inputs
@@ -204,7 +204,7 @@ class TileFit:
 
     def fitting(self, array: np.ndarray, inputs: np.ndarray) -> list[bool]:
         """Whether each (tm, tn, tk) tile fits every bounded level, for all tiles
-        at once (`array`: the tiles as an (n, 3) integer array; `inputs`: their
+        at once (`array`: the tiles as an (n, 3) float array; `inputs`: their
         `input_bytes`)."""
         tm, tn, tk = array[:, 0], array[:, 1], array[:, 2]
         _, pw, po = self.per

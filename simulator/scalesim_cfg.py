@@ -236,7 +236,7 @@ def parse_scalesim_cfg(parser: configparser.ConfigParser, source: str) -> ArchSp
         ),
         weight_format=weight_format,
         activation_format=ActivationFormat.DENSE,
-        double_buffering=True,
+        stages=2,
     )
     sram = "/".join(str(kb) for kb in sram_kb.values())
     return ArchSpec(

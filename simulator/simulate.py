@@ -7,9 +7,12 @@ memory hierarchy's simpy simulation of the GLB tiles (`memory`), which adds
 the stall. Energy = action counts x energy per action (`energy`).
 
 Default tiling (when the mapping names no tiles): among GLB tiles that cut
-no fold and fit the on-chip levels (double-buffered), and every loop order,
-the one with the fewest estimated cycles: max(compute, DRAM time) plus the
-exposed first load and last write-back; ties go to less DRAM traffic, then
+no fold and fit the on-chip levels (every stage), and every loop order,
+the one with the fewest estimated cycles: the slowest of compute, every
+level's traffic at its bandwidth and the loader's per-step latency (each
+load's cut-through time over its path, s - 1 in flight with s stages), plus
+the exposed first load and last write-back (`_Evaluator._loader`, one model
+for single- and multi-core archs); ties go to less DRAM traffic, then
 to larger tiles. A SCALE-Sim arch (`scalesim_compat`) keeps SCALE-Sim's
 loop nest: whole operands streamed, no GLB tiling.
 """
@@ -41,8 +44,7 @@ from simulator.capacity import TileFit, fits_nest
 from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
 from simulator.energy_table import EnergyTable
 from simulator.formats import OperandBytes, operand_bytes
-from simulator.memory import WINDOWS, MemoryRun, StepCost, run_memory
-from simulator.memory import _transfer_cycles as transfer_cycles
+from simulator.memory import WINDOWS, MemoryRun, StepCost, path_cycles, run_memory
 from simulator.results import Comparison, Cycles, LayerResult, WorkloadResult
 from simulator.sparse_modes import (
     activation_density,
@@ -243,13 +245,14 @@ class _Evaluator:
         self.weight_density = plan.weight_density
         self.fit_inputs: dict[tuple[int, int], float] = {}  # every `TileFit` of the plan
         self.at_step: dict[tuple[str, ...], int] = {}  # tiled levels -> the step level's index
-        # (step level index, its tile chain outer to inner) -> the exposed first load
-        self.exposed: dict[tuple, float] = {}
+        # (step level index, its tile chain and loop order) -> the loader's terms
+        self.loader: dict[tuple, tuple[float, float, float]] = {}
         self.pe = pe
         self.pes = pe.pes
         self.stream_density = plan.stream_density
         self.evaluations = 0
         self.port_bandwidth = {lv.name: lv.port_bandwidth for lv in plan.arch.memory.levels}
+        self.concurrency = {lv.name: lv.concurrency for lv in plan.arch.memory.levels}
         mem = plan.arch.memory
         # per off-chip link: its name, bandwidth, latency and the operands homed there
         self.links = tuple(
@@ -310,34 +313,74 @@ class _Evaluator:
             step = _step_level(arch, mapping)
             at_step = next(i for i, lv in enumerate(nest.levels) if lv.name == step)
             self.at_step[levels] = at_step
-        # the array-side reads of the step level and the levels inside it (acc.levels
-        # has DRAM first)
-        for lv, la in zip(nest.levels[at_step:], acc.levels[1 + at_step :], strict=False):
+        # every on-chip level's traffic at its ports (acc.levels has DRAM first): above
+        # the step level all of it (an L2), at and inside it the array-side reads
+        for i, (lv, la) in enumerate(zip(nest.levels, acc.levels[1:], strict=False)):
             lbw = self.port_bandwidth[lv.name]
             if math.isinf(lbw):
+                continue
+            if i < at_step:
+                slowest = max(slowest, la.total.total_bytes / (lbw * self.concurrency[lv.name]))
                 continue
             reads = 0.0  # the operands' reads (outputs go through the accumulate path)
             for op, a in la.operands:
                 if op is not Operand.OUTPUTS:
                     reads += a.reads_bytes
             slowest = max(slowest, reads / lbw)
-        # the first step's loads and the last write-back do not overlap compute
-        key = (at_step, tuple([lv.tile for lv in nest.levels[: at_step + 1]]))
-        exposed = self.exposed.get(key)
-        if exposed is None:
-            first = self.step_tile_bytes(at_step, nest)
-            exposed = 0.0
-            for _, bw, latency, homed in self.links:
-                if not math.isinf(bw):
-                    nbytes = sum(b for op, b in first.items() if op in homed)
-                    exposed = max(exposed, nbytes / bw + 2 * latency)
-            self.exposed[key] = exposed
-        cycles = max(compute, slowest) + exposed
+        pipelined, serial, exposed = self._loader(at_step, nest)
+        cycles = max(compute + serial, slowest, pipelined) + exposed
         energy = energy_estimate_pj(
             acc, arch, real, max(slots - real, 0), cycles, plan.pattern, slots, self.costs
         )
         bound = max(compute, math.ceil(off_chip))
         return Estimate(compute, dram_bytes, bound, cycles, energy)
+
+    def _loader(self, at_step: int, nest: Nest) -> tuple[float, float, float]:
+        """What the memory model's loader adds to the step level's tiles (single and
+        multi-core alike): (pipelined, serial, exposed) cycles.
+
+        Each load alone takes its path's cut-through time (the hops' latencies plus
+        its bytes at the bottleneck port, `memory.path_cycles`); an operand with s
+        stages keeps s - 1 loads in flight while the array computes, so its loads
+        need at least loads x that time / (s - 1) over the layer (`pipelined`, the
+        slowest operand: the streams load at once); with one stage nothing overlaps
+        the compute (`serial`, added to it). The first step's loads and the last
+        write-back are exposed whole (`exposed`)."""
+        lv = nest.levels[at_step]
+        key = (at_step, tuple(x.tile for x in nest.levels[: at_step + 1]), lv.loop_order)
+        hit = self.loader.get(key)
+        if hit is not None:
+            return hit
+        plan = self.plan
+        memory = plan.arch.memory
+        loops = LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order)
+        traffic = analytic_traffic(loops, plan.sizes)
+        one = tile_bytes(loops, plan.sizes)
+        down = {op: memory.path_for(op) for op in Operand}
+        up = tuple(reversed(down[Operand.OUTPUTS]))
+        pipelined = serial = 0.0
+        streams = (
+            (Operand.INPUTS, traffic.inputs, down[Operand.INPUTS]),
+            (Operand.WEIGHTS, traffic.weights, down[Operand.WEIGHTS]),
+            (Operand.OUTPUTS, traffic.psum_reads, down[Operand.OUTPUTS]),
+            (Operand.OUTPUTS, traffic.output_writes, up),
+        )
+        for op, total, path in streams:
+            if op in plan.resident or one[op] <= 0 or total <= 0:
+                continue
+            cycles = total / one[op] * path_cycles(one[op], path)
+            stages = memory.stages_for(op, lv.name)
+            if stages > 1:
+                pipelined = max(pipelined, cycles / (stages - 1))
+            else:
+                serial = max(serial, cycles)
+        first = self.step_tile_bytes(at_step, nest)
+        exposed = max(
+            (path_cycles(first[op], down[op]) for op in (Operand.INPUTS, Operand.WEIGHTS)),
+            default=0.0,
+        ) + path_cycles(first[Operand.OUTPUTS], up)
+        hit = self.loader[key] = (pipelined, serial, float(exposed))
+        return hit
 
     def _accesses(self, mapping: Mapping, nest: Nest) -> tuple[int, int, float, Accesses]:
         """(compute cycles, multiplier slots, real MACs, accesses) of the whole nest."""
@@ -381,9 +424,9 @@ class _Evaluator:
         if view.fetched is not None:
             acc = cores.apply_multicast(acc, plan.arch, view.fetched, plan.sizes)
         dram_bytes, off_chip = self._links(acc)
-        # a shared on-chip level (an L2) above the core's step level: the single-core
-        # estimate does not see it, so its whole traffic over its whole bandwidth
-        cycles = max(core.cycles, _serial_load_cycles(view.plan, mapping))
+        # the core's estimate has its loader and its share of every level; a shared
+        # level's whole traffic (multicast counted once) over its whole bandwidth
+        cycles = core.cycles
         for name in plan.arch.shared_levels[1:]:
             lv = plan.arch.memory.level(name)
             bw = lv.bandwidth_bytes_per_cycle * lv.concurrency
@@ -395,39 +438,6 @@ class _Evaluator:
         )  # fmt: skip
         bound = max(core.compute_cycles, math.ceil(off_chip))
         return Estimate(core.compute_cycles, dram_bytes, bound, cycles, energy)
-
-
-def _serial_load_cycles(plan: LayerPlan, mapping: Mapping) -> float:
-    """The memory model's loader time for a plan's step tiles: each load crosses
-    every hop of its operand's path in turn, latency included (`memory._Model`),
-    while the array computes the previous tile (partial sums spilled by the loop
-    order are read back by the loader, outputs written by the writer beside it).
-    A core's tiles are small, so the
-    hops' latencies, which the single-core estimate leaves out, can outlast its
-    compute; the mapper of a multi-core arch sees them."""
-    nest = nest_of(plan, mapping)
-    step = _step_level(plan.arch, mapping)
-    lv = next(x for x in nest.levels if x.name == step)
-    loops = LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order)
-    traffic = analytic_traffic(loops, plan.sizes)
-    one = tile_bytes(loops, plan.sizes)
-    memory = plan.arch.memory
-
-    def serial(op: Operand, nbytes: float) -> float:
-        if op in plan.resident or one[op] <= 0 or nbytes <= 0:
-            return 0.0
-        path = memory.path_for(op)
-        hops = sum(transfer_cycles(one[op], a, b) for a, b in itertools.pairwise(path))
-        return nbytes / one[op] * hops
-
-    # partial sums a loop order spills are read back by the loader and written
-    # out by the writer, which runs beside it
-    loader = (
-        serial(Operand.INPUTS, traffic.inputs)
-        + serial(Operand.WEIGHTS, traffic.weights)
-        + serial(Operand.OUTPUTS, traffic.psum_reads)
-    )
-    return max(loader, serial(Operand.OUTPUTS, traffic.output_writes))
 
 
 def estimate(plan: LayerPlan, mapping: Mapping) -> Estimate:
@@ -559,7 +569,9 @@ def candidate_mappings(
     # inner levels bound anyway; there every fitting tile is scored
     prune = not inner_levels
     out = []
-    tile_array = np.array(tiles, dtype=np.int64).reshape(-1, 3)
+    # floats: the fit checks multiply by per-element bytes anyway, and a saved workload
+    # may give dimensions past int64 (exact below 2**53, far past any capacity above)
+    tile_array = np.array(tiles, dtype=np.float64).reshape(-1, 3)
     input_bytes = None  # each tile's input bytes (whatever the bypass)
     for bypass in bypass_options(dataflow):
         quick = TileFit(plan.sizes, plan.arch, g, bypass, staging, plan.resident, ev.fit_inputs)
@@ -999,7 +1011,7 @@ def _run_mapping(
             costs.append(StepCost(round(nominal(s.sizes)[0] * scale), port))
         return steps, costs
 
-    run = run_memory(plan.arch.memory, build, tail)
+    run = run_memory(plan.arch.memory, build, tail, step)
     slots = streams.steady_cycles * pe.pes * pe.multipliers
     real = plan.real_macs if plan.real_macs is not None else slots
     total = max(compute, run.end_cycles)

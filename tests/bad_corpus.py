@@ -298,6 +298,22 @@ def build_corpus(d: Path) -> list[Case]:
         text = GOOD_YAML + f"cores: {cores}\n"
         name = key.replace(" ", "_")
         cases.append(Case(f"yaml cores {key}", _arch(arch_file(f"cores_{name}", text))))
+    for key, old, new in (
+        ("zero", "memory:\n", "memory:\n  stages: 0\n"),
+        ("too many", "memory:\n", "memory:\n  stages: 17\n"),
+        ("text", "memory:\n", "memory:\n  stages: three\n"),
+        ("bool", "memory:\n", "memory:\n  stages: true\n"),
+        ("and double_buffering", "memory:\n", "memory:\n  stages: 3\n  double_buffering: true\n"),
+        ("glb zero", "  glb:\n", "  glb:\n    stages: 0\n"),
+        (
+            "glb and double_buffered",
+            "  glb:\n",
+            "  glb:\n    stages: 2\n    double_buffered: true\n",
+        ),
+    ):
+        text = GOOD_YAML.replace(old, new)
+        name = key.replace(" ", "_")
+        cases.append(Case(f"yaml stages {key}", _arch(arch_file(f"stages_{name}", text))))
     many = GOOD_YAML + "cores: {count: 1000000}\n"  # valid: a tiny layer on a million cores
     cases.append(
         Case("yaml a million cores", _arch(arch_file("cores_many", many)), may_succeed=True)

@@ -14,17 +14,41 @@ from hypothesis import strategies as st
 
 from mappings.dataflow import Dataflow, Operand
 from mappings.mapping import LOOP_ORDERS
-from simulator.arch import ARRAY_NODE, WeightFormat, parse_arch, preset_path
+from simulator.arch import (
+    ARRAY_NODE,
+    LevelKind,
+    MemLevelSpec,
+    MemorySpec,
+    WeightFormat,
+    parse_arch,
+    preset_path,
+)
 from simulator.formats import operand_bytes, weight_bits
 from simulator.load import load_arch
-from simulator.memory import StepCost, run_memory
+from simulator.memory import (
+    StepCost,
+    _transfer_cycles,
+    hops_of,
+    path_cycles,
+    run_memory,
+    simulate_steps,
+    store_and_forward_cycles,
+)
 from simulator.simulate import (
+    _Evaluator,
     _step_nominal,
     compare_to_dense,
     plan_layer,
     simulate_layer,
 )
-from simulator.tiling import LoopNest, analytic_traffic, enumerate_steps, fits, glb_mapping
+from simulator.tiling import (
+    LoopNest,
+    Step,
+    analytic_traffic,
+    enumerate_steps,
+    fits,
+    glb_mapping,
+)
 from workloads.layers import Gemm, GemmShape
 from workloads.resolve import load_workload
 from workloads.sparsity import NM
@@ -90,12 +114,12 @@ def test_analytic_traffic_equals_the_enumerated_loop_nest(nest, window):
     assert writes == pytest.approx(traffic.output_writes)
 
 
-@given(nests(), st.sampled_from(["edge", "a100-sparse"]), st.booleans())
-def test_steady_state_extrapolation_equals_the_full_simulation(nest, preset, double):
+@given(nests(), st.sampled_from(["edge", "a100-sparse"]), st.integers(1, 4))
+def test_steady_state_extrapolation_equals_the_full_simulation(nest, preset, stages):
     """The fast path (a few iterations per loop, the rest by the measured period)
     ends at the same cycle as simulating every step."""
     arch = load_arch(preset)
-    memory = dataclasses.replace(arch.memory, double_buffering=double)
+    memory = dataclasses.replace(arch.memory, stages=stages)
     lw = LayerWorkload(Gemm("g", nest.gemm.m, nest.gemm.n, nest.gemm.k))
     plan = plan_layer(lw, arch)
     sizes = plan.sizes
@@ -117,9 +141,7 @@ def test_steady_state_extrapolation_equals_the_full_simulation(nest, preset, dou
 
 def test_double_buffering_hides_loads():
     arch = load_arch("edge")
-    single = dataclasses.replace(
-        arch, memory=dataclasses.replace(arch.memory, double_buffering=False)
-    )
+    single = dataclasses.replace(arch, memory=dataclasses.replace(arch.memory, stages=1))
     lw = load_workload("gemm:512x512x512", parse_sparsity("dense")).layers[0]
     mapping = glb_mapping(Dataflow.WS, (128, 64, 64), "nmk")
     db, sb = simulate_layer(lw, arch, mapping), simulate_layer(lw, single, mapping)
@@ -129,12 +151,14 @@ def test_double_buffering_hides_loads():
 
 def test_default_tiling_does_not_reread_the_streamed_operand_per_column_fold():
     """1024^3 on edge: the old loop nest re-read A from DRAM once per column fold
-    (64 x 1 MiB); the default tiling keeps total DRAM traffic near compulsory."""
+    (64 x 1 MiB, 21x compulsory); the default tiling keeps DRAM traffic well below.
+    (With loads overlapped by a multistage loader, 512 x 32 x 96 tiles run stall-free
+    and take the fewest cycles at 11.7x compulsory; the objective is cycles.)"""
     arch = load_arch("edge")
     lw = load_workload("gemm:1024x1024x1024", parse_sparsity("dense")).layers[0]
     res = simulate_layer(lw, arch)
     compulsory = 3 * 1024 * 1024
-    assert res.dram_bytes < 10 * compulsory
+    assert res.dram_bytes < 16 * compulsory
     assert res.cycles.memory_stall < 0.05 * res.cycles.compute  # compute-bound when tiled well
     tile = res.mapping["tiles"][0]
     nest = LoopNest(lw.gemm, 1, (tile["m"], tile["n"], tile["k"]), res.mapping["loop_order"])
@@ -224,3 +248,127 @@ def test_weights_bytes_follow_the_mask_density_for_value_formats():
     sparse = operand_bytes(g.k, g.n, g.m, g.k * g.n / 4, g.m * g.k, 1.0, arch, NM(2, 4))
     assert sparse.weights < dense.weights and sparse.weight_metadata > 0
     assert np.isclose(dense.weight_compression, 1.0)
+
+
+@st.composite
+def chains(draw):
+    """A DRAM and 0-3 on-chip levels down to a GLB, random ports and latencies."""
+    bw = st.sampled_from([1.0, 3.0, 8.0, 16.0, 64.0, 512.0, math.inf])
+    dram = MemLevelSpec(
+        "dram", LevelKind.DRAM, None, draw(bw.filter(math.isfinite)),
+        latency_cycles=draw(st.integers(0, 700)), burst_bytes=draw(st.sampled_from([1, 8, 64])),
+    )  # fmt: skip
+    levels = [dram]
+    count = draw(st.integers(0, 3))
+    for i in range(count):
+        name = "glb" if i == count - 1 else f"l{i}"
+        levels.append(
+            MemLevelSpec(
+                name,
+                LevelKind.SRAM,
+                levels[-1].name,
+                draw(bw),
+                1 << 30,
+                latency_cycles=draw(st.integers(0, 300)),
+                banks=2,
+                ports=draw(st.sampled_from([1, 2])),
+            )
+        )
+    return MemorySpec(tuple(levels))
+
+
+def _one_load(memory: MemorySpec, nbytes: float) -> int:
+    step = Step((0, 0, 0, 0), (1, 1, 1, 1), (1, 1, 1), ((Operand.WEIGHTS, nbytes),), 0.0, False,
+                (Operand.WEIGHTS,))  # fmt: skip
+    end, _ = simulate_steps(memory, [step], [StepCost(0)], 0)
+    return end
+
+
+@given(chains(), st.integers(1, 1 << 20))
+def test_a_transfer_cuts_through_its_path(memory, nbytes):
+    """Alone on its path a tile takes the hops' latencies plus its bytes at the
+    bottleneck port: no less than its slowest hop alone, no more than stored and
+    forwarded hop by hop; over one hop exactly what that hop took before."""
+    path = memory.path_for(Operand.WEIGHTS)
+    t = _one_load(memory, nbytes)
+    hops = hops_of(path)
+    if all(lv.concurrency > 1 for lv in path[1:]):  # a level fills and forwards at once
+        assert t == path_cycles(nbytes, path)
+    else:  # a single-ported level takes the bytes in, then reads them out
+        assert t >= path_cycles(nbytes, path)
+    assert t >= max(_transfer_cycles(nbytes, src, dst) for src, dst in hops)
+    assert t <= store_and_forward_cycles(nbytes, path)
+    if len(hops) == 1:  # the hop's latency plus the bytes at the slower port, as before
+        src, dst = hops[0]
+        moved = math.ceil(nbytes / src.burst_bytes) * src.burst_bytes
+        ports = [src.bandwidth_bytes_per_cycle] + ([] if dst is None else [dst.port_bandwidth])
+        data = 0 if math.isinf(min(ports)) else math.ceil(moved / min(ports))
+        assert t == src.latency_cycles + data
+
+
+@given(chains(), st.integers(1, 1 << 16), st.integers(1 << 10, 1 << 16))
+def test_operand_streams_load_at_once(memory, weight_bytes, input_bytes):
+    """A step's operands load concurrently: the step is ready no later than the
+    two stored-and-forwarded one after the other (the loader before), and no
+    sooner than the longer one alone."""
+    path = memory.path_for(Operand.WEIGHTS)
+    step = Step((0, 0, 0, 0), (1, 1, 1, 1), (1, 1, 1),
+                ((Operand.INPUTS, input_bytes), (Operand.WEIGHTS, weight_bytes)), 0.0, False,
+                (Operand.INPUTS, Operand.WEIGHTS))  # fmt: skip
+    both, _ = simulate_steps(memory, [step], [StepCost(0)], 0)
+    alone = [path_cycles(b, path) for b in (weight_bytes, input_bytes)]
+    serial = [store_and_forward_cycles(b, path) for b in (weight_bytes, input_bytes)]
+    assert max(alone) <= both <= sum(serial)  # the old loader: one after the other
+
+
+@given(nests(), st.sampled_from(["edge", "vegeta", "eyeriss"]), st.integers(1, 3))
+def test_more_stages_never_cost_cycles_and_stall_is_never_negative(nest, preset, stages):
+    """One more tile in flight per operand never makes a layer slower, and the
+    memory never finishes before the array's own compute."""
+    arch = load_arch(preset)
+    lw = LayerWorkload(Gemm("g", nest.gemm.m, nest.gemm.n, nest.gemm.k))
+    plan = plan_layer(lw, arch)
+
+    def build(window):
+        steps = enumerate_steps(nest, plan.sizes, window)
+        costs = []
+        for s in steps:
+            cycles, reads, _ = _step_nominal(plan, Dataflow.WS, s.sizes)
+            costs.append(StepCost(cycles, (("glb", reads),)))
+        return steps, costs
+
+    runs = [
+        run_memory(dataclasses.replace(arch.memory, stages=s), build, tail_cycles=7)
+        for s in (stages, stages + 1)
+    ]
+    assert runs[1].end_cycles <= runs[0].end_cycles
+    for run in runs:
+        assert run.end_cycles >= run.compute_cycles
+        assert run.stall_cycles == run.end_cycles - run.compute_cycles
+
+
+def test_the_estimate_sees_an_l2_and_the_loaders_latency_on_one_core():
+    """A single-core arch with an L2 above its GLB: the mapper's estimate (`_Evaluator`)
+    counts the L2's traffic at its port and each load's latency over the longer path,
+    as the memory model does, and stays near the simulated cycles."""
+    doc = _edge_doc()
+    doc["memory"]["l2"] = {
+        "kind": "sram", "parent": "dram", "capacity_kib": 1024,
+        "bandwidth_bytes_per_cycle": 4, "latency_cycles": 400, "ports": 1,
+    }  # fmt: skip
+    doc["memory"]["glb"]["parent"] = "l2"
+    slow = parse_arch(doc, "slow-l2.yaml")
+    arch = load_arch("edge")
+    lw = load_workload("gemm:256x256x512", parse_sparsity("dense")).layers[0]
+    mapping = glb_mapping(Dataflow.WS, (64, 64, 64), "nmk")
+    plain = _Evaluator(plan_layer(lw, arch))(mapping)
+    plan = plan_layer(lw, slow)
+    est = _Evaluator(plan)(mapping)
+    assert est.compute_cycles == plain.compute_cycles
+    # every load into the GLB crosses the one L2 port twice (in from DRAM, out to the GLB)
+    traffic = analytic_traffic(LoopNest(lw.gemm, 1, (64, 64, 64), "nmk"), plan.sizes)
+    l2_bytes = 2 * traffic.reads
+    assert est.cycles >= l2_bytes / 4
+    assert est.cycles > plain.cycles
+    sim = simulate_layer(lw, slow, mapping)
+    assert abs(est.cycles - sim.cycles.total) <= 0.25 * sim.cycles.total
