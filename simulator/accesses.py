@@ -488,10 +488,8 @@ def count_accesses(
         if Operand.WEIGHTS in holds:
             reuse = reuse_w
             fills = full_w * reuse
-            if scales and (scale := scales.get((lv.name, Operand.WEIGHTS), 1.0)) != 1.0:
-                acc.append((Operand.WEIGHTS, OperandAccesses(fill_w * scale, fills * scale, 0.0)))
-            else:
-                acc.append((Operand.WEIGHTS, OperandAccesses(fill_w, fills, 0.0)))
+            scale = scales.get((lv.name, Operand.WEIGHTS), 1.0) if scales else 1.0
+            acc.append((Operand.WEIGHTS, _in_format(fill_w, fills, scale)))
             fill_w = fills
             n_w = groups * n_tiles["k"] * n_tiles["n"] * reuse
         if Operand.INPUTS in holds:
@@ -503,10 +501,8 @@ def count_accesses(
                 fills = footprint * groups * reuse
             if idx == outer_i:
                 fills = 0.0  # the whole input is here already
-            if scales and (scale := scales.get((lv.name, Operand.INPUTS), 1.0)) != 1.0:
-                acc.append((Operand.INPUTS, OperandAccesses(fill_i * scale, fills * scale, 0.0)))
-            else:
-                acc.append((Operand.INPUTS, OperandAccesses(fill_i, fills, 0.0)))
+            scale = scales.get((lv.name, Operand.INPUTS), 1.0) if scales else 1.0
+            acc.append((Operand.INPUTS, _in_format(fill_i, fills, scale)))
             fill_i = fills
             n_i = groups * n_tiles["m"] * n_tiles["k"] * reuse
         if Operand.OUTPUTS in holds:
@@ -667,6 +663,14 @@ def _array_demand(
     else:  # the PEs keep nothing: no register accesses
         regs = ((w, OperandAccesses()), (i, OperandAccesses()), (o, OperandAccesses()))
     return reads_w, reads_i, out_updates, out_reads, LevelAccesses(PE_REGISTERS, regs)
+
+
+def _in_format(reads: float, fills: float, scale: float) -> OperandAccesses:
+    """A level's reads and fills of an operand in its own format: `scale` times the
+    memory-wide format's bytes (1: the same format)."""
+    if scale != 1.0:
+        return OperandAccesses(reads * scale, fills * scale, 0.0)
+    return OperandAccesses(reads, fills, 0.0)
 
 
 def _outermost(levels: tuple[NestLevel, ...], op: Operand) -> int:
