@@ -39,7 +39,7 @@ from simulator.accesses import (
     default_nest,
     level_format_scales,
 )
-from simulator.arch import ArchSpec, LevelKind, PEArraySpec
+from simulator.arch import ArchSpec, LevelKind, MemLevelSpec, PEArraySpec
 from simulator.capacity import TileFit, fits_nest
 from simulator.energy import ArrayActions, action_costs, energy_estimate_pj, price
 from simulator.energy_table import EnergyTable
@@ -247,6 +247,12 @@ class _Evaluator:
         self.at_step: dict[tuple[str, ...], int] = {}  # tiled levels -> the step level's index
         # (step level index, its tile chain and loop order) -> the loader's terms
         self.loader: dict[tuple, tuple[float, float, float]] = {}
+        # the loader's paths (down per operand, up for outputs) and what they take alone
+        mem = plan.arch.memory
+        self.down = {op: mem.path_for(op) for op in Operand}
+        self.up = tuple(reversed(self.down[Operand.OUTPUTS]))
+        self.path_time: dict[tuple, int] = {}
+        self.stages: dict[tuple[Operand, str], int] = {}
         self.pe = pe
         self.pes = pe.pes
         self.stream_density = plan.stream_density
@@ -356,8 +362,7 @@ class _Evaluator:
         loops = LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order)
         traffic = analytic_traffic(loops, plan.sizes)
         one = tile_bytes(loops, plan.sizes)
-        down = {op: memory.path_for(op) for op in Operand}
-        up = tuple(reversed(down[Operand.OUTPUTS]))
+        down, up = self.down, self.up
         pipelined = serial = 0.0
         streams = (
             (Operand.INPUTS, traffic.inputs, down[Operand.INPUTS]),
@@ -368,18 +373,29 @@ class _Evaluator:
         for op, total, path in streams:
             if op in plan.resident or one[op] <= 0 or total <= 0:
                 continue
-            cycles = total / one[op] * path_cycles(one[op], path)
-            stages = memory.stages_for(op, lv.name)
+            cycles = total / one[op] * self._path_cycles(one[op], path)
+            stages = self.stages.get((op, lv.name))
+            if stages is None:
+                stages = self.stages[(op, lv.name)] = memory.stages_for(op, lv.name)
             if stages > 1:
                 pipelined = max(pipelined, cycles / (stages - 1))
             else:
                 serial = max(serial, cycles)
         first = self.step_tile_bytes(at_step, nest)
         exposed = max(
-            (path_cycles(first[op], down[op]) for op in (Operand.INPUTS, Operand.WEIGHTS)),
+            (self._path_cycles(first[op], down[op]) for op in (Operand.INPUTS, Operand.WEIGHTS)),
             default=0.0,
-        ) + path_cycles(first[Operand.OUTPUTS], up)
+        ) + self._path_cycles(first[Operand.OUTPUTS], up)
         hit = self.loader[key] = (pipelined, serial, float(exposed))
+        return hit
+
+    def _path_cycles(self, nbytes: float, path: tuple[MemLevelSpec, ...]) -> int:
+        """`memory.path_cycles`, remembered: a search asks for the same tile sizes
+        (`path`: one of this evaluator's own, so its identity names it)."""
+        key = (nbytes, id(path))
+        hit = self.path_time.get(key)
+        if hit is None:
+            hit = self.path_time[key] = path_cycles(nbytes, path)
         return hit
 
     def _accesses(self, mapping: Mapping, nest: Nest) -> tuple[int, int, float, Accesses]:
