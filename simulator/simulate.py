@@ -253,6 +253,9 @@ class _Evaluator:
         self.up = tuple(reversed(self.down[Operand.OUTPUTS]))
         self.path_time: dict[tuple, int] = {}
         self.stages: dict[tuple[Operand, str], int] = {}
+        # per step tile (whatever its loop order): one tile's bytes, the exposed loads
+        self.step_tiles: dict[tuple, tuple[dict[Operand, float], float]] = {}
+        self.resident = plan.resident
         self.pe = pe
         self.pes = pe.pes
         self.stream_density = plan.stream_density
@@ -361,8 +364,17 @@ class _Evaluator:
         memory = plan.arch.memory
         loops = LoopNest(plan.gemm, plan.groups, lv.tile, lv.loop_order)
         traffic = analytic_traffic(loops, plan.sizes)
-        one = tile_bytes(loops, plan.sizes)
         down, up = self.down, self.up
+        at_tiles = self.step_tiles.get(key[:2])
+        if at_tiles is None:
+            first = self.step_tile_bytes(at_step, nest)
+            loads = [
+                self._path_cycles(first[op], down[op]) for op in (Operand.INPUTS, Operand.WEIGHTS)
+            ]
+            exposed = max(loads, default=0.0) + self._path_cycles(first[Operand.OUTPUTS], up)
+            at_tiles = self.step_tiles[key[:2]] = (tile_bytes(loops, plan.sizes), float(exposed))
+        one, exposed = at_tiles
+        resident = self.resident
         pipelined = serial = 0.0
         streams = (
             (Operand.INPUTS, traffic.inputs, down[Operand.INPUTS]),
@@ -371,7 +383,7 @@ class _Evaluator:
             (Operand.OUTPUTS, traffic.output_writes, up),
         )
         for op, total, path in streams:
-            if op in plan.resident or one[op] <= 0 or total <= 0:
+            if op in resident or one[op] <= 0 or total <= 0:
                 continue
             cycles = total / one[op] * self._path_cycles(one[op], path)
             stages = self.stages.get((op, lv.name))
@@ -381,12 +393,7 @@ class _Evaluator:
                 pipelined = max(pipelined, cycles / (stages - 1))
             else:
                 serial = max(serial, cycles)
-        first = self.step_tile_bytes(at_step, nest)
-        exposed = max(
-            (self._path_cycles(first[op], down[op]) for op in (Operand.INPUTS, Operand.WEIGHTS)),
-            default=0.0,
-        ) + self._path_cycles(first[Operand.OUTPUTS], up)
-        hit = self.loader[key] = (pipelined, serial, float(exposed))
+        hit = self.loader[key] = (pipelined, serial, exposed)
         return hit
 
     def _path_cycles(self, nbytes: float, path: tuple[MemLevelSpec, ...]) -> int:
