@@ -86,11 +86,12 @@ def _tutorial_formats():
             yield case, level, space, fields, ranks
 
 
-@pytest.mark.skipif(not TUTORIAL.is_dir(), reason="the shared Timeloop outputs are absent")
 def test_rank_formats_store_what_sparseloop_stores_on_the_tutorial_designs():
     """Every compressed data space of the Sparseloop tutorial outputs: the rank model's
     (metadata, payload) units per rank equal Timeloop's, at the tile's density
-    (fixed-structured, as the designs declare), and the values are the nonzeros."""
+    (fixed-structured, as the designs declare), and the values are the nonzeros.
+    (../shared's outputs or the copy in tests/data: a missing tree fails, never skips.)"""
+    assert TUTORIAL.is_dir(), f"no Sparseloop tutorial outputs under {TUTORIAL}"
     seen = set()
     for case, level, space, fields, ranks in _tutorial_formats():
         shape = SHAPES[(case, level, space)]
